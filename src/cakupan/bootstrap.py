@@ -1,0 +1,82 @@
+"""Bringing a database up to date: schema migrations (Alembic, every branch head) and the reference
+data the product ships (regions, offices, contribution policies). Both are idempotent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from cakupan.db import make_session_factory
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+@dataclass(frozen=True)
+class ReferenceLoader:
+    """Loads one kind of shipped reference data; returns how many records it added."""
+
+    name: str
+    is_loaded: Callable[[Session], bool]
+    load: Callable[[Session], int]
+
+
+#: Loaders in dependency order. Each area appends its own (see ``cakupan.reference``).
+REFERENCE_LOADERS: list[ReferenceLoader] = []
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def current_revisions(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads())
+
+
+def upgrade_schema(engine: Engine) -> bool:
+    """Migrate to every head. Returns whether anything was applied."""
+    if current_revisions(engine) == head_revisions():
+        return False
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "heads")
+    return True
+
+
+def load_reference_data(engine: Engine, *, only_missing: bool = True) -> dict[str, int]:
+    """Run every reference loader (those already loaded are skipped when ``only_missing``)."""
+    _register_loaders()
+    added: dict[str, int] = {}
+    factory = make_session_factory(engine)
+    for loader in REFERENCE_LOADERS:
+        with factory() as session, session.begin():
+            if only_missing and loader.is_loaded(session):
+                continue
+            added[loader.name] = loader.load(session)
+    return added
+
+
+def ensure_ready(engine: Engine) -> None:
+    """Schema at head and reference data present: what every command needs before it starts."""
+    upgrade_schema(engine)
+    load_reference_data(engine)
+
+
+def _register_loaders() -> None:
+    # Imported here so that ``cakupan.bootstrap`` stays importable by the areas it loads.
+    import cakupan.reference  # noqa: F401

@@ -1,0 +1,1 @@
+"""Command-line interface (Typer). Commands are thin: they parse, call actions/queries, print."""

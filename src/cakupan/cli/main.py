@@ -1,0 +1,95 @@
+"""The ``cakupan`` command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from platformdirs import user_log_dir
+
+from cakupan.cli import db as db_cli
+from cakupan.cli import demo as demo_cli
+from cakupan.cli.common import GLOBAL, err_console
+from cakupan.errors import CakupanError
+from cakupan.i18n import LANGS, Lang, set_lang
+
+app = typer.Typer(
+    name="cakupan",
+    help="cakupan: registri, buku besar iuran dan dasbor BPU / BPU registry, ledger and dashboard.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db_cli.app, name="db")
+app.command("demo")(demo_cli.demo)
+
+
+@app.callback()
+def _global(
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url", help="SQLAlchemy database URL for every command.", show_default=False
+        ),
+    ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="Message language: id (default) or en.", show_default=False),
+    ] = None,
+) -> None:
+    GLOBAL.database_url = database_url
+    if lang is not None:
+        if lang not in LANGS:
+            err_console.print(f"--lang: expected one of {', '.join(LANGS)}, got {lang!r}")
+            raise typer.Exit(2)
+        selected: Lang = "en" if lang == "en" else "id"
+        set_lang(selected)
+
+
+def main() -> None:
+    """Entry point. A :class:`CakupanError` becomes its message and exit code; anything unexpected
+    becomes a short message and exit code 3 (details go to a log file, never a stack trace)."""
+    import click
+
+    try:
+        result = app(standalone_mode=False)
+    except CakupanError as error:
+        err_console.print(error.render(), markup=False, highlight=False)
+        sys.exit(error.kind.exit_code)
+    except click.exceptions.Exit as exit_:
+        sys.exit(exit_.exit_code)
+    except click.exceptions.Abort:
+        err_console.print("Dibatalkan / aborted")
+        sys.exit(130)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence: no stack trace to a user
+        log = _write_crash_log()
+        err_console.print(
+            f"Terjadi kesalahan tak terduga / unexpected error: {type(exc).__name__}: {exc}\n"
+            f"Rincian teknis / technical details: {log}",
+            markup=False,
+        )
+        sys.exit(3)
+    sys.exit(result if isinstance(result, int) else 0)
+
+
+def _write_crash_log() -> Path:
+    folder = Path(user_log_dir("cakupan", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "crash.log"
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(traceback.format_exc() + "\n")
+    logging.getLogger("cakupan").debug("crash logged to %s", path)
+    return path
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

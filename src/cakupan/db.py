@@ -1,0 +1,127 @@
+"""The one database entry point: declarative base, column types, engines and sessions, and
+schema upgrades (Alembic) with reference data.
+
+SQLite is the embedded default; PostgreSQL (psycopg 3) is the production database. Everything
+here works on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from cakupan.dates import JAKARTA, Month
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+#: Primary-key type for large tables: BIGINT on PostgreSQL, the rowid alias INTEGER on SQLite.
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class MonthType(TypeDecorator[Month]):
+    """A :class:`~cakupan.dates.Month` stored as ``year * 12 + month - 1`` (an integer)."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_bind_param(self, value: Month | int | None, dialect: Dialect) -> int | None:
+        if value is None or isinstance(value, int):
+            return value
+        return value.index
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Month | None:
+        return None if value is None else Month.from_index(value)
+
+
+class AwareDateTime(TypeDecorator[datetime]):
+    """An instant stored in UTC, read back as an aware datetime in Asia/Jakarta."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an aware instant is required")
+        converted = value.astimezone(UTC)
+        return converted.replace(tzinfo=None) if dialect.name == "sqlite" else converted
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(JAKARTA)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url``; a SQLite file's folder is created when missing."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """The one session factory shape: no autoflush surprises, objects usable after commit."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on any error."""
+    factory = make_session_factory(engine)
+    with factory() as session, session.begin():
+        yield session
+
+
+def is_postgres(engine_or_session: Engine | Session) -> bool:
+    """Whether the bound database is PostgreSQL (for dialect-specific fast paths)."""
+    bind = (
+        engine_or_session.get_bind()
+        if isinstance(engine_or_session, Session)
+        else engine_or_session
+    )
+    return bind.dialect.name == "postgresql"
+
+
+def now_utc() -> datetime:
+    """The current instant (for audit rows written outside an injected clock)."""
+    return datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""Reference data shipped with cakupan. Importing this module registers the loaders."""

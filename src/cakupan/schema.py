@@ -1,0 +1,11 @@
+"""Imports every area's tables so that ``Base.metadata`` is complete (Alembic, tests).
+
+Add one import here when an area gets a ``models.py``.
+"""
+
+from cakupan.audit import models as audit_models
+from cakupan.db import Base
+
+metadata = Base.metadata
+
+__all__ = ["audit_models", "metadata"]

@@ -1,0 +1,46 @@
+"""The one settings object. Values come from the environment (prefix ``CAKUPAN_``) or a ``.env`` file.
+
+The default database is an embedded SQLite file in the user's data directory
+(``$XDG_DATA_HOME/cakupan/cakupan.db``, usually ``~/.local/share/cakupan/cakupan.db``), so that
+every command run by the same user sees the same data wherever it is started from.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Business time zone of the agency: every "today", month end and period is read here.
+BUSINESS_TIME_ZONE = "Asia/Jakarta"
+
+
+def default_database_url() -> str:
+    """SQLite file in the user's data directory."""
+    path = Path(user_data_dir("cakupan", appauthor=False)) / "cakupan.db"
+    return f"sqlite:///{path}"
+
+
+class Settings(BaseSettings):
+    """Runtime settings. Override any field with ``CAKUPAN_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="CAKUPAN_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(default_factory=default_database_url)
+    #: Language of messages and pages: Bahasa Indonesia first, English switchable.
+    lang: Literal["id", "en"] = "id"
+    #: Bring the schema and reference data up to date when a command opens the database.
+    #: Production PostgreSQL deployments may turn this off and run ``cakupan db upgrade`` instead.
+    auto_migrate: bool = True
+    #: Secret for signing session cookies and webhooks; the demo generates one per data directory.
+    secret_key: str | None = None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()
