@@ -5,7 +5,8 @@ Add one import here when an area gets a ``models.py``.
 
 from cakupan.audit import models as audit_models
 from cakupan.db import Base
+from cakupan.registry import models as registry_models
 
 metadata = Base.metadata
 
-__all__ = ["audit_models", "metadata"]
+__all__ = ["audit_models", "metadata", "registry_models"]

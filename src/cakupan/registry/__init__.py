@@ -1,0 +1,1 @@
+"""Participant registry, payments ledger and membership status (issue 4)."""
