@@ -5,8 +5,9 @@ Add one import here when an area gets a ``models.py``.
 
 from cakupan.audit import models as audit_models
 from cakupan.db import Base
+from cakupan.regions import models as regions_models
 from cakupan.registry import models as registry_models
 
 metadata = Base.metadata
 
-__all__ = ["audit_models", "metadata", "registry_models"]
+__all__ = ["audit_models", "metadata", "regions_models", "registry_models"]
