@@ -1,0 +1,2157 @@
+"""The registry's write path: registrations, changes, payments and reversals.
+
+Every action validates, writes and audits inside the caller's transaction (the caller commits;
+raising :class:`~cakupan.errors.CakupanError` leaves the transaction to be rolled back). The batch
+engines (:func:`post_payments`, :func:`register_participants`) are what the CSV imports and the
+partner API use; the single-record actions run the same engine on one row, so a file row and a
+form are checked by exactly the same code.
+
+Speed: rows are handled in chunks; per chunk a fixed number of queries loads the state of every
+NIK of the chunk (``SELECT ... FOR UPDATE`` of their memberships on PostgreSQL, in id order),
+the ledger is computed in memory with the cached :class:`PolicyBook`, and the writes are
+executemany on SQLite and ``COPY`` / array updates on PostgreSQL. No per-row SELECT.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, text, update
+from sqlalchemy.orm import Session
+
+from cakupan.audit import record_audit
+from cakupan.auth import Actor
+from cakupan.contributions import PolicyBook, load_policy_book
+from cakupan.dates import JAKARTA, Clock, Month, SystemClock, today
+from cakupan.db import is_postgres
+from cakupan.errors import CakupanError, ErrorKind, FieldProblem, conflict, invalid, not_found
+from cakupan.i18n import Text, t
+from cakupan.imports import ImportResult, in_batches
+from cakupan.registry.inputs import (
+    ParsedPayment,
+    ParsedRegistration,
+    PaymentRow,
+    Problems,
+    RegistrationRow,
+    expected_amounts_text,
+    parse_choice,
+    parse_code,
+    parse_payment_row,
+    parse_registration_row,
+    parse_rupiah,
+    text_or_none,
+)
+from cakupan.registry.models import (
+    Membership,
+    Occupation,
+    Participant,
+    ParticipantChange,
+    ParticipantTerms,
+    Payment,
+    PaymentCode,
+    PaymentReversal,
+)
+from cakupan.registry.nik import NikCheck, check_nik
+from cakupan.registry.rules import (
+    FUNDINGS,
+    PROGRAMS,
+    SECTORS,
+    Allocation,
+    EpisodeAction,
+    EpisodeState,
+    PaymentEntry,
+    Refusal,
+    RefusalReason,
+    Status,
+    allocate_payment,
+    card_number,
+    check_reversal,
+    eligibility_problem,
+    kode_penetapan,
+    payment_code_valid_until,
+    payment_fingerprint,
+    project,
+    status_on,
+)
+
+__all__ = [
+    "BatchResult",
+    "IssuedCode",
+    "PaymentRow",
+    "PostedPayment",
+    "Registration",
+    "RegistrationRow",
+    "ReversedPayment",
+    "change_participant",
+    "post_payment",
+    "post_payments",
+    "register_participant",
+    "register_participants",
+    "reverse_payment",
+]
+
+#: The answer of a batch: ``accepted``, ``duplicates``, ``rejected`` and per-row ``errors``
+#: (the same shape as every import, :class:`cakupan.imports.ImportResult`).
+BatchResult = ImportResult
+
+#: Rows per chunk: one round of state queries and bulk writes.
+CHUNK_ROWS = 5000
+
+
+# -- results ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    """A kode penetapan: pay exactly ``amount`` for ``months`` months from ``first_month`` by
+    ``valid_until`` (inclusive)."""
+
+    code: str
+    amount: int
+    first_month: Month
+    months: int
+    valid_until: date
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "amount": self.amount,
+            "first_month": str(self.first_month),
+            "months": self.months,
+            "valid_until": self.valid_until.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What a registration produced: the participant, the episode and the kode penetapan."""
+
+    participant_id: int
+    nik: str
+    name: str
+    membership_id: int
+    episode_no: int
+    start_month: Month
+    branch_code: str | None
+    payment_code: IssuedCode | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "participant_id": self.participant_id,
+            "nik": self.nik,
+            "name": self.name,
+            "episode": self.episode_no,
+            "start_month": str(self.start_month),
+            "branch_code": self.branch_code,
+            "payment_code": None if self.payment_code is None else self.payment_code.as_json(),
+        }
+
+
+@dataclass(frozen=True)
+class PostedPayment:
+    """A posted payment (or, with ``duplicate``, the one already posted under its reference)."""
+
+    payment_id: int
+    channel: str
+    reference: str
+    nik: str
+    amount: int
+    paid_on: date
+    first_month: Month
+    months: int
+    episode_no: int
+    paid_through: Month | None
+    card_number: str | None
+    duplicate: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "result": "duplicate" if self.duplicate else "posted",
+            "payment_id": self.payment_id,
+            "channel": self.channel,
+            "reference": self.reference,
+            "nik": self.nik,
+            "amount": self.amount,
+            "paid_on": self.paid_on.isoformat(),
+            "first_month": str(self.first_month),
+            "months": self.months,
+            "episode": self.episode_no,
+            "paid_through": None if self.paid_through is None else str(self.paid_through),
+            "card_number": self.card_number,
+        }
+
+
+@dataclass(frozen=True)
+class ReversedPayment:
+    """A reversal: the payment, the months it no longer covers and the episode's new state."""
+
+    payment_id: int
+    channel: str
+    reference: str
+    nik: str
+    episode_no: int
+    uncovered_first: Month
+    uncovered_months: int
+    paid_through: Month | None
+    months_paid: int
+    reversed_on: date
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "payment_id": self.payment_id,
+            "channel": self.channel,
+            "reference": self.reference,
+            "nik": self.nik,
+            "episode": self.episode_no,
+            "uncovered": [str(self.uncovered_first + i) for i in range(self.uncovered_months)],
+            "paid_through": None if self.paid_through is None else str(self.paid_through),
+            "months_paid_in_episode": self.months_paid,
+            "reversed_on": self.reversed_on.isoformat(),
+        }
+
+
+# -- shared in-memory state --------------------------------------------------------------------------
+
+
+@dataclass
+class _Episode:
+    """The latest membership episode of a participant, as loaded and as changed in memory."""
+
+    membership_id: int | None  # None until allocated (a new episode of this chunk)
+    episode_no: int
+    start_month: Month
+    registered_on: date
+    paid_through: Month | None
+    months_paid: int
+    first_paid_on: date | None
+    last_paid_on: date | None
+    card_number: str | None
+    reacquisition: bool
+    channel: str = ""
+    partner_code: str | None = None
+    agent_code: str | None = None
+    is_new: bool = False
+    dirty: bool = False
+
+    def state(self) -> EpisodeState:
+        return EpisodeState(
+            episode_no=self.episode_no,
+            start_month=self.start_month,
+            registered_on=self.registered_on,
+            paid_through=self.paid_through,
+            months_paid=self.months_paid,
+            reacquisition=self.reacquisition,
+        )
+
+
+@dataclass
+class _Terms:
+    """A participant's contribution terms by effective month (sorted)."""
+
+    months: list[int] = field(default_factory=list)
+    values: list[tuple[int, str, str, str]] = field(default_factory=list)
+
+    def add(self, month: Month, income: int, programs: str, sector: str, funding: str) -> None:
+        index = bisect.bisect_left(self.months, month.index)
+        if index < len(self.months) and self.months[index] == month.index:
+            self.values[index] = (income, programs, sector, funding)
+            return
+        self.months.insert(index, month.index)
+        self.values.insert(index, (income, programs, sector, funding))
+
+    def at(self, month: Month) -> tuple[int, str, str, str]:
+        index = bisect.bisect_right(self.months, month.index) - 1
+        return self.values[max(index, 0)]
+
+    def amount_for(self, book: PolicyBook) -> Callable[[Month], int]:
+        def amount(month: Month) -> int:
+            income, programs, sector, funding = self.at(month)
+            return book.monthly_total(
+                income=income, programs=programs, month=month, sector=sector, funding=funding
+            )
+
+        return amount
+
+
+@dataclass
+class _Holder:
+    participant_id: int
+    nik: str
+    registered_on: date
+    episode: _Episode
+    terms: _Terms
+
+
+def _claim_writer(session: Session) -> None:
+    """On SQLite, take the write lock now (a no-op UPDATE): ids read next are then ours, and the
+    driver has really begun the transaction before any SAVEPOINT."""
+    if not is_postgres(session):
+        session.execute(text("UPDATE membership SET id = id WHERE 1 = 0"))
+
+
+def _load_holders(session: Session, niks: Iterable[str], *, lock: bool) -> dict[str, _Holder]:
+    """The latest episode and the terms of each registered NIK among ``niks`` (3 queries). With
+    ``lock`` (PostgreSQL) every membership of those participants is locked first, in id order, so
+    concurrent posters serialise per participant without deadlocks."""
+    nik_list = sorted(set(niks))
+    if not nik_list:
+        return {}
+    if lock:
+        session.execute(
+            select(Membership.id)
+            .join(Participant, Participant.id == Membership.participant_id)
+            .where(Participant.nik.in_(nik_list))
+            .order_by(Membership.id)
+            .with_for_update(of=Membership)
+        ).all()
+    rows = session.execute(
+        select(
+            Participant.id,
+            Participant.nik,
+            Participant.registered_on,
+            Membership.id,
+            Membership.episode_no,
+            Membership.start_month,
+            Membership.registered_on,
+            Membership.paid_through_month,
+            Membership.months_paid,
+            Membership.first_paid_on,
+            Membership.last_paid_on,
+            Membership.card_number,
+            Membership.channel,
+            Membership.partner_code,
+            Membership.agent_code,
+        )
+        .join(Membership, Membership.participant_id == Participant.id)
+        .where(Participant.nik.in_(nik_list))
+        .order_by(Participant.id, Membership.episode_no)
+    ).all()
+    holders: dict[str, _Holder] = {}
+    for r in rows:  # ordered by episode: the last one seen per participant is the latest
+        episode = _Episode(
+            membership_id=r[3],
+            episode_no=r[4],
+            start_month=r[5],
+            registered_on=r[6],
+            paid_through=r[7],
+            months_paid=r[8],
+            first_paid_on=r[9],
+            last_paid_on=r[10],
+            card_number=r[11],
+            reacquisition=r[6] > r[2],
+            channel=r[12],
+            partner_code=r[13],
+            agent_code=r[14],
+        )
+        holders[r[1]] = _Holder(r[0], r[1], r[2], episode, _Terms())
+    if holders:
+        by_id = {h.participant_id: h for h in holders.values()}
+        for pid, month, income, programs, sector, funding in session.execute(
+            select(
+                ParticipantTerms.participant_id,
+                ParticipantTerms.effective_month,
+                ParticipantTerms.reported_income,
+                ParticipantTerms.programs,
+                ParticipantTerms.sector,
+                ParticipantTerms.funding,
+            )
+            .where(ParticipantTerms.participant_id.in_(sorted(by_id)))
+            .order_by(ParticipantTerms.participant_id, ParticipantTerms.effective_month)
+        ):
+            by_id[pid].terms.add(month, income, programs, sector, funding)
+    return holders
+
+
+class _Ids:
+    """Ids for rows we insert ourselves: a sequence range on PostgreSQL, max(id)+n on SQLite
+    (safe there: the write lock is held, see :func:`_claim_writer`)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.postgres = is_postgres(session)
+        self.next_sqlite: dict[str, int] = {}
+
+    def take(self, table: str, count: int) -> list[int]:
+        if count == 0:
+            return []
+        if self.postgres:
+            return list(
+                self.session.execute(
+                    text(
+                        "SELECT nextval(pg_get_serial_sequence(:t, 'id')) "
+                        "FROM generate_series(1, :n)"
+                    ),
+                    {"t": table, "n": count},
+                ).scalars()
+            )
+        start = self.next_sqlite.get(table)
+        if start is None:
+            start = (
+                self.session.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar_one()
+                + 1
+            )
+        self.next_sqlite[table] = start + count
+        return list(range(start, start + count))
+
+
+def _sqlite_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Month):
+        return value.index
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _pg_value(value: object) -> object:
+    return value.index if isinstance(value, Month) else value
+
+
+def _bulk_insert(
+    session: Session, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
+) -> None:
+    """Insert ``rows`` (values in ``columns`` order): COPY on PostgreSQL, executemany on SQLite."""
+    if not rows:
+        return
+    connection: Connection = session.connection()
+    if is_postgres(session):
+        raw: Any = connection.connection.driver_connection
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row([_pg_value(v) for v in row])
+        return
+    placeholders = ", ".join("?" for _ in columns)
+    connection.exec_driver_sql(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
+        [tuple(_sqlite_value(v) for v in row) for row in rows],
+    )
+
+
+_MEMBERSHIP_COLUMNS = (
+    "id",
+    "participant_id",
+    "episode_no",
+    "registered_on",
+    "start_month",
+    "channel",
+    "partner_code",
+    "agent_code",
+    "card_number",
+    "first_paid_on",
+    "last_paid_on",
+    "paid_through_month",
+    "months_paid",
+)
+
+
+def _membership_row(participant_id: int, ep: _Episode) -> tuple[object, ...]:
+    return (
+        ep.membership_id,
+        participant_id,
+        ep.episode_no,
+        ep.registered_on,
+        ep.start_month,
+        ep.channel,
+        ep.partner_code,
+        ep.agent_code,
+        ep.card_number,
+        ep.first_paid_on,
+        ep.last_paid_on,
+        ep.paid_through,
+        ep.months_paid,
+    )
+
+
+def _update_memberships(session: Session, episodes: Sequence[_Episode]) -> None:
+    """Write the in-memory projection (and a re-used episode's new start) of existing episodes:
+    one array UPDATE on PostgreSQL, one executemany on SQLite."""
+    if not episodes:
+        return
+    values = [
+        (
+            ep.membership_id,
+            ep.paid_through.index if ep.paid_through is not None else None,
+            ep.months_paid,
+            ep.first_paid_on,
+            ep.last_paid_on,
+            ep.card_number,
+            ep.start_month.index,
+            ep.registered_on,
+        )
+        for ep in episodes
+    ]
+    connection = session.connection()
+    if is_postgres(session):
+        columns = list(zip(*values, strict=True))
+        connection.exec_driver_sql(
+            "UPDATE membership AS m SET paid_through_month = v.pt, months_paid = v.mp,"
+            " first_paid_on = v.fp, last_paid_on = v.lp, card_number = v.cn,"
+            " start_month = v.sm, registered_on = v.ro"
+            " FROM unnest(%s::bigint[], %s::int[], %s::int[], %s::date[], %s::date[],"
+            " %s::text[], %s::int[], %s::date[]) AS v(id, pt, mp, fp, lp, cn, sm, ro)"
+            " WHERE m.id = v.id",
+            tuple(list(column) for column in columns),
+        )
+        return
+    connection.exec_driver_sql(
+        "UPDATE membership SET paid_through_month = ?, months_paid = ?, first_paid_on = ?,"
+        " last_paid_on = ?, card_number = ?, start_month = ?, registered_on = ? WHERE id = ?",
+        [tuple(_sqlite_value(v) for v in (*row[1:], row[0])) for row in values],
+    )
+
+
+# -- payments ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _RowOutcome:
+    row: int
+    status: str  # posted | duplicate | rejected
+    kind: ErrorKind | None = None
+    problems: Problems = field(default_factory=list)
+    payment_index: int | None = None
+    parsed: ParsedPayment | None = None
+    allocation: Allocation | None = None
+    holder: _Holder | None = None
+
+
+@dataclass
+class _PendingPayment:
+    parsed: ParsedPayment
+    fingerprint: str
+    holder: _Holder
+    episode: _Episode
+    allocation: Allocation
+    payment_id: int = 0
+
+
+def post_payments(
+    session: Session,
+    actor: Actor,
+    rows: Iterable[PaymentRow],
+    *,
+    partial: bool = False,
+    clock: Clock | None = None,
+    batch_id: int | None = None,
+    book: PolicyBook | None = None,
+    audit: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> BatchResult:
+    """Post many payments (a settlement file, a partner API call) in the caller's transaction.
+
+    Every row is checked (row number, field, reason). A (channel, reference) already posted with
+    the same content counts as a duplicate and changes nothing; with other content it is rejected
+    as a conflict. Unless ``partial``, nothing is posted when any row is rejected (``accepted`` is
+    then 0). Rows of one participant are applied in the order given. ``batch_id`` links the
+    payments to their :class:`ImportBatch`. One audit row for the whole batch unless ``audit`` is
+    False (the import audits the file instead). ``progress`` is called with the rows done.
+    """
+    result, _ = _post_payment_rows(
+        session,
+        actor,
+        rows,
+        partial=partial,
+        clock=clock or SystemClock(),
+        batch_id=batch_id,
+        book=book,
+        keep_outcomes=False,
+        progress=progress,
+    )
+    if audit:
+        record_audit(
+            session,
+            actor,
+            "payment.post_batch",
+            "import_batch" if batch_id is not None else "payment",
+            batch_id,
+            after={
+                "accepted": result.accepted,
+                "duplicates": result.duplicates,
+                "rejected": result.rejected,
+                "mode": "partial" if partial else "all-or-nothing",
+            },
+            at=(clock or SystemClock()).now(),
+        )
+    return result
+
+
+def post_payment(
+    session: Session,
+    actor: Actor,
+    *,
+    nik: str,
+    amount: int | str,
+    paid_on: date | str,
+    reference: str,
+    channel: str | None = None,
+    partner_code: str | None = None,
+    agent_code: str | None = None,
+    clock: Clock | None = None,
+    book: PolicyBook | None = None,
+) -> PostedPayment:
+    """Post one payment (D-2/D-4) and audit it; a repeat of an already-posted payment returns it
+    with ``duplicate=True``. Raises INVALID (bad field, wrong amount with the expected amounts,
+    void registration), NOT_FOUND (unknown NIK) or CONFLICT (reference reused)."""
+    clock = clock or SystemClock()
+    row = PaymentRow(1, reference, nik, amount, paid_on, channel, partner_code, agent_code)
+    _, outcomes = _post_payment_rows(
+        session,
+        actor,
+        [row],
+        partial=True,
+        clock=clock,
+        batch_id=None,
+        book=book,
+        keep_outcomes=True,
+        progress=None,
+    )
+    outcome = outcomes[0]
+    if outcome.status == "rejected":
+        raise _row_error(
+            outcome.problems,
+            outcome.kind or ErrorKind.INVALID,
+            t("Pembayaran ditolak", "Payment refused"),
+        )
+    parsed = outcome.parsed
+    assert parsed is not None
+    if outcome.status == "duplicate":
+        existing = session.execute(
+            select(Payment, Membership)
+            .join(Membership, Membership.id == Payment.membership_id)
+            .where(Payment.channel == parsed.channel, Payment.reference == parsed.reference)
+        ).one()
+        payment, membership = existing
+        return PostedPayment(
+            payment.id,
+            payment.channel,
+            payment.reference,
+            parsed.nik,
+            payment.amount,
+            payment.paid_on,
+            payment.first_month,
+            payment.months,
+            membership.episode_no,
+            membership.paid_through_month,
+            membership.card_number,
+            duplicate=True,
+        )
+    allocation, holder = outcome.allocation, outcome.holder
+    assert allocation is not None
+    assert holder is not None
+    assert outcome.payment_index is not None
+    episode = holder.episode
+    posted = PostedPayment(
+        outcome.payment_index,
+        parsed.channel,
+        parsed.reference,
+        parsed.nik,
+        parsed.amount,
+        parsed.paid_on,
+        allocation.first_month,
+        allocation.months,
+        episode.episode_no,
+        episode.paid_through,
+        episode.card_number,
+    )
+    record_audit(
+        session,
+        actor,
+        "payment.post",
+        "payment",
+        posted.payment_id,
+        after=posted.as_json(),
+        at=clock.now(),
+    )
+    return posted
+
+
+def _row_error(problems: Problems, kind: ErrorKind, title: Text) -> CakupanError:
+    return CakupanError(
+        title=title,
+        problems=[FieldProblem(field=name, message=message) for name, message in problems],
+        kind=kind,
+        code={
+            ErrorKind.CONFLICT: "conflict",
+            ErrorKind.NOT_FOUND: "not-found",
+        }.get(kind, "invalid"),
+    )
+
+
+def _post_payment_rows(
+    session: Session,
+    actor: Actor,
+    rows: Iterable[PaymentRow],
+    *,
+    partial: bool,
+    clock: Clock,
+    batch_id: int | None,
+    book: PolicyBook | None,
+    keep_outcomes: bool,
+    progress: Callable[[int], None] | None,
+) -> tuple[BatchResult, list[_RowOutcome]]:
+    del actor  # the batch is audited by the caller; rows carry no actor column
+    book = book or load_policy_book(session)
+    now = clock.now()
+    _claim_writer(session)
+    savepoint = None if partial else session.begin_nested()
+    result = BatchResult()
+    outcomes: list[_RowOutcome] = []
+    ids = _Ids(session)
+    done = 0
+    for chunk in in_batches(rows, CHUNK_ROWS):
+        _post_payment_chunk(
+            session, chunk, book, now, batch_id, ids, result, outcomes, keep_outcomes
+        )
+        done += len(chunk)
+        if progress is not None:
+            progress(done)
+    if savepoint is not None:
+        if result.rejected:
+            savepoint.rollback()
+            result.accepted = 0
+        else:
+            savepoint.commit()
+    return result, outcomes
+
+
+def _post_payment_chunk(
+    session: Session,
+    chunk: Sequence[PaymentRow],
+    book: PolicyBook,
+    now: datetime,
+    batch_id: int | None,
+    ids: _Ids,
+    result: BatchResult,
+    outcomes: list[_RowOutcome],
+    keep: bool,
+) -> None:
+    def reject(row: int, problems: Problems, kind: ErrorKind = ErrorKind.INVALID) -> None:
+        result.reject(row, problems)
+        if keep:
+            outcomes.append(_RowOutcome(row, "rejected", kind, problems))
+
+    parsed: list[ParsedPayment] = []
+    for row in chunk:
+        value, problems = parse_payment_row(row)
+        if value is None:
+            reject(row.row, problems)
+        else:
+            parsed.append(value)
+    if not parsed:
+        return
+    postgres = is_postgres(session)
+    holders = _load_holders(session, (p.nik for p in parsed), lock=postgres)
+    known = _existing_fingerprints(session, parsed)
+    pending: list[_PendingPayment] = []
+    pending_outcomes: list[_RowOutcome] = []
+    for p in parsed:
+        fingerprint = payment_fingerprint(p.nik, p.amount, p.paid_on, p.partner_code, p.agent_code)
+        key = (p.channel, p.reference)
+        previous = known.get(key)
+        if previous is not None:
+            if previous == fingerprint:
+                result.duplicates += 1
+                if keep:
+                    outcomes.append(_RowOutcome(p.row, "duplicate", parsed=p))
+                continue
+            reject(p.row, [("reference", _reference_conflict(p))], ErrorKind.CONFLICT)
+            continue
+        holder = holders.get(p.nik)
+        if holder is None:
+            reject(
+                p.row,
+                [
+                    (
+                        "nik",
+                        t(
+                            "NIK {n} belum terdaftar; daftarkan peserta lebih dulu",
+                            "NIK {n} is not registered; register the participant first",
+                        ).format(n=p.nik),
+                    )
+                ],
+                ErrorKind.NOT_FOUND,
+            )
+            continue
+        episode = holder.episode
+        try:
+            allocation = _allocate(episode, p, holder.terms.amount_for(book))
+        except CakupanError as error:
+            reject(
+                p.row, [("paid_on", error.title)] + [(x.field, x.message) for x in error.problems]
+            )
+            continue
+        if isinstance(allocation, Refusal):
+            reject(p.row, [_refusal_problem(allocation, p, episode)])
+            continue
+        episode = _apply_allocation(holder, allocation, p)
+        known[key] = fingerprint
+        pending.append(_PendingPayment(p, fingerprint, holder, episode, allocation))
+        result.accepted += 1
+        if keep:
+            outcome = _RowOutcome(p.row, "posted", parsed=p, allocation=allocation, holder=holder)
+            outcomes.append(outcome)
+            pending_outcomes.append(outcome)
+    if not pending:
+        return
+    _write_payments(session, pending, now, batch_id, ids)
+    for outcome, item in zip(pending_outcomes, pending, strict=True):
+        outcome.payment_index = item.payment_id
+
+
+def _allocate(
+    episode: _Episode, p: ParsedPayment, amount_for: Callable[[Month], int]
+) -> Allocation | Refusal:
+    return allocate_payment(episode.state(), p.paid_on, p.amount, amount_for)
+
+
+def _apply_allocation(holder: _Holder, allocation: Allocation, p: ParsedPayment) -> _Episode:
+    """Move the in-memory episode state on by one allocated payment; returns the episode paid."""
+    episode = holder.episode
+    if allocation.action is EpisodeAction.NEW_EPISODE:
+        episode = _Episode(
+            membership_id=None,
+            episode_no=allocation.episode_no,
+            start_month=allocation.start_month,
+            registered_on=p.paid_on,
+            paid_through=None,
+            months_paid=0,
+            first_paid_on=None,
+            last_paid_on=None,
+            card_number=None,
+            reacquisition=True,
+            channel=p.channel[:12],
+            partner_code=p.partner_code,
+            agent_code=p.agent_code,
+            is_new=True,
+        )
+        holder.episode = episode
+    elif allocation.action is EpisodeAction.REUSE_EPISODE:
+        episode.start_month = allocation.start_month
+        episode.registered_on = p.paid_on
+    episode.paid_through = allocation.last_month
+    episode.months_paid += allocation.months
+    episode.first_paid_on = min(episode.first_paid_on or p.paid_on, p.paid_on)
+    episode.last_paid_on = max(episode.last_paid_on or p.paid_on, p.paid_on)
+    episode.dirty = True
+    return episode
+
+
+def _existing_fingerprints(
+    session: Session, parsed: Sequence[ParsedPayment]
+) -> dict[tuple[str, str], str]:
+    by_channel: dict[str, set[str]] = {}
+    for p in parsed:
+        by_channel.setdefault(p.channel, set()).add(p.reference)
+    known: dict[tuple[str, str], str] = {}
+    for channel, references in by_channel.items():
+        for reference, fingerprint in session.execute(
+            select(Payment.reference, Payment.fingerprint).where(
+                Payment.channel == channel, Payment.reference.in_(sorted(references))
+            )
+        ):
+            known[(channel, reference)] = fingerprint
+    return known
+
+
+def _reference_conflict(p: ParsedPayment) -> Text:
+    return t(
+        "referensi {r} pada kanal {c} sudah dipakai untuk pembayaran lain (NIK, jumlah, tanggal "
+        "atau kode berbeda)",
+        "reference {r} on channel {c} was already posted with different content (NIK, amount, "
+        "date or codes differ)",
+    ).format(r=p.reference, c=p.channel)
+
+
+def _refusal_problem(refusal: Refusal, p: ParsedPayment, episode: _Episode) -> tuple[str, Text]:
+    if refusal.reason is RefusalReason.AMOUNT:
+        assert refusal.first_month is not None
+        message = expected_amounts_text(refusal.expected, p.amount)
+        return (
+            "amount",
+            t(
+                f"bulan pertama yang belum dibayar {refusal.first_month}: {message.id}",
+                f"first unpaid month {refusal.first_month}: {message.en}",
+            ),
+        )
+    if refusal.reason is RefusalReason.VOID:
+        return (
+            "nik",
+            t(
+                "pendaftaran NIK {n} (episode {e}, mulai {s}) sudah batal karena tidak dibayar "
+                "sampai akhir bulan ketiganya; daftarkan ulang lalu bayar",
+                "the registration of NIK {n} (episode {e}, from {s}) is void: nothing was paid "
+                "by the end of its third month; register again, then pay",
+            ).format(n=p.nik, e=episode.episode_no, s=str(episode.start_month)),
+        )
+    return (
+        "paid_on",
+        t(
+            "tanggal bayar {d} sebelum tanggal pendaftaran {r}",
+            "paid_on {d} is before the registration date {r}",
+        ).format(d=p.paid_on.isoformat(), r=episode.registered_on.isoformat()),
+    )
+
+
+_PAYMENT_COLUMNS = (
+    "id",
+    "channel",
+    "reference",
+    "participant_id",
+    "membership_id",
+    "amount",
+    "paid_on",
+    "first_month",
+    "months",
+    "partner_code",
+    "agent_code",
+    "fingerprint",
+    "posted_at",
+    "batch_id",
+)
+_COVERED_COLUMNS = ("payment_id", "month", "membership_id", "participant_id", "amount", "reversed")
+
+
+def _write_payments(
+    session: Session,
+    pending: Sequence[_PendingPayment],
+    now: datetime,
+    batch_id: int | None,
+    ids: _Ids,
+) -> None:
+    new_episodes: dict[int, tuple[int, _Episode]] = {}
+    touched: dict[int, _Episode] = {}
+    for item in pending:
+        if item.episode.is_new:
+            new_episodes[id(item.episode)] = (item.holder.participant_id, item.episode)
+        else:
+            touched[id(item.episode)] = item.episode
+    fresh = list(new_episodes.values())
+    for (_, ep), membership_id in zip(fresh, ids.take("membership", len(fresh)), strict=True):
+        ep.membership_id = membership_id
+    for item in pending:  # the card is issued at the episode's first payment (D-2)
+        ep = item.episode
+        if ep.card_number is None and ep.first_paid_on is not None:
+            assert ep.membership_id is not None
+            ep.card_number = card_number(ep.first_paid_on, ep.membership_id)
+    for _, ep in fresh:
+        ep.is_new = False
+    _bulk_insert(
+        session, "membership", _MEMBERSHIP_COLUMNS, [_membership_row(pid, ep) for pid, ep in fresh]
+    )
+    payment_rows: list[tuple[object, ...]] = []
+    covered_rows: list[tuple[object, ...]] = []
+    for item, payment_id in zip(pending, ids.take("payment", len(pending)), strict=True):
+        item.payment_id = payment_id
+        p, allocation = item.parsed, item.allocation
+        episode_id = item.episode.membership_id
+        payment_rows.append(
+            (
+                payment_id,
+                p.channel,
+                p.reference,
+                item.holder.participant_id,
+                episode_id,
+                p.amount,
+                p.paid_on,
+                allocation.first_month,
+                allocation.months,
+                p.partner_code,
+                p.agent_code,
+                item.fingerprint,
+                now,
+                batch_id,
+            )
+        )
+        for offset, due in enumerate(allocation.amounts):
+            covered_rows.append(
+                (
+                    payment_id,
+                    allocation.first_month + offset,
+                    episode_id,
+                    item.holder.participant_id,
+                    due,
+                    False,
+                )
+            )
+    _bulk_insert(session, "payment", _PAYMENT_COLUMNS, payment_rows)
+    _bulk_insert(session, "covered_month", _COVERED_COLUMNS, covered_rows)
+    _update_memberships(session, list(touched.values()))
+    _link_payment_codes(session, pending)
+
+
+def _link_payment_codes(session: Session, pending: Sequence[_PendingPayment]) -> None:
+    """A kode penetapan is settled by the first payment of its episode that buys exactly its
+    months for exactly its amount by its last valid day."""
+    participant_ids = sorted({item.holder.participant_id for item in pending})
+    codes = session.execute(
+        select(
+            PaymentCode.id,
+            PaymentCode.membership_id,
+            PaymentCode.first_month,
+            PaymentCode.months,
+            PaymentCode.amount,
+            PaymentCode.valid_until,
+        ).where(PaymentCode.participant_id.in_(participant_ids), PaymentCode.payment_id.is_(None))
+    ).all()
+    if not codes:
+        return
+    open_codes = {(c[1], c[2], c[3], c[4]): (c[0], c[5]) for c in codes}
+    links: list[dict[str, int]] = []
+    for item in pending:
+        key = (
+            item.episode.membership_id,
+            item.allocation.first_month,
+            item.allocation.months,
+            item.parsed.amount,
+        )
+        found = open_codes.get(key)  # type: ignore[arg-type]
+        if found is not None and item.parsed.paid_on <= found[1]:
+            links.append({"code_id": found[0], "payment_id": item.payment_id})
+            del open_codes[key]  # type: ignore[arg-type]
+    if links:
+        session.execute(
+            text("UPDATE payment_code SET payment_id = :payment_id WHERE id = :code_id"), links
+        )
+
+
+# -- reversal ------------------------------------------------------------------------------------------
+
+
+def reverse_payment(
+    session: Session,
+    actor: Actor,
+    reference: str,
+    *,
+    reason: str,
+    channel: str | None = None,
+    reversed_on: date | None = None,
+    clock: Clock | None = None,
+) -> ReversedPayment:
+    """Reverse one payment: a new :class:`PaymentReversal` entry, its months un-covered and the
+    episode's projection recomputed. Only the latest non-reversed payment of an episode may be
+    reversed (CONFLICT naming the later references otherwise). A reference used on several
+    channels needs ``channel`` (INVALID otherwise). Reversing the payment that opened a
+    re-acquisition episode leaves that episode empty; the next payment re-uses it."""
+    clock = clock or SystemClock()
+    reference = (reference or "").strip()
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise invalid("reason", t("alasan pembatalan wajib diisi", "a reason is required"))
+    if len(reason) > 400:
+        raise invalid("reason", t("alasan paling banyak 400 karakter", "at most 400 characters"))
+    query = select(Payment).where(Payment.reference == reference)
+    if channel:
+        query = query.where(Payment.channel == channel.strip().lower())
+    candidates = list(session.execute(query).scalars())
+    if not candidates:
+        raise not_found(
+            t(
+                "Pembayaran dengan referensi {r}{c} tidak ditemukan",
+                "No payment with reference {r}{c}",
+            ).format(r=reference, c=f" ({channel})" if channel else "")
+        )
+    if len(candidates) > 1:
+        channels = ", ".join(sorted(p.channel for p in candidates))
+        raise invalid(
+            "channel",
+            t(
+                "referensi {r} dipakai di beberapa kanal ({c}); sebutkan --channel",
+                "reference {r} is used on several channels ({c}); give --channel",
+            ).format(r=reference, c=channels),
+            code="ambiguous-reference",
+        )
+    payment = candidates[0]
+    if is_postgres(session):
+        session.execute(
+            select(Membership.id)
+            .where(Membership.participant_id == payment.participant_id)
+            .order_by(Membership.id)
+            .with_for_update()
+        ).all()
+    day = reversed_on or today(clock)
+    if day < payment.paid_on:
+        raise invalid(
+            "reversed_on",
+            t(
+                "tanggal pembatalan {d} sebelum tanggal bayar {p}",
+                "the reversal date {d} is before the payment date {p}",
+            ).format(d=day.isoformat(), p=payment.paid_on.isoformat()),
+        )
+    episode_payments = session.execute(
+        select(
+            Payment.id, Payment.reference, Payment.first_month, Payment.months, PaymentReversal.id
+        )
+        .outerjoin(PaymentReversal, PaymentReversal.payment_id == Payment.id)
+        .where(Payment.membership_id == payment.membership_id)
+    ).all()
+    entries = [
+        PaymentEntry(r[0], r[1], r[2], r[3], reversed=r[4] is not None) for r in episode_payments
+    ]
+    target = next(e for e in entries if e.payment_id == payment.id)
+    check = check_reversal(target, entries)
+    if check.already_reversed:
+        raise conflict(
+            t(
+                "Pembayaran {r} sudah dibatalkan sebelumnya",
+                "Payment {r} has already been reversed",
+            ).format(r=reference),
+            code="already-reversed",
+        )
+    if not check.allowed:
+        raise conflict(
+            t(
+                "Pembayaran {r} bukan pembayaran terakhir episodenya; batalkan dulu: {l}",
+                "Payment {r} is not the latest of its episode; reverse these first: {l}",
+            ).format(r=reference, l=", ".join(check.reverse_first)),
+            code="reverse-later-first",
+        )
+    later_episode_payments = (
+        session.execute(
+            select(Payment.reference)
+            .join(Membership, Membership.id == Payment.membership_id)
+            .outerjoin(PaymentReversal, PaymentReversal.payment_id == Payment.id)
+            .where(
+                Membership.participant_id == payment.participant_id,
+                Membership.id != payment.membership_id,
+                Membership.episode_no
+                > select(Membership.episode_no)
+                .where(Membership.id == payment.membership_id)
+                .scalar_subquery(),
+                PaymentReversal.id.is_(None),
+            )
+            .order_by(Payment.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    if later_episode_payments:
+        raise conflict(
+            t(
+                "Peserta sudah membayar di episode berikutnya; batalkan dulu: {l}",
+                "The participant has paid in a later episode; reverse these first: {l}",
+            ).format(l=", ".join(later_episode_payments)),
+            code="reverse-later-first",
+        )
+    membership = session.get(Membership, payment.membership_id)
+    assert membership is not None
+    before = _projection_json(membership)
+    session.add(
+        PaymentReversal(
+            payment_id=payment.id,
+            reason=reason,
+            reversed_on=day,
+            recorded_at=clock.now(),
+            actor=actor.name,
+        )
+    )
+    session.flush()
+    session.execute(
+        text("UPDATE covered_month SET reversed = :yes WHERE payment_id = :p"),
+        {"yes": True, "p": payment.id},
+    )
+    _recompute_projection(session, membership)
+    nik = session.execute(
+        select(Participant.nik).where(Participant.id == payment.participant_id)
+    ).scalar_one()
+    reversed_ = ReversedPayment(
+        payment_id=payment.id,
+        channel=payment.channel,
+        reference=payment.reference,
+        nik=nik,
+        episode_no=membership.episode_no,
+        uncovered_first=payment.first_month,
+        uncovered_months=payment.months,
+        paid_through=membership.paid_through_month,
+        months_paid=membership.months_paid,
+        reversed_on=day,
+    )
+    record_audit(
+        session,
+        actor,
+        "payment.reverse",
+        "payment",
+        payment.id,
+        before=before,
+        after={**_projection_json(membership), "reason": reason, "reversed_on": day.isoformat()},
+        at=clock.now(),
+    )
+    return reversed_
+
+
+def _projection_json(membership: Membership) -> dict[str, Any]:
+    return {
+        "membership_id": membership.id,
+        "episode": membership.episode_no,
+        "paid_through": None
+        if membership.paid_through_month is None
+        else str(membership.paid_through_month),
+        "months_paid": membership.months_paid,
+    }
+
+
+def _recompute_projection(session: Session, membership: Membership) -> None:
+    """The episode's projection from its non-reversed payments (the ledger is the truth)."""
+    row = session.execute(
+        select(Payment.first_month, Payment.months, Payment.paid_on)
+        .outerjoin(PaymentReversal, PaymentReversal.payment_id == Payment.id)
+        .where(Payment.membership_id == membership.id, PaymentReversal.id.is_(None))
+    ).all()
+    projection = project([(r[0], r[1], r[2]) for r in row])
+    membership.paid_through_month = projection.paid_through
+    membership.months_paid = projection.months_paid
+    membership.first_paid_on = projection.first_paid_on
+    membership.last_paid_on = projection.last_paid_on
+    session.flush()
+
+
+# -- registration --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _RegistrationContext:
+    """What registrations are checked against, loaded once per batch."""
+
+    known_districts: frozenset[str]
+    occupations: frozenset[str]
+    branch_of_regency: dict[str, str]
+    branches: frozenset[str]
+
+
+def _registration_context(session: Session) -> _RegistrationContext:
+    from cakupan.regions import district_codes, list_offices
+
+    branch_of_regency: dict[str, str] = {}
+    branches: set[str] = set()
+    for region in list_offices(session):
+        for branch in region.branches:
+            branches.add(branch.code)
+            for regency in branch.regency_codes:
+                branch_of_regency[regency] = branch.code
+    occupations = frozenset(
+        session.execute(select(Occupation.code).where(Occupation.active.is_(True))).scalars()
+    )
+    return _RegistrationContext(
+        frozenset(district_codes(session)), occupations, branch_of_regency, frozenset(branches)
+    )
+
+
+def _villages(session: Session, codes: Iterable[str]) -> frozenset[str]:
+    from cakupan.regions.models import Village
+
+    wanted = sorted(set(codes))
+    if not wanted:
+        return frozenset()
+    return frozenset(
+        session.execute(select(Village.code).where(Village.code.in_(wanted))).scalars()
+    )
+
+
+def _dotted_district(code: str) -> str:
+    digits = code.replace(".", "")
+    return f"{digits[:2]}.{digits[2:4]}.{digits[4:6]}" if len(digits) == 6 else code
+
+
+@dataclass
+class _NewRegistration:
+    parsed: ParsedRegistration
+    registered_on: date
+    sex: str
+    birth_date: date
+    village_code: str | None
+    district_code: str | None
+    regency_code: str | None
+    branch_code: str | None
+    holder: _Holder | None  # an existing participant registering again
+    participant_id: int = 0
+    membership_id: int = 0
+    episode_no: int = 1
+    code: IssuedCode | None = None
+
+
+@dataclass
+class _RegOutcome:
+    row: int
+    status: str
+    kind: ErrorKind | None = None
+    problems: Problems = field(default_factory=list)
+    registration: _NewRegistration | None = None
+
+
+def register_participants(
+    session: Session,
+    actor: Actor,
+    rows: Iterable[RegistrationRow],
+    *,
+    partial: bool = False,
+    clock: Clock | None = None,
+    issue_codes: bool = False,
+    book: PolicyBook | None = None,
+    audit: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> BatchResult:
+    """Register many participants (a participants file) in the caller's transaction, with the same
+    checks as :func:`register_participant`. A NIK with an open membership (pending, active or in
+    arrears on the registration date) is rejected; a row identical to the participant already
+    registered with that NIK on that date counts as a duplicate. Unless ``partial``, nothing is
+    written when any row is rejected. ``issue_codes`` also issues a kode penetapan per row."""
+    result, _ = _register_rows(
+        session,
+        rows,
+        partial=partial,
+        clock=clock or SystemClock(),
+        issue_codes=issue_codes,
+        book=book,
+        actor=actor,
+        keep_outcomes=False,
+        progress=progress,
+    )
+    if audit:
+        record_audit(
+            session,
+            actor,
+            "participant.register_batch",
+            "participant",
+            None,
+            after={
+                "accepted": result.accepted,
+                "duplicates": result.duplicates,
+                "rejected": result.rejected,
+                "mode": "partial" if partial else "all-or-nothing",
+            },
+            at=(clock or SystemClock()).now(),
+        )
+    return result
+
+
+def register_participant(
+    session: Session,
+    actor: Actor,
+    row: RegistrationRow,
+    *,
+    clock: Clock | None = None,
+    book: PolicyBook | None = None,
+) -> Registration:
+    """Register one participant (online or on site) and issue a kode penetapan for the chosen
+    months (``row.months_to_pay``, 1-12). Raises INVALID with every problem found (NIK checks,
+    age 65 or over, unknown village/district/occupation/branch, bad fields) or CONFLICT when the
+    NIK already holds an open membership."""
+    clock = clock or SystemClock()
+    _, outcomes = _register_rows(
+        session,
+        [row],
+        partial=True,
+        clock=clock,
+        issue_codes=True,
+        book=book,
+        actor=actor,
+        keep_outcomes=True,
+        progress=None,
+    )
+    outcome = outcomes[0]
+    if outcome.status != "registered":
+        raise _row_error(
+            outcome.problems
+            or [("nik", t("NIK ini sudah terdaftar dengan data yang sama", "already registered"))],
+            outcome.kind or ErrorKind.CONFLICT,
+            t("Pendaftaran ditolak", "Registration refused"),
+        )
+    new = outcome.registration
+    assert new is not None
+    registration = Registration(
+        participant_id=new.participant_id,
+        nik=new.parsed.nik,
+        name=new.parsed.name,
+        membership_id=new.membership_id,
+        episode_no=new.episode_no,
+        start_month=Month.of(new.registered_on),
+        branch_code=new.branch_code,
+        payment_code=new.code,
+    )
+    record_audit(
+        session,
+        actor,
+        "participant.register",
+        "participant",
+        new.participant_id,
+        after=registration.as_json(),
+        at=clock.now(),
+    )
+    return registration
+
+
+def _register_rows(
+    session: Session,
+    rows: Iterable[RegistrationRow],
+    *,
+    partial: bool,
+    clock: Clock,
+    issue_codes: bool,
+    book: PolicyBook | None,
+    actor: Actor,
+    keep_outcomes: bool,
+    progress: Callable[[int], None] | None,
+) -> tuple[BatchResult, list[_RegOutcome]]:
+    context = _registration_context(session)
+    if issue_codes and book is None:
+        book = load_policy_book(session)
+    _claim_writer(session)
+    savepoint = None if partial else session.begin_nested()
+    result = BatchResult()
+    outcomes: list[_RegOutcome] = []
+    ids = _Ids(session)
+    done = 0
+    for chunk in in_batches(rows, CHUNK_ROWS):
+        _register_chunk(
+            session, chunk, context, clock, book, ids, result, outcomes, keep_outcomes, actor
+        )
+        done += len(chunk)
+        if progress is not None:
+            progress(done)
+    if savepoint is not None:
+        if result.rejected:
+            savepoint.rollback()
+            result.accepted = 0
+        else:
+            savepoint.commit()
+    return result, outcomes
+
+
+def _register_chunk(
+    session: Session,
+    chunk: Sequence[RegistrationRow],
+    context: _RegistrationContext,
+    clock: Clock,
+    book: PolicyBook | None,
+    ids: _Ids,
+    result: BatchResult,
+    outcomes: list[_RegOutcome],
+    keep: bool,
+    actor: Actor,
+) -> None:
+    def reject(row: int, problems: Problems, kind: ErrorKind = ErrorKind.INVALID) -> None:
+        result.reject(row, problems)
+        if keep:
+            outcomes.append(_RegOutcome(row, "rejected", kind, problems))
+
+    business_today = today(clock)
+    parsed: list[tuple[ParsedRegistration, NikCheck]] = []
+    for row in chunk:
+        value, shape_problems = parse_registration_row(row)
+        day = value.registered_on if value and value.registered_on else business_today
+        checked = check_nik(str(row.nik or ""), known_districts=context.known_districts, today=day)
+        nik_problems: Problems = [("nik", m) for m in _nik_messages(checked.errors)]
+        if value is None or nik_problems:
+            reject(row.row, nik_problems + shape_problems)
+        else:
+            parsed.append((value, checked))
+    if not parsed:
+        return
+    villages = _villages(session, (p.village_code for p, _ in parsed if p.village_code))
+    holders = _load_holders(session, (p.nik for p, _ in parsed), lock=is_postgres(session))
+    existing = _participant_snapshots(session, [h.participant_id for h in holders.values()])
+    accepted: list[_NewRegistration] = []
+    seen: dict[str, int] = {}
+    for p, nik_check in parsed:
+        problems: Problems = []
+        registered_on = p.registered_on or business_today
+        if registered_on > business_today:
+            problems.append(
+                (
+                    "registered_on",
+                    t(
+                        "tanggal daftar {d} di masa depan (hari ini {h})",
+                        "registration date {d} is in the future (today is {h})",
+                    ).format(d=registered_on.isoformat(), h=business_today.isoformat()),
+                )
+            )
+        sex = p.sex or nik_check.sex
+        birth_date = p.birth_date or nik_check.birth_date
+        if p.occupation not in context.occupations:
+            problems.append(
+                (
+                    "occupation",
+                    t(
+                        "pekerjaan {v!r} tidak ada dalam daftar; yang sah: {c}",
+                        "unknown occupation {v!r}; expected one of {c}",
+                    ).format(v=p.occupation, c=", ".join(sorted(context.occupations))),
+                )
+            )
+        village, district, regency, branch = _address(p, context, villages, nik_check, problems)
+        if birth_date is not None:
+            age = eligibility_problem(birth_date, registered_on)
+            if age is not None:
+                problems.append(
+                    (
+                        "birth_date",
+                        t(
+                            "umur {a} tahun pada tanggal daftar {d}: peserta BPU harus di bawah "
+                            "65 tahun",
+                            "aged {a} on the registration date {d}: BPU participants must be "
+                            "under 65",
+                        ).format(a=age, d=registered_on.isoformat()),
+                    )
+                )
+        if problems:
+            reject(p.row, problems)
+            continue
+        assert sex is not None
+        assert birth_date is not None
+        earlier_row = seen.get(p.nik)
+        if earlier_row is not None:
+            reject(
+                p.row,
+                [
+                    (
+                        "nik",
+                        t(
+                            "NIK {n} sudah didaftarkan di baris {r} berkas ini",
+                            "NIK {n} is already registered by row {r} of this file",
+                        ).format(n=p.nik, r=earlier_row),
+                    )
+                ],
+                ErrorKind.CONFLICT,
+            )
+            continue
+        holder = holders.get(p.nik)
+        if holder is not None:
+            snapshot = existing.get(holder.participant_id, {})
+            if _same_registration(snapshot, p, registered_on):
+                result.duplicates += 1
+                if keep:
+                    outcomes.append(_RegOutcome(p.row, "duplicate"))
+                continue
+            status = status_on(
+                registered_on, holder.episode.start_month, holder.episode.paid_through
+            )
+            if status in (Status.PENDING, Status.ACTIVE, Status.ARREARS):
+                reject(
+                    p.row,
+                    [
+                        (
+                            "nik",
+                            t(
+                                "NIK {n} sudah memiliki kepesertaan BPU yang masih berjalan "
+                                "(episode {e}, status {s}); satu NIK hanya boleh satu",
+                                "NIK {n} already holds an open BPU membership (episode {e}, "
+                                "status {s}); one NIK may hold only one",
+                            ).format(n=p.nik, e=holder.episode.episode_no, s=str(status)),
+                        )
+                    ],
+                    ErrorKind.CONFLICT,
+                )
+                continue
+        seen[p.nik] = p.row
+        accepted.append(
+            _NewRegistration(
+                p, registered_on, sex, birth_date, village, district, regency, branch, holder
+            )
+        )
+        result.accepted += 1
+    if accepted:
+        _write_registrations(session, accepted, clock, book, ids, actor)
+    if keep:
+        for new in accepted:
+            outcomes.append(_RegOutcome(new.parsed.row, "registered", registration=new))
+        outcomes.sort(key=lambda o: o.row)
+
+
+def _nik_messages(errors: Iterable[object]) -> list[Text]:
+    messages: list[Text] = []
+    for error in errors:
+        message = getattr(error, "message", None)
+        if isinstance(message, Text):
+            messages.append(message)
+        elif isinstance(error, Text):
+            messages.append(error)
+        elif isinstance(error, FieldProblem):
+            messages.append(error.message)
+        elif isinstance(error, tuple) and len(error) == 2 and isinstance(error[1], Text):
+            messages.append(error[1])
+        else:
+            messages.append(t(str(error), str(error)))
+    return messages
+
+
+def _address(
+    p: ParsedRegistration,
+    context: _RegistrationContext,
+    villages: frozenset[str],
+    nik_check: Any,
+    problems: Problems,
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """Village, district, regency and branch of a registration: the address decides the branch
+    (overridable by ``branch_code``); without an address, the NIK's district does."""
+    from cakupan.regions import district_of, regency_of
+
+    village, district = p.village_code, p.district_code
+    if village is not None:
+        if village not in villages:
+            problems.append(
+                (
+                    "village_code",
+                    t(
+                        "kode desa/kelurahan {v!r} tidak dikenal (format PP.RR.DD.VVVV)",
+                        "unknown village code {v!r} (format PP.RR.DD.VVVV)",
+                    ).format(v=village),
+                )
+            )
+            village = None
+        else:
+            village_district = district_of(village)
+            if district is not None and district != village_district:
+                problems.append(
+                    (
+                        "district_code",
+                        t(
+                            "kecamatan {d} tidak sesuai dengan desa {v} (kecamatan {x})",
+                            "district {d} does not match village {v} (district {x})",
+                        ).format(d=district, v=village, x=village_district),
+                    )
+                )
+            district = village_district
+    if district is not None and district not in context.known_districts:
+        problems.append(
+            (
+                "district_code",
+                t(
+                    "kode kecamatan {v!r} tidak dikenal (format PP.RR.DD)",
+                    "unknown district code {v!r} (format PP.RR.DD)",
+                ).format(v=district),
+            )
+        )
+        district = None
+    regency = regency_of(district) if district is not None else None
+    branch = p.branch_code
+    if branch is not None:
+        if branch not in context.branches:
+            problems.append(
+                (
+                    "branch_code",
+                    t("kantor cabang {v!r} tidak dikenal", "unknown branch office {v!r}").format(
+                        v=branch
+                    ),
+                )
+            )
+    elif regency is not None:
+        branch = context.branch_of_regency.get(regency)
+    elif getattr(nik_check, "district_code", None):
+        try:
+            branch = context.branch_of_regency.get(
+                regency_of(_dotted_district(str(nik_check.district_code)))
+            )
+        except ValueError:
+            branch = None
+    return village, district, regency, branch
+
+
+_SNAPSHOT_FIELDS = (
+    "name",
+    "sex",
+    "birth_date",
+    "phone",
+    "email",
+    "village_code",
+    "district_code",
+    "regency_code",
+    "branch_code",
+    "occupation",
+    "reported_income",
+    "programs",
+    "sector",
+    "funding",
+    "channel",
+    "partner_code",
+    "agent_code",
+    "registered_on",
+)
+
+
+def _participant_snapshots(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    if not ids:
+        return {}
+    columns = [getattr(Participant, name) for name in _SNAPSHOT_FIELDS]
+    return {
+        row[0]: dict(zip(_SNAPSHOT_FIELDS, row[1:], strict=True))
+        for row in session.execute(
+            select(Participant.id, *columns).where(Participant.id.in_(sorted(ids)))
+        )
+    }
+
+
+def _same_registration(snapshot: dict[str, Any], p: ParsedRegistration, day: date) -> bool:
+    """A re-imported row: same registration date, name, income, programs and channel."""
+    return bool(
+        snapshot
+        and snapshot["registered_on"] == day
+        and snapshot["name"] == p.name
+        and snapshot["reported_income"] == p.reported_income
+        and snapshot["programs"] == p.programs
+        and snapshot["channel"] == p.channel
+        and snapshot["phone"] == p.phone
+    )
+
+
+_PARTICIPANT_COLUMNS = ("id", "nik", *_SNAPSHOT_FIELDS, "created_at")
+_TERMS_COLUMNS = (
+    "participant_id",
+    "effective_month",
+    "reported_income",
+    "programs",
+    "sector",
+    "funding",
+    "recorded_at",
+)
+_CODE_COLUMNS = (
+    "id",
+    "code",
+    "participant_id",
+    "membership_id",
+    "first_month",
+    "months",
+    "amount",
+    "issued_at",
+    "valid_until",
+    "payment_id",
+)
+
+
+def _registration_values(new: _NewRegistration) -> dict[str, Any]:
+    p = new.parsed
+    return {
+        "name": p.name,
+        "sex": new.sex,
+        "birth_date": new.birth_date,
+        "phone": p.phone,
+        "email": p.email,
+        "village_code": new.village_code,
+        "district_code": new.district_code,
+        "regency_code": new.regency_code,
+        "branch_code": new.branch_code,
+        "occupation": p.occupation,
+        "reported_income": p.reported_income,
+        "programs": p.programs,
+        "sector": p.sector,
+        "funding": p.funding,
+        "channel": p.channel,
+        "partner_code": p.partner_code,
+        "agent_code": p.agent_code,
+        "registered_on": new.registered_on,
+    }
+
+
+def _write_registrations(
+    session: Session,
+    accepted: Sequence[_NewRegistration],
+    clock: Clock,
+    book: PolicyBook | None,
+    ids: _Ids,
+    actor: Actor,
+) -> None:
+    now = clock.now()
+    fresh = [new for new in accepted if new.holder is None]
+    again = [new for new in accepted if new.holder is not None]
+    for new, participant_id in zip(fresh, ids.take("participant", len(fresh)), strict=True):
+        new.participant_id = participant_id
+    for new, membership_id in zip(accepted, ids.take("membership", len(accepted)), strict=True):
+        new.membership_id = membership_id
+    _bulk_insert(
+        session,
+        "participant",
+        _PARTICIPANT_COLUMNS,
+        [
+            (new.participant_id, new.parsed.nik, *_registration_values(new).values(), now)
+            for new in fresh
+        ],
+    )
+    if again:
+        _write_reregistrations(session, again, now, actor)
+    membership_rows = []
+    for new in accepted:
+        p = new.parsed
+        episode = _Episode(
+            membership_id=new.membership_id,
+            episode_no=new.episode_no,
+            start_month=Month.of(new.registered_on),
+            registered_on=new.registered_on,
+            paid_through=None,
+            months_paid=0,
+            first_paid_on=None,
+            last_paid_on=None,
+            card_number=None,
+            reacquisition=False,
+            channel=p.channel,
+            partner_code=p.partner_code,
+            agent_code=p.agent_code,
+        )
+        membership_rows.append(_membership_row(new.participant_id, episode))
+    _bulk_insert(session, "membership", _MEMBERSHIP_COLUMNS, membership_rows)
+    if again:  # a terms row may already exist for the start month: the new one replaces it
+        session.execute(
+            text(
+                "DELETE FROM participant_terms WHERE participant_id = :p AND effective_month = :m"
+            ),
+            [{"p": new.participant_id, "m": Month.of(new.registered_on).index} for new in again],
+        )
+    _bulk_insert(
+        session,
+        "participant_terms",
+        _TERMS_COLUMNS,
+        [
+            (
+                new.participant_id,
+                Month.of(new.registered_on),
+                new.parsed.reported_income,
+                new.parsed.programs,
+                new.parsed.sector,
+                new.parsed.funding,
+                now,
+            )
+            for new in accepted
+        ],
+    )
+    if book is not None:
+        _issue_codes(session, accepted, now, book, ids)
+
+
+def _write_reregistrations(
+    session: Session, again: Sequence[_NewRegistration], now: datetime, actor: Actor
+) -> None:
+    """A participant registering again after a closed or void episode: the participant row takes
+    the new values (each changed field kept in the history) and a new episode starts."""
+    snapshots = _participant_snapshots(
+        session, [new.holder.participant_id for new in again if new.holder]
+    )
+    changes: list[tuple[object, ...]] = []
+    for new in again:
+        assert new.holder is not None
+        new.participant_id = new.holder.participant_id
+        new.episode_no = new.holder.episode.episode_no + 1
+        values = _registration_values(new)
+        old = snapshots[new.participant_id]
+        for name, value in values.items():
+            if old.get(name) != value:
+                changes.append(
+                    (
+                        new.participant_id,
+                        Month.of(new.registered_on),
+                        name,
+                        _text_value(old.get(name)),
+                        _text_value(value),
+                        now,
+                        actor.name,
+                    )
+                )
+        session.execute(
+            update(Participant).where(Participant.id == new.participant_id).values(**values)
+        )
+    _bulk_insert(
+        session,
+        "participant_change",
+        (
+            "participant_id",
+            "effective_month",
+            "field",
+            "old_value",
+            "new_value",
+            "recorded_at",
+            "actor",
+        ),
+        changes,
+    )
+
+
+def _text_value(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _issue_codes(
+    session: Session,
+    accepted: Sequence[_NewRegistration],
+    now: datetime,
+    book: PolicyBook,
+    ids: _Ids,
+) -> None:
+    issued_on = now.astimezone(JAKARTA).date()
+    rows = []
+    for new, code_id in zip(accepted, ids.take("payment_code", len(accepted)), strict=True):
+        p = new.parsed
+        first = Month.of(new.registered_on)
+        amount = sum(
+            book.monthly_total(
+                income=p.reported_income,
+                programs=p.programs,
+                month=first + offset,
+                sector=p.sector,
+                funding=p.funding,
+            )
+            for offset in range(p.months_to_pay)
+        )
+        new.code = IssuedCode(
+            code=kode_penetapan(issued_on, code_id),
+            amount=amount,
+            first_month=first,
+            months=p.months_to_pay,
+            valid_until=payment_code_valid_until(issued_on),
+        )
+        rows.append(
+            (
+                code_id,
+                new.code.code,
+                new.participant_id,
+                new.membership_id,
+                first,
+                p.months_to_pay,
+                amount,
+                now,
+                new.code.valid_until,
+                None,
+            )
+        )
+    _bulk_insert(session, "payment_code", _CODE_COLUMNS, rows)
+
+
+# -- changes -------------------------------------------------------------------------------------------
+
+_CONTACT_FIELDS = ("name", "phone", "email", "village_code", "district_code", "branch_code")
+_TERMS_FIELDS = ("reported_income", "programs", "sector", "funding")
+
+
+def change_participant(
+    session: Session,
+    actor: Actor,
+    nik: str,
+    *,
+    effective_month: Month,
+    changes: dict[str, str | int | None],
+    clock: Clock | None = None,
+) -> dict[str, tuple[str | None, str | None]]:
+    """Change a participant's contact (name, phone, e-mail), address (village, district), branch
+    or contribution terms (reported_income, programs, sector, funding) from ``effective_month``.
+
+    The participant row keeps the current values; every changed field is kept in
+    ``participant_change`` (what was true when) and terms get a ``participant_terms`` row, so
+    contributions of months before ``effective_month`` keep the old terms. Terms cannot change
+    for months already paid. Returns ``{field: (old, new)}`` of what changed."""
+    clock = clock or SystemClock()
+    allowed = set(_CONTACT_FIELDS) | set(_TERMS_FIELDS)
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise invalid(
+            unknown[0],
+            t(
+                "kolom ini tidak dapat diubah; yang dapat: {c}",
+                "this field cannot be changed; changeable: {c}",
+            ).format(c=", ".join(sorted(allowed))),
+        )
+    participant = session.execute(
+        select(Participant).where(Participant.nik == (nik or "").strip())
+    ).scalar_one_or_none()
+    if participant is None:
+        raise not_found(t("NIK {n} tidak terdaftar", "NIK {n} is not registered").format(n=nik))
+    if is_postgres(session):
+        session.execute(
+            select(Membership.id)
+            .where(Membership.participant_id == participant.id)
+            .order_by(Membership.id)
+            .with_for_update()
+        ).all()
+    problems: Problems = []
+    new_values = _checked_changes(session, participant, changes, problems)
+    if problems:
+        raise _row_error(problems, ErrorKind.INVALID, t("Perubahan ditolak", "Change refused"))
+    terms_change = {k: v for k, v in new_values.items() if k in _TERMS_FIELDS}
+    if terms_change:
+        paid = session.execute(
+            select(Membership.paid_through_month, Membership.episode_no)
+            .where(Membership.participant_id == participant.id)
+            .order_by(Membership.episode_no.desc())
+            .limit(1)
+        ).one()
+        if paid[0] is not None and effective_month <= paid[0]:
+            raise conflict(
+                t(
+                    "Bulan sampai {m} sudah dibayar dengan ketentuan lama; perubahan iuran paling "
+                    "cepat berlaku {n}",
+                    "Months up to {m} are already paid under the old terms; a change of "
+                    "contribution terms can take effect from {n} at the earliest",
+                ).format(m=str(paid[0]), n=str(paid[0] + 1)),
+                code="months-already-paid",
+            )
+    changed: dict[str, tuple[str | None, str | None]] = {}
+    now = clock.now()
+    for name, value in new_values.items():
+        old = getattr(participant, name)
+        if old == value:
+            continue
+        changed[name] = (_text_value(old), _text_value(value))
+        session.add(
+            ParticipantChange(
+                participant_id=participant.id,
+                effective_month=effective_month,
+                field=name,
+                old_value=_text_value(old),
+                new_value=_text_value(value),
+                recorded_at=now,
+                actor=actor.name,
+            )
+        )
+    if not changed:
+        return changed
+    if any(name in _TERMS_FIELDS for name in changed):
+        terms = _Terms()
+        for row in session.execute(
+            select(ParticipantTerms).where(ParticipantTerms.participant_id == participant.id)
+        ).scalars():
+            terms.add(
+                row.effective_month, row.reported_income, row.programs, row.sector, row.funding
+            )
+        income, programs, sector, funding = terms.at(effective_month)
+        merged = {
+            "reported_income": income,
+            "programs": programs,
+            "sector": sector,
+            "funding": funding,
+            **terms_change,
+        }
+        existing = session.get(ParticipantTerms, (participant.id, effective_month))
+        if existing is None:
+            session.add(
+                ParticipantTerms(
+                    participant_id=participant.id,
+                    effective_month=effective_month,
+                    recorded_at=now,
+                    **merged,
+                )
+            )
+        else:
+            for name, value in merged.items():
+                setattr(existing, name, value)
+            existing.recorded_at = now
+    for name, value in new_values.items():
+        setattr(participant, name, value)
+    if "district_code" in new_values or "village_code" in new_values:
+        from cakupan.regions import regency_of
+
+        participant.regency_code = (
+            regency_of(participant.district_code) if participant.district_code else None
+        )
+    session.flush()
+    record_audit(
+        session,
+        actor,
+        "participant.change",
+        "participant",
+        participant.id,
+        before={name: old for name, (old, _) in changed.items()},
+        after={
+            **{name: new for name, (_, new) in changed.items()},
+            "effective_month": str(effective_month),
+        },
+        at=now,
+    )
+    return changed
+
+
+def _checked_changes(
+    session: Session,
+    participant: Participant,
+    changes: dict[str, str | int | None],
+    problems: Problems,
+) -> dict[str, Any]:
+    """Parse and look up the changed fields (same rules as registration)."""
+    values: dict[str, Any] = {}
+    probe = RegistrationRow(
+        row=1,
+        nik=participant.nik,
+        name=str(changes.get("name") or participant.name),
+        phone=str(changes.get("phone") or participant.phone),
+        occupation=participant.occupation,
+        reported_income=participant.reported_income,
+        programs=participant.programs,
+        email=str(changes["email"]) if changes.get("email") else None,
+    )
+    parsed, shape = parse_registration_row(probe)
+    problems += [(f, m) for f, m in shape if f in changes]
+    if parsed is not None:
+        for name in ("name", "phone"):
+            if name in changes:
+                values[name] = getattr(parsed, name)
+        if "email" in changes:
+            values["email"] = parsed.email
+    if "reported_income" in changes:
+        income = parse_rupiah(
+            changes["reported_income"] or "", "reported_income", problems, positive=False
+        )
+        if income is not None:
+            values["reported_income"] = income
+    for name, choices in (("programs", PROGRAMS), ("sector", SECTORS), ("funding", FUNDINGS)):
+        if name in changes:
+            before = len(problems)
+            choice = parse_choice(str(changes[name] or ""), name, choices, "", problems)
+            if len(problems) == before and choice:
+                values[name] = choice
+            elif len(problems) == before:
+                problems.append((name, t("wajib diisi", "required")))
+    if "branch_code" in changes:
+        branch = parse_code(
+            str(changes["branch_code"]) if changes["branch_code"] else None,
+            "branch_code",
+            problems,
+        )
+        context = _registration_context(session)
+        if branch is not None and branch not in context.branches:
+            problems.append(
+                (
+                    "branch_code",
+                    t("kantor cabang {v!r} tidak dikenal", "unknown branch {v!r}").format(v=branch),
+                )
+            )
+        else:
+            values["branch_code"] = branch
+    if "village_code" in changes or "district_code" in changes:
+        context = _registration_context(session)
+        village = text_or_none(str(changes.get("village_code") or "")) or None
+        district = text_or_none(str(changes.get("district_code") or "")) or None
+        probe_parsed = ParsedRegistration(
+            row=1,
+            nik=participant.nik,
+            name=participant.name,
+            phone=participant.phone,
+            occupation=participant.occupation,
+            reported_income=participant.reported_income,
+            programs=participant.programs,
+            registered_on=None,
+            sex=None,
+            birth_date=None,
+            email=None,
+            village_code=village,
+            district_code=district,
+            sector="other",
+            funding="self",
+            channel="branch",
+            branch_code=None,
+            partner_code=None,
+            agent_code=None,
+            months_to_pay=1,
+        )
+        villages = _villages(session, [village] if village else [])
+        v, d, _, b = _address(probe_parsed, context, villages, None, problems)
+        values["village_code"] = v
+        values["district_code"] = d
+        if "branch_code" not in changes and b is not None:
+            values["branch_code"] = b
+    return values

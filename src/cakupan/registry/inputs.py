@@ -1,0 +1,423 @@
+"""What callers hand to the registry's actions, and the pure checks of its shape.
+
+Rows carry raw values (strings from a file, or typed values from the API and the CLI) plus their
+row number, so that the CSV imports, the partner API and the single-record commands share one
+validation and one vocabulary of errors: ``(field, message)`` per problem.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from cakupan.dates import parse_date
+from cakupan.i18n import Text, t
+from cakupan.money import format_rupiah
+from cakupan.registry.rules import (
+    DEFAULT_PAYMENT_CHANNEL,
+    FUNDINGS,
+    MAX_MONTHS_PER_PAYMENT,
+    PAYMENT_CHANNEL_RE,
+    PROGRAMS,
+    REGISTRATION_CHANNELS,
+    SECTORS,
+)
+
+Problems = list[tuple[str, Text]]
+
+NIK_RE = re.compile(r"^\d{16}$")
+_AMOUNT_RE = re.compile(r"^\d+$")
+_PHONE_RE = re.compile(r"^\+?\d{8,15}$")
+_PHONE_STRIP = re.compile(r"[\s().-]")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
+_REFERENCE_RE = re.compile(r"^\S.{0,79}$")
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    """One payment to post (a settlement-file row, an API call, a command)."""
+
+    row: int
+    reference: str
+    nik: str
+    amount: str | int
+    paid_on: str | date
+    channel: str | None = None
+    partner_code: str | None = None
+    agent_code: str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedPayment:
+    row: int
+    reference: str
+    nik: str
+    amount: int
+    paid_on: date
+    channel: str
+    partner_code: str | None
+    agent_code: str | None
+
+
+@dataclass(frozen=True)
+class RegistrationRow:
+    """One registration (a participants-file row, an online form, an officer at a branch).
+
+    Empty strings mean "not given". ``months_to_pay`` (1-12) is what the kode penetapan quotes.
+    """
+
+    row: int
+    nik: str
+    name: str
+    phone: str
+    occupation: str
+    reported_income: str | int
+    programs: str
+    registered_on: str | date | None = None
+    sex: str | None = None
+    birth_date: str | date | None = None
+    email: str | None = None
+    village_code: str | None = None
+    district_code: str | None = None
+    sector: str | None = None
+    funding: str | None = None
+    channel: str | None = None
+    branch_code: str | None = None
+    partner_code: str | None = None
+    agent_code: str | None = None
+    months_to_pay: int | str | None = None
+
+
+@dataclass(frozen=True)
+class ParsedRegistration:
+    row: int
+    nik: str
+    name: str
+    phone: str
+    occupation: str
+    reported_income: int
+    programs: str
+    registered_on: date | None
+    sex: str | None
+    birth_date: date | None
+    email: str | None
+    village_code: str | None
+    district_code: str | None
+    sector: str
+    funding: str
+    channel: str
+    branch_code: str | None
+    partner_code: str | None
+    agent_code: str | None
+    months_to_pay: int
+
+
+def blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text_or_none(value: str | None) -> str | None:
+    return None if value is None or not value.strip() else value.strip()
+
+
+def check_nik_shape(nik: str, problems: Problems) -> str:
+    """16 digits (the full NIK check, with calendar and districts, is ``registry.nik``)."""
+    value = (nik or "").strip()
+    if not NIK_RE.match(value):
+        problems.append(
+            (
+                "nik",
+                t(
+                    "NIK harus 16 digit angka, diterima {v!r}",
+                    "NIK must be 16 digits, got {v!r}",
+                ).format(v=value),
+            )
+        )
+    return value
+
+
+def parse_day(value: str | date | None, field_name: str, problems: Problems) -> date | None:
+    if isinstance(value, date):
+        return value
+    if blank(value):
+        return None
+    try:
+        return parse_date(str(value))
+    except ValueError:
+        problems.append(
+            (
+                field_name,
+                t(
+                    "diharapkan tanggal YYYY-MM-DD, diterima {v!r}",
+                    "expected a date as YYYY-MM-DD, got {v!r}",
+                ).format(v=value),
+            )
+        )
+        return None
+
+
+def parse_rupiah(
+    value: str | int, field_name: str, problems: Problems, *, positive: bool
+) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        raw = str(value).strip()
+        if not _AMOUNT_RE.match(raw):
+            problems.append(
+                (
+                    field_name,
+                    t(
+                        "diharapkan bilangan bulat rupiah (hanya angka, mis. 16800), diterima {v!r}",
+                        "expected a whole number of rupiah (digits only, e.g. 16800), got {v!r}",
+                    ).format(v=raw),
+                )
+            )
+            return None
+        number = int(raw)
+    if number < 0 or (positive and number == 0):
+        problems.append(
+            (
+                field_name,
+                t(
+                    "diharapkan jumlah rupiah {c}, diterima {v}",
+                    "expected an amount of rupiah {c}, got {v}",
+                ).format(c="> 0" if positive else ">= 0", v=number),
+            )
+        )
+        return None
+    return number
+
+
+def parse_choice(
+    value: str | None, field_name: str, choices: tuple[str, ...], default: str, problems: Problems
+) -> str:
+    if blank(value):
+        return default
+    raw = str(value).strip()
+    normalised = raw.upper() if field_name == "programs" else raw.lower()
+    if field_name == "programs":
+        parts = sorted(part for part in re.split(r"[,+\s]+", normalised) if part)
+        normalised = {"JKK+JKM": "JKK+JKM", "JHT+JKK+JKM": "JKK+JKM+JHT"}.get("+".join(parts), raw)
+    if normalised not in choices:
+        problems.append(
+            (
+                field_name,
+                t(
+                    "diharapkan salah satu dari {c}, diterima {v!r}",
+                    "expected one of {c}, got {v!r}",
+                ).format(c=", ".join(choices), v=raw),
+            )
+        )
+        return default
+    return normalised
+
+
+def parse_code(value: str | None, field_name: str, problems: Problems) -> str | None:
+    raw = text_or_none(value)
+    if raw is None:
+        return None
+    if not _CODE_RE.match(raw):
+        problems.append(
+            (
+                field_name,
+                t(
+                    "kode tidak sah (huruf, angka, . _ / -, paling banyak 40), diterima {v!r}",
+                    "invalid code (letters, digits, . _ / -, at most 40), got {v!r}",
+                ).format(v=raw),
+            )
+        )
+        return None
+    return raw
+
+
+def parse_payment_row(row: PaymentRow) -> tuple[ParsedPayment | None, Problems]:
+    """Shape checks of one payment row (no lookups). Returns the typed row or every problem."""
+    problems: Problems = []
+    reference = (row.reference or "").strip()
+    if not _REFERENCE_RE.match(reference):
+        problems.append(
+            (
+                "reference",
+                t(
+                    "referensi wajib diisi (paling banyak 80 karakter), diterima {v!r}",
+                    "a reference is required (at most 80 characters), got {v!r}",
+                ).format(v=reference),
+            )
+        )
+    nik = check_nik_shape(row.nik, problems)
+    amount = parse_rupiah(row.amount, "amount", problems, positive=True)
+    paid_on = parse_day(row.paid_on, "paid_on", problems)
+    if paid_on is None and not any(field == "paid_on" for field, _ in problems):
+        problems.append(("paid_on", t("tanggal bayar wajib diisi", "paid_on is required")))
+    channel = (row.channel or "").strip().lower() or DEFAULT_PAYMENT_CHANNEL
+    if not PAYMENT_CHANNEL_RE.match(channel):
+        problems.append(
+            (
+                "channel",
+                t(
+                    "kanal tidak sah (huruf kecil, angka, _ -; mis. bank, brilink, agen46, pos), "
+                    "diterima {v!r}",
+                    "invalid channel (lower-case letters, digits, _ -; e.g. bank, brilink, "
+                    "agen46, pos), got {v!r}",
+                ).format(v=row.channel),
+            )
+        )
+    partner = parse_code(row.partner_code, "partner_code", problems)
+    agent = parse_code(row.agent_code, "agent_code", problems)
+    if problems or amount is None or paid_on is None:
+        return None, problems
+    return ParsedPayment(row.row, reference, nik, amount, paid_on, channel, partner, agent), []
+
+
+def parse_registration_row(row: RegistrationRow) -> tuple[ParsedRegistration | None, Problems]:
+    """Shape checks of one registration row (no lookups). Returns the typed row or every problem."""
+    problems: Problems = []
+    nik = (row.nik or "").strip()  # checked in full by ``registry.nik.check_nik``
+    name = " ".join((row.name or "").split())
+    if not name or len(name) > 200:
+        problems.append(
+            (
+                "name",
+                t(
+                    "nama wajib diisi (paling banyak 200 karakter), diterima {v!r}",
+                    "a name is required (at most 200 characters), got {v!r}",
+                ).format(v=row.name),
+            )
+        )
+    phone = _PHONE_STRIP.sub("", row.phone or "")
+    if not _PHONE_RE.match(phone):
+        problems.append(
+            (
+                "phone",
+                t(
+                    "nomor telepon harus 8-15 digit (boleh diawali +), diterima {v!r}",
+                    "a phone number must have 8-15 digits (optionally a leading +), got {v!r}",
+                ).format(v=row.phone),
+            )
+        )
+    email = text_or_none(row.email)
+    if email is not None and (not _EMAIL_RE.match(email) or len(email) > 200):
+        problems.append(
+            (
+                "email",
+                t("alamat e-mail tidak sah: {v!r}", "invalid e-mail address: {v!r}").format(
+                    v=email
+                ),
+            )
+        )
+    occupation = (row.occupation or "").strip().lower()
+    if not occupation:
+        problems.append(("occupation", t("pekerjaan wajib diisi", "occupation is required")))
+    income = parse_rupiah(row.reported_income, "reported_income", problems, positive=False)
+    programs = parse_choice(row.programs, "programs", PROGRAMS, "", problems)
+    if not programs and not any(field == "programs" for field, _ in problems):
+        problems.append(
+            (
+                "programs",
+                t(
+                    "program wajib diisi: JKK+JKM atau JKK+JKM+JHT",
+                    "programs are required: JKK+JKM or JKK+JKM+JHT",
+                ),
+            )
+        )
+    registered_on = parse_day(row.registered_on, "registered_on", problems)
+    sex = None
+    if not blank(row.sex):
+        sex = str(row.sex).strip().upper()
+        sex = {"L": "M", "P": "F"}.get(sex, sex)  # laki-laki / perempuan
+        if sex not in ("M", "F"):
+            problems.append(
+                (
+                    "sex",
+                    t(
+                        "jenis kelamin harus M/L atau F/P, diterima {v!r}",
+                        "sex must be M/L or F/P, got {v!r}",
+                    ).format(v=row.sex),
+                )
+            )
+    birth_date = parse_day(row.birth_date, "birth_date", problems)
+    village = text_or_none(row.village_code)
+    district = text_or_none(row.district_code)
+    sector = parse_choice(row.sector, "sector", SECTORS, "other", problems)
+    funding = parse_choice(row.funding, "funding", FUNDINGS, "self", problems)
+    channel = parse_choice(row.channel, "channel", REGISTRATION_CHANNELS, "branch", problems)
+    branch = parse_code(row.branch_code, "branch_code", problems)
+    partner = parse_code(row.partner_code, "partner_code", problems)
+    agent = parse_code(row.agent_code, "agent_code", problems)
+    if channel == "agent" and agent is None and blank(row.agent_code):
+        problems.append(
+            (
+                "agent_code",
+                t(
+                    "pendaftaran lewat agen membutuhkan kode agen",
+                    "a registration through an agent needs the agent's code",
+                ),
+            )
+        )
+    if channel == "partner" and partner is None and blank(row.partner_code):
+        problems.append(
+            (
+                "partner_code",
+                t(
+                    "pendaftaran lewat mitra membutuhkan kode mitra",
+                    "a registration through a partner needs the partner's code",
+                ),
+            )
+        )
+    months = 1
+    if not blank(row.months_to_pay):
+        raw = str(row.months_to_pay).strip()
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_MONTHS_PER_PAYMENT:
+            problems.append(
+                (
+                    "months_to_pay",
+                    t(
+                        "jumlah bulan dibayar harus 1-12, diterima {v!r}",
+                        "months to pay must be 1-12, got {v!r}",
+                    ).format(v=row.months_to_pay),
+                )
+            )
+        else:
+            months = int(raw)
+    if problems or income is None:
+        return None, problems
+    return (
+        ParsedRegistration(
+            row=row.row,
+            nik=nik,
+            name=name,
+            phone=phone,
+            occupation=occupation,
+            reported_income=income,
+            programs=programs,
+            registered_on=registered_on,
+            sex=sex,
+            birth_date=birth_date,
+            email=email,
+            village_code=village,
+            district_code=district,
+            sector=sector,
+            funding=funding,
+            channel=channel,
+            branch_code=branch,
+            partner_code=partner,
+            agent_code=agent,
+            months_to_pay=months,
+        ),
+        [],
+    )
+
+
+def expected_amounts_text(expected: tuple[int, ...], paid: int) -> Text:
+    """``expected Rp 8.400 (1 month), Rp 16.800 (2 months), ...; got Rp 10.000``."""
+    id_parts = ", ".join(f"{format_rupiah(a)} ({n} bulan)" for n, a in enumerate(expected, 1))
+    en_parts = ", ".join(
+        f"{format_rupiah(a)} ({n} month{'s' if n > 1 else ''})" for n, a in enumerate(expected, 1)
+    )
+    return t(
+        f"jumlah harus tepat {id_parts}; diterima {format_rupiah(paid)}",
+        f"expected {en_parts}; got {format_rupiah(paid)}",
+    )
