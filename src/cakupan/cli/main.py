@@ -13,6 +13,7 @@ from platformdirs import user_log_dir
 
 from cakupan.cli import db as db_cli
 from cakupan.cli import demo as demo_cli
+from cakupan.cli import nik as nik_cli
 from cakupan.cli import regions as regions_cli
 from cakupan.cli.common import GLOBAL, err_console
 from cakupan.errors import CakupanError
@@ -29,6 +30,7 @@ app.add_typer(db_cli.app, name="db")
 app.command("demo")(demo_cli.demo)
 app.add_typer(regions_cli.offices_app, name="offices")
 app.add_typer(regions_cli.regions_app, name="regions")
+app.add_typer(nik_cli.app, name="nik")
 
 
 @app.callback()
