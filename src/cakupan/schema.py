@@ -7,6 +7,7 @@ from cakupan.audit import models as audit_models
 from cakupan.db import Base
 from cakupan.regions import models as regions_models
 from cakupan.registry import models as registry_models
+from cakupan.targets import models as targets_models  # noqa: F401
 
 metadata = Base.metadata
 

@@ -15,6 +15,7 @@ from cakupan.cli import db as db_cli
 from cakupan.cli import demo as demo_cli
 from cakupan.cli import nik as nik_cli
 from cakupan.cli import regions as regions_cli
+from cakupan.cli import targets as targets_cli
 from cakupan.cli.common import GLOBAL, err_console
 from cakupan.errors import CakupanError
 from cakupan.i18n import LANGS, Lang, set_lang
@@ -31,6 +32,9 @@ app.command("demo")(demo_cli.demo)
 app.add_typer(regions_cli.offices_app, name="offices")
 app.add_typer(regions_cli.regions_app, name="regions")
 app.add_typer(nik_cli.app, name="nik")
+app.add_typer(targets_cli.targets_app, name="targets")
+app.add_typer(targets_cli.plans_app, name="plans")
+app.add_typer(targets_cli.reviews_app, name="reviews")
 
 
 @app.callback()

@@ -1,0 +1,842 @@
+"""Read side of targets and the performance cycle: the target/realization report (figures of
+every source, conflicts shown, BPU realization from the ledger), splits, trend, projection,
+plans, the execution log and the weekly review with carried-over actions and assessment."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    column,
+    exists,
+    extract,
+    func,
+    inspect,
+    literal,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.orm import Session
+
+from cakupan.dates import Month
+from cakupan.errors import invalid
+from cakupan.i18n import t
+from cakupan.registry.models import CoveredMonth, Membership, Participant, Payment, PaymentReversal
+from cakupan.targets import rules
+from cakupan.targets.models import (
+    ExecutionEntry,
+    PerformancePlan,
+    PlanActivity,
+    ReviewAction,
+    ReviewNote,
+    TargetCell,
+    TargetFigure,
+    TargetSplit,
+    WeeklyReview,
+)
+from cakupan.targets.rules import Period, Resolved, SourcedValue
+
+NATIONAL = "NATIONAL"
+_branch = table("branch", column("code"), column("region_code"))
+
+# --- offices -------------------------------------------------------------------------------
+
+
+def _office_filter(session: Session, office_code: str) -> ColumnElement[bool]:
+    """Participants served by ``office_code``: a branch's own, a region's branches', or all
+    (``NATIONAL``). A participant belongs to the branch currently on their record."""
+    if office_code == NATIONAL:
+        return literal(True)
+    if inspect(session.connection()).has_table("branch"):
+        region_branches = select(_branch.c.code).where(_branch.c.region_code == office_code)
+        return or_(
+            Participant.branch_code == office_code, Participant.branch_code.in_(region_branches)
+        )
+    return Participant.branch_code == office_code
+
+
+# --- realization from the ledger -----------------------------------------------------------
+
+
+def realization_from_ledger(session: Session, office_code: str, period: Period, metric: str) -> int:
+    """BPU realization of ``metric`` for an office and period, computed from the ledger with one
+    set-based query.
+
+    - ``new_participants``: first membership episodes registered in the period whose first month
+      is paid (by a payment not reversed).
+    - ``active_participants``: participants active on the period's last day (D-3): its month is
+      covered by a payment made on or before that day and not reversed on or before it.
+    - ``contributions``: rupiah of payments made in the period, less those reversed on or before
+      the period's last day.
+    - ``reacquired``: later episodes (D-4) whose first month was paid in the period by a payment
+      not reversed on or before the period's last day.
+    """
+    first_day, last_day = period.first_day, period.last_day
+    office = _office_filter(session, office_code)
+
+    def not_reversed_by(day: date) -> ColumnElement[bool]:
+        return ~exists().where(
+            PaymentReversal.payment_id == Payment.id, PaymentReversal.reversed_on <= day
+        )
+
+    statement: Any
+    if metric == "new_participants":
+        first_month_paid = exists().where(
+            CoveredMonth.membership_id == Membership.id,
+            CoveredMonth.month == Membership.start_month,
+            CoveredMonth.reversed.is_(False),
+        )
+        statement = (
+            select(func.count(Membership.id))
+            .join(Participant, Participant.id == Membership.participant_id)
+            .where(
+                Membership.episode_no == 1,
+                Membership.registered_on.between(first_day, last_day),
+                first_month_paid,
+                office,
+            )
+        )
+    elif metric == "active_participants":
+        statement = (
+            select(func.count(func.distinct(CoveredMonth.participant_id)))
+            .join(Payment, Payment.id == CoveredMonth.payment_id)
+            .join(Participant, Participant.id == CoveredMonth.participant_id)
+            .where(
+                CoveredMonth.month == period.last,
+                Payment.paid_on <= last_day,
+                not_reversed_by(last_day),
+                office,
+            )
+        )
+    elif metric == "contributions":
+        statement = (
+            select(func.coalesce(func.sum(Payment.amount), 0))
+            .join(Participant, Participant.id == Payment.participant_id)
+            .where(Payment.paid_on.between(first_day, last_day), not_reversed_by(last_day), office)
+        )
+    elif metric == "reacquired":
+        statement = (
+            select(func.count(func.distinct(Membership.id)))
+            .join(CoveredMonth, CoveredMonth.membership_id == Membership.id)
+            .join(Payment, Payment.id == CoveredMonth.payment_id)
+            .join(Participant, Participant.id == Membership.participant_id)
+            .where(
+                Membership.episode_no > 1,
+                CoveredMonth.month == Membership.start_month,
+                Payment.paid_on.between(first_day, last_day),
+                not_reversed_by(last_day),
+                office,
+            )
+        )
+    else:
+        raise invalid(
+            "metric",
+            t("harus salah satu dari {o}, didapat {v!r}", "expected one of {o}, got {v!r}").format(
+                o=", ".join(rules.METRICS), v=metric
+            ),
+        )
+    return int(session.execute(statement).scalar_one())
+
+
+def ledger_monthly(
+    session: Session, office_code: str, year: int, metric: str, through: int = 12
+) -> list[int]:
+    """Monthly BPU realization of a flow metric for January..``through`` of ``year`` (one query,
+    grouped by month); for ``active_participants`` the month-end stocks (one query per month)."""
+    if metric not in rules.FLOW_METRICS:
+        return [
+            realization_from_ledger(
+                session, office_code, Period(year, Month(year, m), Month(year, m)), metric
+            )
+            for m in range(1, through + 1)
+        ]
+    first_day = date(year, 1, 1)
+    last_day = Month(year, through).last_day
+    office = _office_filter(session, office_code)
+    if metric == "new_participants":
+        month_of = extract("month", Membership.registered_on)
+        statement: Any = (
+            select(month_of, func.count(Membership.id))
+            .join(Participant, Participant.id == Membership.participant_id)
+            .where(
+                Membership.episode_no == 1,
+                Membership.registered_on.between(first_day, last_day),
+                exists().where(
+                    CoveredMonth.membership_id == Membership.id,
+                    CoveredMonth.month == Membership.start_month,
+                    CoveredMonth.reversed.is_(False),
+                ),
+                office,
+            )
+            .group_by(month_of)
+        )
+    elif metric == "contributions":
+        month_of = extract("month", Payment.paid_on)
+        statement = (
+            select(month_of, func.coalesce(func.sum(Payment.amount), 0))
+            .join(Participant, Participant.id == Payment.participant_id)
+            .where(
+                Payment.paid_on.between(first_day, last_day),
+                ~exists().where(
+                    PaymentReversal.payment_id == Payment.id,
+                    PaymentReversal.reversed_on <= last_day,
+                ),
+                office,
+            )
+            .group_by(month_of)
+        )
+    else:  # reacquired
+        month_of = extract("month", Payment.paid_on)
+        statement = (
+            select(month_of, func.count(func.distinct(Membership.id)))
+            .join(CoveredMonth, CoveredMonth.membership_id == Membership.id)
+            .join(Payment, Payment.id == CoveredMonth.payment_id)
+            .join(Participant, Participant.id == Membership.participant_id)
+            .where(
+                Membership.episode_no > 1,
+                CoveredMonth.month == Membership.start_month,
+                Payment.paid_on.between(first_day, last_day),
+                ~exists().where(
+                    PaymentReversal.payment_id == Payment.id,
+                    PaymentReversal.reversed_on <= last_day,
+                ),
+                office,
+            )
+            .group_by(month_of)
+        )
+    by_month = {int(m): int(v) for m, v in session.execute(statement).all()}
+    return [by_month.get(m, 0) for m in range(1, through + 1)]
+
+
+# --- the report ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One cell of the target/realization report."""
+
+    office_code: str
+    period: Period
+    segment: str
+    metric: str
+    target: Resolved
+    realization: Resolved
+    realization_source: rules.RealizationSource
+
+    @property
+    def achievement_percent(self) -> float | None:
+        return rules.achievement_percent(self.realization.value, self.target.value)
+
+    @property
+    def conflicts(self) -> list[dict[str, Any]]:
+        out = []
+        for name, resolved in (("target", self.target), ("realization", self.realization)):
+            if resolved.is_conflict:
+                out.append(
+                    {
+                        "field": name,
+                        "values": [
+                            {"value": v.value, "source": v.source} for v in resolved.conflict
+                        ],
+                    }
+                )
+        return out
+
+    def as_json(self) -> dict[str, Any]:
+        """The row of ``cakupan targets report --json`` (the contract's keys, nothing else)."""
+        return {
+            "office_code": self.office_code,
+            "year": self.period.year,
+            "segment": self.segment,
+            "metric": self.metric,
+            "target": self.target.value,
+            "realization": self.realization.value,
+            "achievement_percent": self.achievement_percent,
+            "realization_source": self.realization_source,
+            "conflicts": self.conflicts,
+        }
+
+
+def ledger_available(session: Session) -> bool:
+    """Whether the ledger's tables are present in this database."""
+    inspector = inspect(session.connection())
+    return all(inspector.has_table(name) for name in ("membership", "payment", "covered_month"))
+
+
+def report(
+    session: Session,
+    office_code: str,
+    year: int,
+    *,
+    segment: str | None = None,
+    metric: str | None = None,
+    period: Period | None = None,
+) -> list[ReportRow]:
+    """Target vs realization of an office for a year (or a period inside it), every segment and
+    metric that has figures, or exactly one row when both ``segment`` and ``metric`` are given.
+
+    Per figure, the sources are compared: when they agree the value is shown, when they disagree
+    the value is None and the row lists the conflict. Realization of BPU comes from the ledger
+    unless a reported figure exists for the cell (reported figures are imported for what the
+    ledger does not hold); PU, Jakon and history are always reported."""
+    office = office_code.strip().upper()
+    period = period or Period.whole_year(year)
+    conditions = [
+        TargetCell.office_code == office,
+        TargetCell.first_month == period.first,
+        TargetCell.last_month == period.last,
+    ]
+    if segment:
+        conditions.append(TargetCell.segment == segment)
+    if metric:
+        conditions.append(TargetCell.metric == metric)
+    cells = {
+        (cell.segment, cell.metric): cell
+        for cell in session.scalars(select(TargetCell).where(*conditions))
+    }
+    figures: dict[tuple[int, str], list[SourcedValue]] = defaultdict(list)
+    if cells:
+        for figure in session.scalars(
+            select(TargetFigure).where(TargetFigure.cell_id.in_([c.id for c in cells.values()]))
+        ):
+            figures[(figure.cell_id, figure.kind)].append(SourcedValue(figure.value, figure.source))
+    keys = set(cells)
+    if segment and metric:
+        keys.add((segment, metric))
+    has_ledger: bool | None = None
+    rows: list[ReportRow] = []
+    for seg, met in sorted(
+        keys, key=lambda k: (rules.SEGMENTS.index(k[0]), rules.METRICS.index(k[1]))
+    ):
+        cell = cells.get((seg, met))
+        target = rules.resolve(figures[(cell.id, "target")] if cell else [])
+        reported = figures[(cell.id, "realization")] if cell else []
+        source: rules.RealizationSource = "reported"
+        if seg == "BPU" and not reported:
+            if has_ledger is None:
+                has_ledger = ledger_available(session)
+            if has_ledger:
+                value = realization_from_ledger(session, office, period, met)
+                rows.append(
+                    ReportRow(
+                        office, period, seg, met, target, Resolved(value, ("ledger",)), "ledger"
+                    )
+                )
+                continue
+        rows.append(ReportRow(office, period, seg, met, target, rules.resolve(reported), source))
+    return rows
+
+
+# --- splits --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SplitReport:
+    office_code: str
+    period: Period
+    segment: str
+    metric: str
+    whole: Resolved
+    checks: list[rules.SplitCheck]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "office_code": self.office_code,
+            "year": self.period.year,
+            "period": self.period.label,
+            "segment": self.segment,
+            "metric": self.metric,
+            "target": self.whole.value,
+            "target_conflict": [
+                {"value": v.value, "source": v.source} for v in self.whole.conflict
+            ],
+            "splits": [
+                {
+                    "part_kind": check.part_kind,
+                    "parts": [{"code": code, "target": value} for code, value in check.parts],
+                    "parts_total": check.parts_total,
+                    "difference": check.difference,
+                    "balanced": check.balanced,
+                }
+                for check in self.checks
+            ],
+        }
+
+
+def splits(
+    session: Session, office_code: str, year: int, *, period: Period | None = None
+) -> list[SplitReport]:
+    """For every cell of the office and period that has parts: the whole target, and per kind of
+    part (staff, partner, district) the parts, their total and the difference to the whole
+    (positive: still unassigned; negative: over-assigned; None: whole unknown or in conflict)."""
+    period = period or Period.whole_year(year)
+    office = office_code.strip().upper()
+    rows = session.execute(
+        select(TargetCell, TargetSplit)
+        .join(TargetSplit, TargetSplit.cell_id == TargetCell.id)
+        .where(
+            TargetCell.office_code == office,
+            TargetCell.first_month == period.first,
+            TargetCell.last_month == period.last,
+        )
+    ).all()
+    by_cell: dict[int, tuple[TargetCell, dict[str, dict[str, int]]]] = {}
+    for cell, split in rows:
+        entry = by_cell.setdefault(cell.id, (cell, defaultdict(dict)))
+        entry[1][split.part_kind][split.part_code] = split.value
+    targets: dict[int, list[SourcedValue]] = defaultdict(list)
+    if by_cell:
+        for figure in session.scalars(
+            select(TargetFigure).where(
+                TargetFigure.cell_id.in_(list(by_cell)), TargetFigure.kind == "target"
+            )
+        ):
+            targets[figure.cell_id].append(SourcedValue(figure.value, figure.source))
+    out = []
+    for cell_id, (cell, parts_by_kind) in by_cell.items():
+        whole = rules.resolve(targets[cell_id])
+        checks = [
+            rules.check_split(kind, parts_by_kind[kind], whole.value)
+            for kind in rules.PART_KINDS
+            if kind in parts_by_kind
+        ]
+        out.append(SplitReport(office, period, cell.segment, cell.metric, whole, checks))
+    out.sort(key=lambda r: (rules.SEGMENTS.index(r.segment), rules.METRICS.index(r.metric)))
+    return out
+
+
+# --- trend and projection ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    point: rules.TrendPoint
+    target_conflict: bool
+    realization_conflict: bool
+    realization_source: str
+
+    def as_json(self) -> dict[str, Any]:
+        p = self.point
+        return {
+            "year": p.year,
+            "target": p.target,
+            "realization": p.realization,
+            "achievement_percent": p.achievement_percent,
+            "realization_change_percent": p.realization_change_percent,
+            "realization_source": self.realization_source,
+            "target_conflict": self.target_conflict,
+            "realization_conflict": self.realization_conflict,
+        }
+
+
+def trend(session: Session, office_code: str, segment: str, metric: str) -> list[TrendRow]:
+    """Whole-year target, realization and achievement of an office, segment and metric for
+    every year with figures, with the change of realization against the previous year."""
+    office = office_code.strip().upper()
+    years = sorted(
+        set(
+            session.scalars(
+                select(TargetCell.year).where(
+                    TargetCell.office_code == office,
+                    TargetCell.segment == segment,
+                    TargetCell.metric == metric,
+                    TargetCell.first_month == (TargetCell.year * 12),
+                    TargetCell.last_month == (TargetCell.year * 12 + 11),
+                )
+            )
+        )
+    )
+    report_rows = [
+        report(session, office, year, segment=segment, metric=metric)[0] for year in years
+    ]
+    points = rules.trend(
+        [(r.period.year, r.target.value, r.realization.value) for r in report_rows]
+    )
+    return [
+        TrendRow(p, r.target.is_conflict, r.realization.is_conflict, r.realization_source)
+        for p, r in zip(points, report_rows, strict=True)
+    ]
+
+
+def monthly_realization(
+    session: Session, office_code: str, year: int, segment: str, metric: str, through: int
+) -> list[int]:
+    """Monthly realization January..``through``: from the ledger for BPU, else from reported
+    single-month figures (INVALID naming the months that are missing or in conflict)."""
+    if segment == "BPU" and ledger_available(session):
+        return ledger_monthly(session, office_code, year, metric, through)
+    values: list[int] = []
+    missing: list[str] = []
+    for m in range(1, through + 1):
+        month = Month(year, m)
+        row = report(
+            session,
+            office_code,
+            year,
+            segment=segment,
+            metric=metric,
+            period=Period(year, month, month),
+        )[0]
+        if row.realization.value is None:
+            missing.append(str(month))
+            values.append(0)
+        else:
+            values.append(row.realization.value)
+    if missing:
+        raise invalid(
+            "through",
+            t(
+                "realisasi bulanan tidak ada atau bertentangan untuk: {m}",
+                "monthly realization missing or in conflict for: {m}",
+            ).format(m=", ".join(missing)),
+        )
+    return values
+
+
+@dataclass(frozen=True)
+class ProjectionReport:
+    office_code: str
+    year: int
+    segment: str
+    metric: str
+    target: Resolved
+    projection: rules.Projection
+
+    def as_json(self) -> dict[str, Any]:
+        p = self.projection
+        return {
+            "office_code": self.office_code,
+            "year": self.year,
+            "segment": self.segment,
+            "metric": self.metric,
+            "through_month": f"{self.year:04d}-{p.through_month:02d}",
+            "year_to_date": p.year_to_date,
+            "projected_year_end": p.projected,
+            "target": self.target.value,
+            "projected_achievement_percent": rules.achievement_percent(
+                p.projected, self.target.value
+            ),
+            "method": p.method,
+            "seasonal_share_percent": p.seasonal_share_percent,
+            "prior_years_used": list(p.prior_years_used),
+        }
+
+
+def projection(
+    session: Session,
+    office_code: str,
+    year: int,
+    segment: str,
+    metric: str,
+    through: Month,
+    *,
+    prior_years: int = 3,
+) -> ProjectionReport:
+    """Projected year-end realization and achievement from the year to date (method in
+    :func:`cakupan.targets.rules.project_year_end`; seasonality from up to ``prior_years``
+    complete prior years of the ledger)."""
+    if through.year != year:
+        raise invalid(
+            "through",
+            t(
+                "harus bulan dalam tahun {y}, didapat {m}", "expected a month of {y}, got {m}"
+            ).format(y=year, m=through),
+        )
+    office = office_code.strip().upper()
+    this_year = monthly_realization(session, office, year, segment, metric, through.month)
+    prior: dict[int, list[int]] = {}
+    if segment == "BPU" and metric in rules.FLOW_METRICS and ledger_available(session):
+        for past in range(year - prior_years, year):
+            prior[past] = ledger_monthly(session, office, past, metric, 12)
+    target_row = report(session, office, year, segment=segment, metric=metric)[0]
+    return ProjectionReport(
+        office,
+        year,
+        segment,
+        metric,
+        target_row.target,
+        rules.project_year_end(metric, this_year, prior),
+    )
+
+
+# --- performance cycle ---------------------------------------------------------------------
+
+
+def plan_view(session: Session, plan_id: int) -> dict[str, Any]:
+    """A plan with its activities and, per activity, what the execution log holds for it."""
+    plan = session.get(PerformancePlan, plan_id)
+    if plan is None:
+        from cakupan.errors import not_found
+
+        raise not_found(t("Rencana {i} tidak ditemukan", "Plan {i} not found").format(i=plan_id))
+    done: dict[int, dict[str, int]] = defaultdict(dict)
+    for activity_id, kind, quantity in session.execute(
+        select(ExecutionEntry.activity_id, ExecutionEntry.kind, func.sum(ExecutionEntry.quantity))
+        .join(PlanActivity, PlanActivity.id == ExecutionEntry.activity_id)
+        .where(PlanActivity.plan_id == plan.id)
+        .group_by(ExecutionEntry.activity_id, ExecutionEntry.kind)
+    ):
+        if activity_id is not None:
+            done[int(activity_id)][str(kind)] = int(quantity)
+    activities = session.scalars(
+        select(PlanActivity).where(PlanActivity.plan_id == plan.id).order_by(PlanActivity.id)
+    ).all()
+    return {
+        "id": plan.id,
+        "office_code": plan.office_code,
+        "kind": plan.kind,
+        "first_day": plan.first_day.isoformat(),
+        "last_day": plan.last_day.isoformat(),
+        "title": plan.title,
+        "activities": [
+            {
+                "id": a.id,
+                "activity": a.activity,
+                "district_code": a.district_code,
+                "village_code": a.village_code,
+                "segment": a.segment,
+                "prospects": a.prospects,
+                "assignee_kind": a.assignee_kind,
+                "assignee_code": a.assignee_code,
+                "scheduled_on": a.scheduled_on.isoformat() if a.scheduled_on else None,
+                "expected_registrations": a.expected_registrations,
+                "expected_contributions": a.expected_contributions,
+                "done": {kind: done[a.id].get(kind, 0) for kind in rules.EXECUTION_KINDS},
+            }
+            for a in activities
+        ],
+    }
+
+
+def execution_log(
+    session: Session, office_code: str, first_day: date, last_day: date
+) -> list[dict[str, Any]]:
+    """Execution entries of an office between two dates, each registration with a NIK linked to
+    the ledger (the participant's registration date there, or None when not (yet) registered)."""
+    statement = (
+        select(ExecutionEntry, Participant.registered_on)
+        .outerjoin(Participant, Participant.nik == ExecutionEntry.nik)
+        .where(
+            ExecutionEntry.office_code == office_code.strip().upper(),
+            ExecutionEntry.done_on.between(first_day, last_day),
+        )
+        .order_by(ExecutionEntry.done_on, ExecutionEntry.id)
+    )
+    return [
+        {
+            "id": e.id,
+            "done_on": e.done_on.isoformat(),
+            "assignee_kind": e.assignee_kind,
+            "assignee_code": e.assignee_code,
+            "kind": e.kind,
+            "quantity": e.quantity,
+            "activity_id": e.activity_id,
+            "nik": e.nik,
+            "ledger_registered_on": registered.isoformat() if registered else None,
+            "note": e.note,
+        }
+        for e, registered in session.execute(statement).all()
+    ]
+
+
+@dataclass
+class ReviewView:
+    """A weekly review: its notes, the actions on it (raised here, carried over, closed here)
+    and the week's assessment per staff member and partner."""
+
+    review: WeeklyReview
+    notes: list[ReviewNote]
+    actions: list[tuple[ReviewAction, str, date]]  # (action, status on this review, raised week)
+    assessment: list[rules.AssessmentLine] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        r = self.review
+        return {
+            "id": r.id,
+            "office_code": r.office_code,
+            "week_start": r.week_start.isoformat(),
+            "week_end": (r.week_start + timedelta(days=6)).isoformat(),
+            "held_on": r.held_on.isoformat(),
+            "led_by": r.led_by,
+            "notes": [{"id": n.id, "kind": n.kind, "text": n.text} for n in self.notes],
+            "actions": [
+                {
+                    "id": a.id,
+                    "description": a.description,
+                    "owner": a.owner_code,
+                    "due_on": a.due_on.isoformat(),
+                    "raised_week": raised.isoformat(),
+                    "status": status,
+                    "overdue": a.closed_on is None and a.due_on < r.week_start,
+                    "closed_on": a.closed_on.isoformat() if a.closed_on else None,
+                    "resolution": a.resolution,
+                }
+                for a, status, raised in self.actions
+            ],
+            "assessment": [
+                {
+                    "assignee_kind": line.assignee_kind,
+                    "assignee_code": line.assignee_code,
+                    "expected_registrations": line.expected_registrations,
+                    "logged_registrations": line.logged_registrations,
+                    "ledger_registrations": line.ledger_registrations,
+                    "realization": line.realization,
+                    "weekly_target": line.weekly_target,
+                    "vs_plan_percent": line.vs_plan_percent,
+                    "vs_target_percent": line.vs_target_percent,
+                    "activities_done": line.activities_done,
+                }
+                for line in self.assessment
+            ],
+        }
+
+
+def review_view(session: Session, review_id: int) -> ReviewView:
+    """The review with its notes, every action on it and the week's assessment."""
+    review = session.get(WeeklyReview, review_id)
+    if review is None:
+        from cakupan.errors import not_found
+
+        raise not_found(
+            t("Rapat evaluasi {i} tidak ditemukan", "Review {i} not found").format(i=review_id)
+        )
+    notes = list(
+        session.scalars(
+            select(ReviewNote).where(ReviewNote.review_id == review.id).order_by(ReviewNote.id)
+        )
+    )
+    raised_review = WeeklyReview.__table__.alias("raised_review")
+    closed_review = WeeklyReview.__table__.alias("closed_review")
+    statement = (
+        select(ReviewAction, raised_review.c.week_start, closed_review.c.week_start)
+        .join(raised_review, raised_review.c.id == ReviewAction.raised_in_review_id)
+        .outerjoin(closed_review, closed_review.c.id == ReviewAction.closed_in_review_id)
+        .where(
+            ReviewAction.office_code == review.office_code,
+            raised_review.c.week_start <= review.week_start,
+            or_(
+                ReviewAction.closed_in_review_id.is_(None),
+                closed_review.c.week_start >= review.week_start,
+            ),
+        )
+        .order_by(raised_review.c.week_start, ReviewAction.id)
+    )
+    actions: list[tuple[ReviewAction, str, date]] = []
+    for action, raised_week, closed_week in session.execute(statement).all():
+        status = rules.carried_over(raised_week, closed_week, review.week_start)
+        if status != "not_shown":
+            actions.append((action, status, raised_week))
+    return ReviewView(
+        review, notes, actions, assessment(session, review.office_code, review.week_start)
+    )
+
+
+def assessment(session: Session, office_code: str, week_monday: date) -> list[rules.AssessmentLine]:
+    """The week's realization per staff member, agent and partner against their plan (expected
+    registrations of the week's activities: those of the weekly plan, and of monthly plans the
+    ones scheduled in the week or, undated, prorated by days) and their target (their part of the
+    year's BPU new-participant target, prorated to 7 days of the year).
+
+    Realization: registrations in the ledger attributed to the agent/partner (new membership
+    episodes registered in the week at this office) when the ledger is there; staff are not in
+    the ledger, so their realization is the execution log's registrations."""
+    office = office_code.strip().upper()
+    sunday = week_monday + timedelta(days=6)
+    expected: dict[tuple[str, str], int] = defaultdict(int)
+    plans = session.execute(
+        select(PerformancePlan, PlanActivity)
+        .join(PlanActivity, PlanActivity.plan_id == PerformancePlan.id)
+        .where(
+            PerformancePlan.office_code == office,
+            PerformancePlan.first_day <= sunday,
+            PerformancePlan.last_day >= week_monday,
+        )
+    ).all()
+    for plan, activity in plans:
+        key = (activity.assignee_kind, activity.assignee_code)
+        if plan.kind == "week":
+            expected[key] += activity.expected_registrations
+        elif activity.scheduled_on is not None:
+            if week_monday <= activity.scheduled_on <= sunday:
+                expected[key] += activity.expected_registrations
+        else:
+            overlap = (min(sunday, plan.last_day) - max(week_monday, plan.first_day)).days + 1
+            length = (plan.last_day - plan.first_day).days + 1
+            expected[key] += rules.prorate(activity.expected_registrations, overlap, length)
+    logged: dict[tuple[str, str], int] = defaultdict(int)
+    done: dict[tuple[str, str], int] = defaultdict(int)
+    for kind, code, entry_kind, quantity in session.execute(
+        select(
+            ExecutionEntry.assignee_kind,
+            ExecutionEntry.assignee_code,
+            ExecutionEntry.kind,
+            func.sum(ExecutionEntry.quantity),
+        )
+        .where(
+            ExecutionEntry.office_code == office,
+            ExecutionEntry.done_on.between(week_monday, sunday),
+        )
+        .group_by(ExecutionEntry.assignee_kind, ExecutionEntry.assignee_code, ExecutionEntry.kind)
+    ):
+        if entry_kind == "registration":
+            logged[(kind, code)] += int(quantity)
+        else:
+            done[(kind, code)] += int(quantity)
+    ledger: dict[tuple[str, str], int] = defaultdict(int)
+    has_ledger = ledger_available(session)
+    if has_ledger:
+        office_filter = _office_filter(session, office)
+        attributed: tuple[tuple[str, Any], ...] = (
+            ("agent", Membership.agent_code),
+            ("partner", Membership.partner_code),
+        )
+        for kind_name, code_column in attributed:
+            for code, count in session.execute(
+                select(code_column, func.count(Membership.id))
+                .join(Participant, Participant.id == Membership.participant_id)
+                .where(
+                    Membership.registered_on.between(week_monday, sunday),
+                    code_column.is_not(None),
+                    office_filter,
+                )
+                .group_by(code_column)
+            ):
+                ledger[(kind_name, str(code))] = int(count)
+    year = week_monday.year
+    split_targets: dict[tuple[str, str], int] = {}
+    for part_kind, part_code, value in session.execute(
+        select(TargetSplit.part_kind, TargetSplit.part_code, TargetSplit.value)
+        .join(TargetCell, TargetCell.id == TargetSplit.cell_id)
+        .where(
+            TargetCell.office_code == office,
+            TargetCell.segment == "BPU",
+            TargetCell.metric == "new_participants",
+            TargetCell.first_month == Month(year, 1),
+            TargetCell.last_month == Month(year, 12),
+            TargetSplit.part_kind.in_(("staff", "partner")),
+        )
+    ):
+        days_in_year = (date(year + 1, 1, 1) - date(year, 1, 1)).days
+        split_targets[(str(part_kind), str(part_code))] = rules.prorate(int(value), 7, days_in_year)
+    keys = set(expected) | set(logged) | set(done) | set(split_targets)
+    keys |= {k for k, v in ledger.items() if v}
+    lines = []
+    for kind, code in sorted(keys, key=lambda k: (rules.ASSIGNEE_KINDS.index(k[0]), k[1])):
+        in_ledger = has_ledger and kind in ("agent", "partner")
+        lines.append(
+            rules.AssessmentLine(
+                assignee_kind=kind,
+                assignee_code=code,
+                expected_registrations=expected.get((kind, code), 0),
+                logged_registrations=logged.get((kind, code), 0),
+                ledger_registrations=ledger.get((kind, code), 0) if in_ledger else None,
+                weekly_target=split_targets.get((kind, code)),
+                activities_done=done.get((kind, code), 0),
+            )
+        )
+    return lines
