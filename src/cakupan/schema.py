@@ -5,6 +5,8 @@ Add one import here when an area gets a ``models.py``.
 
 from cakupan.audit import models as audit_models
 from cakupan.db import Base
+from cakupan.incentives import models as incentives_models  # noqa: F401
+from cakupan.partners import models as partners_models  # noqa: F401
 from cakupan.regions import models as regions_models
 from cakupan.registry import models as registry_models
 from cakupan.targets import models as targets_models  # noqa: F401

@@ -12,6 +12,8 @@ import typer
 from platformdirs import user_log_dir
 
 from cakupan.cli import db as db_cli
+from cakupan.cli import incentives as incentives_cli
+from cakupan.cli import partners as partners_cli
 from cakupan.cli import demo as demo_cli
 from cakupan.cli import nik as nik_cli
 from cakupan.cli import regions as regions_cli
@@ -28,6 +30,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_cli.app, name="db")
+app.add_typer(partners_cli.app, name="partners")
+app.add_typer(incentives_cli.app, name="incentives")
 app.command("demo")(demo_cli.demo)
 app.add_typer(regions_cli.offices_app, name="offices")
 app.add_typer(regions_cli.regions_app, name="regions")

@@ -1,0 +1,90 @@
+"""Reading incentive schemes: a named version, the version in force on a date, all versions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cakupan.errors import not_found
+from cakupan.i18n import t
+from cakupan.incentives.definition import SchemeDefinition
+from cakupan.incentives.models import IncentiveScheme
+
+
+@dataclass(frozen=True)
+class SchemeRecord:
+    """A stored scheme version with its parsed definition."""
+
+    name: str
+    version: int
+    title_id: str
+    title_en: str
+    valid_from: date
+    valid_to: date | None
+    source: str
+    origin: str
+    definition: SchemeDefinition
+
+    def in_force_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "title": {"id": self.title_id, "en": self.title_en},
+            "valid_from": self.valid_from.isoformat(),
+            "valid_to": None if self.valid_to is None else self.valid_to.isoformat(),
+            "source": self.source,
+            "origin": self.origin,
+            "definition": self.definition.model_dump(mode="json", exclude_none=True),
+        }
+
+
+def _record(row: IncentiveScheme) -> SchemeRecord:
+    return SchemeRecord(
+        name=row.name,
+        version=row.version,
+        title_id=row.title_id,
+        title_en=row.title_en,
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        source=row.source,
+        origin=row.origin,
+        definition=SchemeDefinition.model_validate(row.definition),
+    )
+
+
+def schemes(session: Session, name: str | None = None) -> list[SchemeRecord]:
+    """Every stored scheme version (of ``name`` when given), by name then version."""
+    query = select(IncentiveScheme).order_by(IncentiveScheme.name, IncentiveScheme.version)
+    if name is not None:
+        query = query.where(IncentiveScheme.name == name)
+    return [_record(row) for row in session.scalars(query)]
+
+
+def scheme_names(session: Session) -> set[str]:
+    """The names of every stored scheme."""
+    return set(session.scalars(select(IncentiveScheme.name).distinct()))
+
+
+def scheme_version(session: Session, name: str, version: int) -> SchemeRecord:
+    """One scheme version; NOT_FOUND when missing."""
+    row = session.get(IncentiveScheme, (name, version))
+    if row is None:
+        raise not_found(
+            t(
+                f"Skema insentif {name} versi {version} tidak ditemukan",
+                f"Incentive scheme {name} version {version} not found",
+            )
+        )
+    return _record(row)
+
+
+def scheme_in_force(session: Session, name: str, on: date) -> SchemeRecord | None:
+    """The latest version of ``name`` whose validity covers ``on`` (None when there is none)."""
+    candidates = [s for s in schemes(session, name) if s.in_force_on(on)]
+    return max(candidates, key=lambda s: s.version) if candidates else None
