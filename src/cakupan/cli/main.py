@@ -12,10 +12,10 @@ import typer
 from platformdirs import user_log_dir
 
 from cakupan.cli import db as db_cli
-from cakupan.cli import incentives as incentives_cli
-from cakupan.cli import partners as partners_cli
 from cakupan.cli import demo as demo_cli
+from cakupan.cli import incentives as incentives_cli
 from cakupan.cli import nik as nik_cli
+from cakupan.cli import partners as partners_cli
 from cakupan.cli import regions as regions_cli
 from cakupan.cli import targets as targets_cli
 from cakupan.cli.common import GLOBAL, err_console
