@@ -206,3 +206,46 @@ def test_offices_list_and_area_show(cli: Cli) -> None:
     }
     unknown = cli("regions", "show", "99.99")
     assert unknown.exit_code == 1
+
+
+def test_moving_a_regency_between_branches_in_one_file(
+    cli: Cli, tmp_path: Path, session: Session
+) -> None:
+    moved = _file(
+        tmp_path,
+        "branch,PLG,Palembang,SUMBAGSEL,,16.71 16.06 16.10\n"  # gives up 16.02
+        "branch,KAG,Kayu Agung,SUMBAGSEL,,16.02\n",
+    )
+    result = cli("offices", "import", moved, "--json")
+    assert json.loads(result.stdout) == {
+        "accepted": 2,
+        "duplicates": 0,
+        "rejected": 0,
+        "errors": [],
+    }
+    assert regions.branch_for_regency(session, "16.02") == "KAG"
+    assert regions.branch_regencies(session, "PLG") == {"16.71", "16.06", "16.10"}
+
+    wrong_order = _file(
+        tmp_path,
+        "branch,BTR,Baturaja,SUMBAGSEL,,16.01 16.06\n"  # 16.06 still PLG's at this row
+        "branch,PLG,Palembang,SUMBAGSEL,,16.71 16.10\n",
+    )
+    refused = json.loads(cli("offices", "import", wrong_order, "--json").stdout)
+    assert (refused["accepted"], refused["rejected"]) == (0, 1)
+    assert refused["errors"][0]["row"] == 2
+
+
+def test_import_xlsx(cli: Cli, tmp_path: Path, session: Session) -> None:
+    import openpyxl
+
+    path = tmp_path / "offices.xlsx"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["kind", "code", "name", "parent_code", "regency_codes"])
+    sheet.append(["branch", "LHT", "Lahat", "SUMBAGSEL", "16.04"])
+    workbook.save(path)
+    result = cli("offices", "import", str(path), "--json")
+    assert json.loads(result.stdout)["accepted"] == 1, result.stdout + result.stderr
+    assert regions.branch_for_regency(session, "16.04") == "LHT"
