@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from platformdirs import user_log_dir
 
+from cakupan.cli import contribution as contribution_cli
 from cakupan.cli import db as db_cli
 from cakupan.cli import demo as demo_cli
 from cakupan.cli import incentives as incentives_cli
@@ -30,6 +31,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_cli.app, name="db")
+app.add_typer(contribution_cli.app, name="contribution")
 app.add_typer(partners_cli.app, name="partners")
 app.add_typer(incentives_cli.app, name="incentives")
 app.command("demo")(demo_cli.demo)
