@@ -18,6 +18,7 @@ from cakupan.cli import incentives as incentives_cli
 from cakupan.cli import nik as nik_cli
 from cakupan.cli import partners as partners_cli
 from cakupan.cli import regions as regions_cli
+from cakupan.cli import registry as registry_cli
 from cakupan.cli import targets as targets_cli
 from cakupan.cli.common import GLOBAL, err_console
 from cakupan.errors import CakupanError
@@ -38,6 +39,9 @@ app.command("demo")(demo_cli.demo)
 app.add_typer(regions_cli.offices_app, name="offices")
 app.add_typer(regions_cli.regions_app, name="regions")
 app.add_typer(nik_cli.app, name="nik")
+app.add_typer(registry_cli.participants_app, name="participants")
+app.add_typer(registry_cli.payments_app, name="payments")
+app.command("status")(registry_cli.status)
 app.add_typer(targets_cli.targets_app, name="targets")
 app.add_typer(targets_cli.plans_app, name="plans")
 app.add_typer(targets_cli.reviews_app, name="reviews")

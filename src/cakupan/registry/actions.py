@@ -750,6 +750,7 @@ def _post_payment_chunk(
     if not parsed:
         return
     postgres = is_postgres(session)
+    business_today = now.astimezone(JAKARTA).date()
     holders = _load_holders(session, (p.nik for p in parsed), lock=postgres)
     known = _existing_fingerprints(session, parsed)
     pending: list[_PendingPayment] = []
@@ -765,6 +766,20 @@ def _post_payment_chunk(
                     outcomes.append(_RowOutcome(p.row, "duplicate", parsed=p))
                 continue
             reject(p.row, [("reference", _reference_conflict(p))], ErrorKind.CONFLICT)
+            continue
+        if p.paid_on > business_today:
+            reject(
+                p.row,
+                [
+                    (
+                        "paid_on",
+                        t(
+                            "tanggal bayar {d} di masa depan (hari ini {h})",
+                            "paid_on {d} is in the future (today is {h})",
+                        ).format(d=p.paid_on.isoformat(), h=business_today.isoformat()),
+                    )
+                ],
+            )
             continue
         holder = holders.get(p.nik)
         if holder is None:
@@ -804,8 +819,9 @@ def _post_payment_chunk(
     if not pending:
         return
     _write_payments(session, pending, now, batch_id, ids)
-    for outcome, item in zip(pending_outcomes, pending, strict=True):
-        outcome.payment_index = item.payment_id
+    if keep:
+        for outcome, item in zip(pending_outcomes, pending, strict=True):
+            outcome.payment_index = item.payment_id
 
 
 def _allocate(

@@ -183,7 +183,7 @@ def participant_detail(session: Session, nik: str, as_of: date) -> ParticipantDe
             .outerjoin(PaymentReversal, PaymentReversal.payment_id == Payment.id)
             .where(Payment.participant_id == pid)
             .order_by(Payment.id)
-        ).tuples()
+        )
     ]
     codes = [
         {
