@@ -216,7 +216,9 @@ def open_records(
     Column names are matched case-insensitively after trimming. Raises ``CakupanError`` (INVALID)
     when the file is missing, of another type, not UTF-8, has no header, misses a required column,
     repeats a column, or (unless ``allow_unknown``) has a column not in ``required + optional``.
-    A CSV may use ``,``, ``;`` or tab as delimiter (detected from the header line).
+    A CSV may use ``,``, ``;`` or tab as delimiter (detected from the header line). A line the CSV
+    parser cannot read (e.g. an oversized field) raises the same error while the rows are streamed,
+    which rolls back the caller's transaction.
     """
     path = Path(path)
     if not path.is_file():
@@ -244,7 +246,7 @@ def open_records(
             yield _checked(
                 path,
                 source,
-                csv.reader(handle, delimiter=delimiter),
+                _csv_rows(path, csv.reader(handle, delimiter=delimiter)),
                 required,
                 optional,
                 allow_unknown,
@@ -458,6 +460,21 @@ def _checked(
             "import.header",
         )
     return RecordFile(source, tuple(header), _records(header, rows))
+
+
+def _csv_rows(path: Path, reader: Any) -> Iterator[Sequence[str]]:
+    """The CSV reader's rows; a malformed line (NUL byte, oversized field) makes the file unusable."""
+    try:
+        yield from reader
+    except csv.Error as error:
+        raise file_unusable(
+            path,
+            t(
+                "baris {n} bukan CSV yang sah: {e}",
+                "line {n} is not valid CSV: {e}",
+            ).format(n=reader.line_num, e=str(error)),
+            "import.malformed",
+        ) from None
 
 
 def _records(header: list[str], rows: Iterator[Sequence[str]]) -> Iterator[Record]:

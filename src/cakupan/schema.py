@@ -11,7 +11,8 @@ from cakupan.partners import models as partners_models  # noqa: F401
 from cakupan.regions import models as regions_models
 from cakupan.registry import models as registry_models
 from cakupan.targets import models as targets_models  # noqa: F401
+from cakupan.users import models as users_models
 
 metadata = Base.metadata
 
-__all__ = ["audit_models", "metadata", "regions_models", "registry_models"]
+__all__ = ["audit_models", "metadata", "regions_models", "registry_models", "users_models"]

@@ -166,3 +166,10 @@ def test_result_lists_a_bounded_number_of_errors() -> None:
 def test_in_batches() -> None:
     assert list(in_batches(range(7), 3)) == [[0, 1, 2], [3, 4, 5], [6]]
     assert list(in_batches([], 3)) == []
+
+
+def test_malformed_csv_line_makes_the_file_unusable(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a.csv", "code,name\nA,ok\nB," + "x" * 200_000 + "\n")
+    error = _unusable(path, required=("code", "name"))
+    assert error.code == "import.malformed"
+    assert "line 3" in error.render("en")

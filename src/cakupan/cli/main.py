@@ -19,7 +19,9 @@ from cakupan.cli import nik as nik_cli
 from cakupan.cli import partners as partners_cli
 from cakupan.cli import regions as regions_cli
 from cakupan.cli import registry as registry_cli
+from cakupan.cli import serve as serve_cli
 from cakupan.cli import targets as targets_cli
+from cakupan.cli import users as users_cli
 from cakupan.cli.common import GLOBAL, err_console
 from cakupan.errors import CakupanError
 from cakupan.i18n import LANGS, Lang, set_lang
@@ -42,9 +44,11 @@ app.add_typer(nik_cli.app, name="nik")
 app.add_typer(registry_cli.participants_app, name="participants")
 app.add_typer(registry_cli.payments_app, name="payments")
 app.command("status")(registry_cli.status)
+app.add_typer(users_cli.app, name="users")
 app.add_typer(targets_cli.targets_app, name="targets")
 app.add_typer(targets_cli.plans_app, name="plans")
 app.add_typer(targets_cli.reviews_app, name="reviews")
+app.command("serve")(serve_cli.serve)
 
 
 @app.callback()
