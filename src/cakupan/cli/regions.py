@@ -60,7 +60,7 @@ def import_offices(
     if as_json:
         print_json(result.as_json())
     else:
-        console.print(result.render(), markup=False, highlight=False)
+        typer.echo(result.render())
     raise typer.Exit(result.exit_code)
 
 
@@ -82,4 +82,13 @@ def show(
         print_json(info.as_json())
         return
     office = f"{info.branch_code or '-'} / {info.region_code or '-'}"
-    console.print(f"{info.code} {info.name} ({info.level}; {t('kantor', 'office')}: {office})")
+    level = _LEVELS[info.level].render()
+    typer.echo(f"{info.code} {info.name} ({level}; {t('kantor', 'office')}: {office})")
+
+
+_LEVELS = {
+    "province": t("provinsi", "province"),
+    "regency": t("kabupaten/kota", "regency/city"),
+    "district": t("kecamatan", "district"),
+    "village": t("desa/kelurahan", "village"),
+}
