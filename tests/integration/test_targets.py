@@ -38,7 +38,7 @@ def _rows(cli: Cli, *args: str) -> dict[tuple[int, str, str], dict[str, Any]]:
 def test_palembang_import_flags_conflicts(cli: Cli) -> None:
     first = cli("targets", "import", str(PALEMBANG), "--json")
     assert first.exit_code == 0, first.stderr
-    assert _json(first) == {"accepted": 28, "duplicates": 0, "rejected": 0, "errors": []}
+    assert _json(first) == {"accepted": 32, "duplicates": 0, "rejected": 0, "errors": []}
 
     report: dict[tuple[int, str, str], dict[str, Any]] = {}
     for year in range(2016, 2021):
@@ -101,7 +101,41 @@ def test_palembang_import_flags_conflicts(cli: Cli) -> None:
 
     again = cli("targets", "import", str(PALEMBANG), "--json")
     assert again.exit_code == 0
-    assert _json(again) == {"accepted": 0, "duplicates": 28, "rejected": 0, "errors": []}
+    assert _json(again) == {"accepted": 0, "duplicates": 32, "rejected": 0, "errors": []}
+
+
+def test_check_shows_stated_percentages_the_figures_do_not_give(cli: Cli) -> None:
+    cli("targets", "load-examples")
+    payload = _json(cli("targets", "check", "--office", "PLG", "--year", "2017", "--json"))
+    rows = {(r["segment"], r["metric"]): r for r in payload["rows"]}
+    assert set(rows) == {("BPU", "new_participants"), ("JAKON", "new_participants")}
+    jakon = rows[("JAKON", "new_participants")]
+    assert jakon["conflicts"] == []
+    assert jakon["achievement_percent"] == 137.9
+    assert {(s["stated_percent"], s["consistent"]) for s in jakon["stated_achievement"]} == {
+        ("102", False),
+        ("116", False),
+    }
+    bpu = rows[("BPU", "new_participants")]
+    (stated,) = bpu["stated_achievement"]
+    assert (stated["stated_percent"], stated["source"], stated["consistent"]) == (
+        "97.4",
+        TEXT,
+        True,
+    )
+    # 97.4 (truncated by the paper) fits the text's realization, not Tabel 1's
+    assert [
+        (c["realization"]["source"], c["computed_percent"], c["consistent"])
+        for c in stated["checks"]
+    ] == [(TEXT, 97.5, True), (TABLE, 100.0, False)]
+    # PU 2020: sources agree and both stated 97% fit: nothing to show
+    quiet = _json(cli("targets", "check", "--office", "PLG", "--year", "2020", "--json"))
+    assert quiet["rows"] == []
+    everything = _json(
+        cli("targets", "check", "--office", "PLG", "--year", "2020", "--all", "--json")
+    )
+    pu = next(r for r in everything["rows"] if r["segment"] == "PU")
+    assert [s["consistent"] for s in pu["stated_achievement"]] == [True, True]
 
 
 def test_report_filters_and_single_row(cli: Cli) -> None:
@@ -321,6 +355,8 @@ def test_report_xlsx_reads_back(cli: Cli, tmp_path: Path) -> None:
     assert sheet.cell(contributions_row, 6).number_format == '"Rp" #,##0'
     pu = by_label[("PU", "Peserta baru")]
     assert (pu[5], pu[6], pu[7]) == (314445, 206100, 65.5)
+    assert values[0][10] == "Capaian Menurut Sumber"
+    assert pu[10] == f"65% ({TEXT}): cocok"
 
 
 def test_trend(cli: Cli) -> None:

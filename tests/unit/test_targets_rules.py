@@ -194,3 +194,42 @@ def test_week_start_and_prorate() -> None:
     assert rules.week_start(date(2026, 11, 23)) == date(2026, 11, 23)
     assert rules.prorate(3650, 7, 365) == 70
     assert rules.prorate(1, 1, 2) == 1  # half up
+
+
+def test_stated_percentages() -> None:
+    assert rules.stated_matches("97.4", 29774, 30552)  # 97.45: truncated by the source
+    assert rules.stated_matches("116", 42859, 36910)  # 116.12
+    assert not rules.stated_matches("102", 200006, 145069)  # 137.87
+    assert not rules.stated_matches("43.5", 94433, 225952)  # 41.79
+    assert rules.stated_matches("43.5", 98433, 225952)  # 43.56
+    assert not rules.stated_matches("10", 1, 0)
+    row = rules.parse_figure_row(
+        2,
+        {
+            "office_code": "PLG",
+            "year": "2017",
+            "segment": "JAKON",
+            "metric": "new_participants",
+            "target": "",
+            "realization": "",
+            "source": "s",
+            "achievement_percent": "102 %",
+        },
+    )
+    assert isinstance(row, rules.FigureRow)
+    assert (row.stated_percent, row.figures()) == ("102", [])
+    bad = rules.parse_figure_row(
+        2,
+        {
+            "office_code": "PLG",
+            "year": "2017",
+            "segment": "JAKON",
+            "metric": "new_participants",
+            "target": "1",
+            "realization": "",
+            "source": "s",
+            "achievement_percent": "lots",
+        },
+    )
+    assert isinstance(bad, list)
+    assert [p.field for p in bad] == ["achievement_percent"]

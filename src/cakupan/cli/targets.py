@@ -176,6 +176,60 @@ def report(
         console.print(f"XLSX: {xlsx}", markup=False)
 
 
+@targets_app.command("check")
+def check(
+    office: OfficeOption,
+    year: YearOption,
+    period: PeriodOption = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Every cell, not only those with a discrepancy.")
+    ] = False,
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Discrepancies of the sources: figures on which they disagree, and achievement percentages
+    a source states that its figures do not give (e.g. 102% for 200,006 / 145,069)."""
+    span = _period(year, period)
+    engine = open_engine(database_url)
+    with transaction(engine) as session:
+        rows = queries.report(session, office, year, period=span)
+    chosen = [row for row in rows if show_all or row.has_discrepancy]
+    if as_json:
+        print_json(
+            {
+                "rows": [
+                    {
+                        **row.as_json(),
+                        "period": row.period.label,
+                        "discrepancy": row.has_discrepancy,
+                        "stated_achievement": [view.as_json() for view in row.stated],
+                    }
+                    for row in chosen
+                ]
+            }
+        )
+        return
+    for row in chosen:
+        console.print(
+            f"{row.office_code} {row.period.label} {row.segment} {row.metric}", markup=False
+        )
+        for conflict in row.conflicts:
+            values = " / ".join(
+                f"{_show(v['value'], row.metric)} ({v['source']})" for v in conflict["values"]
+            )
+            console.print(f"  KONFLIK / CONFLICT {conflict['field']}: {values}", markup=False)
+        for view in row.stated:
+            verdict = {True: "cocok / fits", False: "TIDAK COCOK / DOES NOT FIT", None: "-"}[
+                view.consistent
+            ]
+            computed = ", ".join(
+                f"{c.computed_percent}%" for c in view.checks if c.computed_percent is not None
+            )
+            console.print(
+                f"  {view.percent}% ({view.source}): {verdict} [{computed}]", markup=False
+            )
+
+
 @targets_app.command("set")
 def set_figure(
     office: OfficeOption,

@@ -24,6 +24,7 @@ from cakupan.targets.models import (
     PlanActivity,
     ReviewAction,
     ReviewNote,
+    StatedAchievement,
     TargetCell,
     TargetFigure,
     TargetImport,
@@ -236,6 +237,32 @@ def _post_figure_row(
                     ).format(s=row.source, k=kind, old=known.value, new=value, cell=key.describe()),
                 )
             )
+    new_stated = False
+    if row.stated_percent is not None:
+        stated = session.scalars(
+            select(StatedAchievement).where(
+                StatedAchievement.cell_id == cell.id, StatedAchievement.source == row.source
+            )
+        ).one_or_none()
+        if stated is None:
+            new_stated = True
+        elif stated.percent != row.stated_percent:
+            problems.append(
+                (
+                    "achievement_percent",
+                    t(
+                        "sumber {s!r} sudah menyatakan capaian {old}% untuk {cell}, baris ini "
+                        "menyatakan {new}%; koreksi memerlukan nama sumber sendiri",
+                        "source {s!r} already states an achievement of {old}% for {cell}, this "
+                        "row states {new}%; a correction needs its own source name",
+                    ).format(
+                        s=row.source,
+                        old=stated.percent,
+                        new=row.stated_percent,
+                        cell=key.describe(),
+                    ),
+                )
+            )
     if problems:
         return problems
     for kind, value in new:
@@ -249,8 +276,18 @@ def _post_figure_row(
                 recorded_at=moment,
             )
         )
+    if new_stated and row.stated_percent is not None:
+        session.add(
+            StatedAchievement(
+                cell_id=cell.id,
+                percent=row.stated_percent,
+                source=row.source,
+                import_id=import_id,
+                recorded_at=moment,
+            )
+        )
     session.flush()
-    return bool(new)
+    return bool(new) or new_stated
 
 
 def record_figure(

@@ -41,6 +41,7 @@ REPORT_HEADERS = (
     "Capaian (%)",
     "Sumber Realisasi",
     "Konflik Antar Sumber",
+    "Capaian Menurut Sumber",
 )
 
 
@@ -59,6 +60,13 @@ def _conflict_text(row: ReportRow) -> str:
         )
         parts.append(f"{FIELD_LABELS[conflict['field']]}: {values}")
     return "; ".join(parts)
+
+
+def _stated_text(row: ReportRow) -> str:
+    verdicts = {True: "cocok", False: "tidak cocok dengan angkanya", None: "tidak dapat diperiksa"}
+    return "; ".join(
+        f"{view.percent}% ({view.source}): {verdicts[view.consistent]}" for view in row.stated
+    )
 
 
 def report_workbook(rows: Sequence[ReportRow], splits: Sequence[SplitReport] = ()) -> Workbook:
@@ -83,13 +91,14 @@ def report_workbook(rows: Sequence[ReportRow], splits: Sequence[SplitReport] = (
                 row.achievement_percent,
                 SOURCE_LABELS[row.realization_source],
                 _conflict_text(row) or None,
+                _stated_text(row) or None,
             ]
         )
         line = sheet.max_row
         sheet.cell(line, 6).number_format = number_format
         sheet.cell(line, 7).number_format = number_format
         sheet.cell(line, 8).number_format = PERCENT_FORMAT
-    _widths(sheet, (10, 7, 12, 8, 28, 16, 16, 12, 16, 60))
+    _widths(sheet, (10, 7, 12, 8, 28, 16, 16, 12, 16, 60, 50))
     if splits:
         parts = workbook.create_sheet("Pembagian Target")
         _header(

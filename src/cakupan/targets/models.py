@@ -211,3 +211,20 @@ class ReviewAction(Base):
     closed_in_review_id: Mapped[int | None] = mapped_column(ForeignKey("weekly_review.id"))
     closed_on: Mapped[date | None] = mapped_column(Date)
     resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class StatedAchievement(Base):
+    """An achievement percentage as a source prints it (``"102"``, ``"97.4"``), kept to check it
+    against the figures; reports always compute achievement from the figures themselves."""
+
+    __tablename__ = "target_stated_achievement"
+    __table_args__ = (
+        UniqueConstraint("cell_id", "source", name="uq_target_stated_achievement_cell_source"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("target_cell.id"), index=True)
+    percent: Mapped[str] = mapped_column(String(12))
+    source: Mapped[str] = mapped_column(String(200))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("target_import.id"))
+    recorded_at: Mapped[datetime] = mapped_column(AwareDateTime())

@@ -34,6 +34,7 @@ from cakupan.targets.models import (
     PlanActivity,
     ReviewAction,
     ReviewNote,
+    StatedAchievement,
     TargetCell,
     TargetFigure,
     TargetSplit,
@@ -227,6 +228,17 @@ class ReportRow:
     target: Resolved
     realization: Resolved
     realization_source: rules.RealizationSource
+    #: achievement percentages as sources print them, each checked against the figures
+    stated: tuple[StatedView, ...] = ()
+
+    @property
+    def has_discrepancy(self) -> bool:
+        """Sources disagree on a figure, or a stated percentage fits none of the figures."""
+        return (
+            self.target.is_conflict
+            or self.realization.is_conflict
+            or any(not view.consistent for view in self.stated)
+        )
 
     @property
     def achievement_percent(self) -> float | None:
@@ -259,6 +271,39 @@ class ReportRow:
             "achievement_percent": self.achievement_percent,
             "realization_source": self.realization_source,
             "conflicts": self.conflicts,
+        }
+
+
+@dataclass(frozen=True)
+class StatedView:
+    """A percentage a source states for a cell and how it compares with the cell's figures."""
+
+    percent: str
+    source: str
+    checks: tuple[rules.StatedCheck, ...]
+
+    @property
+    def consistent(self) -> bool | None:
+        """True when some (target, realization) pair gives it, False when none does, None when
+        the cell lacks a target or a realization to check it with."""
+        if not self.checks:
+            return None
+        return any(check.consistent for check in self.checks)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "stated_percent": self.percent,
+            "source": self.source,
+            "consistent": self.consistent,
+            "checks": [
+                {
+                    "target": {"value": c.target.value, "source": c.target.source},
+                    "realization": {"value": c.realization.value, "source": c.realization.source},
+                    "computed_percent": c.computed_percent,
+                    "consistent": c.consistent,
+                }
+                for c in self.checks
+            ],
         }
 
 
@@ -305,6 +350,14 @@ def report(
             select(TargetFigure).where(TargetFigure.cell_id.in_([c.id for c in cells.values()]))
         ):
             figures[(figure.cell_id, figure.kind)].append(SourcedValue(figure.value, figure.source))
+    stated: dict[int, list[StatedAchievement]] = defaultdict(list)
+    if cells:
+        for printed in session.scalars(
+            select(StatedAchievement)
+            .where(StatedAchievement.cell_id.in_([c.id for c in cells.values()]))
+            .order_by(StatedAchievement.source)
+        ):
+            stated[printed.cell_id].append(printed)
     keys = set(cells)
     if segment and metric:
         keys.add((segment, metric))
@@ -314,21 +367,36 @@ def report(
         keys, key=lambda k: (rules.SEGMENTS.index(k[0]), rules.METRICS.index(k[1]))
     ):
         cell = cells.get((seg, met))
-        target = rules.resolve(figures[(cell.id, "target")] if cell else [])
-        reported = figures[(cell.id, "realization")] if cell else []
+        targets = figures[(cell.id, "target")] if cell else []
+        realizations = figures[(cell.id, "realization")] if cell else []
         source: rules.RealizationSource = "reported"
-        if seg == "BPU" and not reported:
+        if seg == "BPU" and not realizations:
             if has_ledger is None:
                 has_ledger = ledger_available(session)
             if has_ledger:
                 value = realization_from_ledger(session, office, period, met)
-                rows.append(
-                    ReportRow(
-                        office, period, seg, met, target, Resolved(value, ("ledger",)), "ledger"
-                    )
-                )
-                continue
-        rows.append(ReportRow(office, period, seg, met, target, rules.resolve(reported), source))
+                realizations = [SourcedValue(value, "ledger")]
+                source = "ledger"
+        views = tuple(
+            StatedView(
+                item.percent,
+                item.source,
+                tuple(rules.check_stated(item.percent, targets, realizations)),
+            )
+            for item in (stated[cell.id] if cell else [])
+        )
+        rows.append(
+            ReportRow(
+                office,
+                period,
+                seg,
+                met,
+                rules.resolve(targets),
+                rules.resolve(realizations),
+                source,
+                views,
+            )
+        )
     return rows
 
 

@@ -29,13 +29,15 @@ NOTE_KINDS = ("problem", "solution", "decision")
 PLAN_KINDS = ("week", "month")
 
 IMPORT_COLUMNS = ("office_code", "year", "segment", "metric", "target", "realization", "source")
-#: Optional column: the part of the year the figures cover (empty = the whole year).
-OPTIONAL_IMPORT_COLUMNS = ("period",)
+#: Optional columns: the part of the year the figures cover (empty = the whole year), and the
+#: achievement percentage the source itself states (checked against its figures, never used).
+OPTIONAL_IMPORT_COLUMNS = ("period", "achievement_percent")
 
 _OFFICE_RE = re.compile(r"^[A-Z0-9_.-]{2,20}$")
 _QUARTER_RE = re.compile(r"^Q([1-4])$")
 _MONTH_NUMBER_RE = re.compile(r"^(0?[1-9]|1[0-2])$")
 _RANGE_RE = re.compile(r"^(\d{4}-\d{2})\.\.(\d{4}-\d{2})$")
+_PERCENT_RE = re.compile(r"^(\d{1,5})(?:[.,](\d{1,2}))?\s*%?$")
 
 RealizationSource = Literal["ledger", "reported"]
 
@@ -131,6 +133,7 @@ class FigureRow:
     target: int | None
     realization: int | None
     source: str
+    stated_percent: str | None = None
 
     def figures(self) -> list[tuple[str, int]]:
         """``(kind, value)`` for each figure the row states."""
@@ -228,14 +231,32 @@ def parse_figure_row(row: int, values: Mapping[str, str | None]) -> FigureRow | 
         )
     target = _parse_count(row, "target", get("target"), problems)
     realization = _parse_count(row, "realization", get("realization"), problems)
-    if get("target") == "" and get("realization") == "":
+    stated = get("achievement_percent")
+    stated_percent: str | None = None
+    if stated:
+        match = _PERCENT_RE.match(stated)
+        if match:
+            stated_percent = match.group(1) + (f".{match.group(2)}" if match.group(2) else "")
+        else:
+            problems.append(
+                _problem(
+                    row,
+                    "achievement_percent",
+                    t(
+                        "harus persentase seperti 97.4 atau 102 (maks. 2 desimal), didapat {got!r}",
+                        "expected a percentage such as 97.4 or 102 (at most 2 decimals), got {got!r}",
+                    ).format(got=stated),
+                )
+            )
+    if get("target") == "" and get("realization") == "" and not stated:
         problems.append(
             _problem(
                 row,
                 "target",
                 t(
-                    "target atau realisasi harus diisi (keduanya kosong)",
-                    "a target or a realization is required (both are empty)",
+                    "target, realisasi atau persentase capaian harus diisi (semua kosong)",
+                    "a target, a realization or an achievement percentage is required "
+                    "(all are empty)",
                 ),
             )
         )
@@ -259,7 +280,7 @@ def parse_figure_row(row: int, values: Mapping[str, str | None]) -> FigureRow | 
             problems.append(_problem(row, "period", t("{msg}", "{msg}").format(msg=str(exc))))
     if problems or period is None:
         return problems
-    return FigureRow(office, period, segment, metric, target, realization, source)
+    return FigureRow(office, period, segment, metric, target, realization, source, stated_percent)
 
 
 # --- resolving a cell ----------------------------------------------------------------------
@@ -302,6 +323,46 @@ def achievement_percent(realization: int | None, target: int | None) -> float | 
     if realization is None or target is None:
         return None
     return ratio_percent(realization, target, 1)
+
+
+@dataclass(frozen=True)
+class StatedCheck:
+    """One pair of a cell's target and realization figures against a stated percentage."""
+
+    target: SourcedValue
+    realization: SourcedValue
+    computed_percent: float | None
+    consistent: bool
+
+
+def stated_matches(stated: str, realization: int, target: int) -> bool:
+    """Whether a percentage as a source prints it (``"97.4"``, ``"102"``) can come from these
+    figures: it differs from the exact ratio by less than one unit of its last printed digit
+    (so both rounding and truncation by the source are accepted)."""
+    if target == 0:
+        return False
+    value = Decimal(stated)
+    exponent = value.as_tuple().exponent
+    unit = Decimal(1).scaleb(exponent if isinstance(exponent, int) else 0)
+    exact = Decimal(realization) * 100 / Decimal(target)
+    return abs(exact - value) < unit
+
+
+def check_stated(
+    stated: str, targets: Sequence[SourcedValue], realizations: Sequence[SourcedValue]
+) -> list[StatedCheck]:
+    """Every (target, realization) pair of the cell's sources against a stated percentage: which
+    figures the percentage is consistent with (a hint for which source of a conflict is right)."""
+    return [
+        StatedCheck(
+            target,
+            realization,
+            achievement_percent(realization.value, target.value),
+            stated_matches(stated, realization.value, target.value),
+        )
+        for target in sorted(targets, key=lambda f: (f.value, f.source))
+        for realization in sorted(realizations, key=lambda f: (f.value, f.source))
+    ]
 
 
 # --- splits --------------------------------------------------------------------------------
