@@ -1,4 +1,5 @@
-"""``cakupan incentives ...``: incentive schemes as data (list, show, import a version)."""
+"""``cakupan incentives ...``: incentive schemes as data (list, show, import a version), the
+monthly run and the statement workflow."""
 
 from __future__ import annotations
 
@@ -9,16 +10,23 @@ import typer
 
 from cakupan.auth import Actor
 from cakupan.cli.common import DatabaseUrlOption, JsonOption, console, open_engine, print_json
+from cakupan.dates import Month, SystemClock
 from cakupan.db import make_session_factory, transaction
 from cakupan.errors import invalid
 from cakupan.i18n import current_lang, t
 from cakupan.incentives import actions, queries
+from cakupan.money import format_rupiah
 
 app = typer.Typer(
     help="Insentif mitra dan agen / partner and agent incentives.", no_args_is_help=True
 )
 schemes_app = typer.Typer(help="Skema insentif / incentive schemes.", no_args_is_help=True)
+statements_app = typer.Typer(
+    help="Laporan insentif bulanan / monthly statements (approve, pay, dispute).",
+    no_args_is_help=True,
+)
 app.add_typer(schemes_app, name="schemes")
+app.add_typer(statements_app, name="statements")
 
 
 @schemes_app.command("list")
@@ -98,3 +106,134 @@ def schemes_import(
                 + ("added" if added else "already present (unchanged)"),
             ).render()
         )
+
+
+PeriodOption = Annotated[str, typer.Option("--period", help="The month (YYYY-MM).")]
+
+
+def _period(text: str) -> Month:
+    try:
+        return Month.parse(text)
+    except ValueError as error:
+        raise invalid("period", t(str(error), str(error))) from None
+
+
+@app.command("run")
+def run(
+    period: PeriodOption,
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Compute every partner's and agent's statement for the period (idempotent: drafts are
+    recomputed, approved and paid statements are never changed)."""
+    month = _period(period)
+    engine = open_engine(database_url)
+    with transaction(engine) as session:
+        result = actions.run_period(session, Actor.system(), SystemClock(), month)
+    if as_json:
+        print_json(result.as_json())
+        return
+    for statement in result.statements:
+        if not statement["lines"] and "fees" not in statement:
+            continue
+        console.print(
+            f"{statement['partner_code']:<18} {statement['scheme']:<16} {statement['status']:<9} "
+            f"{format_rupiah(statement['total']):>16}  ({len(statement['lines'])} "
+            f"{t('baris', 'lines')})",
+            markup=False,
+            highlight=False,
+        )
+    total = sum(s["total"] for s in result.statements)
+    console.print(f"{t('Jumlah', 'Total')} {result.period}: {format_rupiah(total)}")
+    for item in result.unchanged_closed:
+        console.print(
+            t(
+                f"Peringatan: laporan {item['partner_code']} ({item['scheme']}) sudah {item['status']}; "
+                f"hitungan ulang {format_rupiah(item['recomputed_total'])} tidak diterapkan",
+                f"Warning: statement {item['partner_code']} ({item['scheme']}) is {item['status']}; "
+                f"the recomputed {format_rupiah(item['recomputed_total'])} was not applied",
+            ).render(),
+            markup=False,
+        )
+
+
+def _set_status(
+    status: str,
+    period: str,
+    partner: str,
+    scheme: str,
+    reason: str | None,
+    database_url: str | None,
+    as_json: bool,
+) -> None:
+    month = _period(period)
+    engine = open_engine(database_url)
+    with transaction(engine) as session:
+        row = actions.set_statement_status(
+            session, Actor.system(), SystemClock(), month, partner, scheme, status, reason=reason
+        )
+        payload = {
+            "period": str(month),
+            "partner_code": row.partner_code,
+            "scheme": row.scheme_name,
+            "status": row.status,
+            "total": row.total,
+            "reason": row.status_reason,
+        }
+    if as_json:
+        print_json(payload)
+    else:
+        console.print(f"{partner} {scheme} {month}: {row.status}")
+
+
+PartnerOption = Annotated[str, typer.Option("--partner", help="Partner or agent code.")]
+SchemeOption = Annotated[str, typer.Option("--scheme", help="Scheme name.")]
+
+
+@statements_app.command("approve")
+def statements_approve(
+    period: PeriodOption,
+    partner: PartnerOption,
+    scheme: SchemeOption,
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Approve a draft statement (head of membership)."""
+    _set_status("approved", period, partner, scheme, None, database_url, as_json)
+
+
+@statements_app.command("pay")
+def statements_pay(
+    period: PeriodOption,
+    partner: PartnerOption,
+    scheme: SchemeOption,
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Mark an approved statement as paid."""
+    _set_status("paid", period, partner, scheme, None, database_url, as_json)
+
+
+@statements_app.command("dispute")
+def statements_dispute(
+    period: PeriodOption,
+    partner: PartnerOption,
+    scheme: SchemeOption,
+    reason: Annotated[str, typer.Option("--reason")],
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Dispute a draft or approved statement, with a reason."""
+    _set_status("disputed", period, partner, scheme, reason, database_url, as_json)
+
+
+@statements_app.command("reopen")
+def statements_reopen(
+    period: PeriodOption,
+    partner: PartnerOption,
+    scheme: SchemeOption,
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Return a disputed statement to draft (the next run recomputes it)."""
+    _set_status("draft", period, partner, scheme, None, database_url, as_json)

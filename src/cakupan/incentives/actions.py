@@ -1,20 +1,26 @@
-"""Writes of the incentives area: adding a scheme version (validate -> write -> audit)."""
+"""Writes of the incentives area: adding a scheme version, the monthly run that stores the
+statements, and the statement workflow (validate -> write -> audit)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from cakupan.audit import record_audit
-from cakupan.auth import Actor
+from cakupan.auth import Actor, Role
+from cakupan.dates import Clock, Month
 from cakupan.db import now_utc
-from cakupan.errors import CakupanError, FieldProblem, conflict
+from cakupan.errors import CakupanError, FieldProblem, conflict, forbidden, invalid, not_found
 from cakupan.i18n import t
 from cakupan.incentives.definition import SchemeVersion
-from cakupan.incentives.models import IncentiveScheme
+from cakupan.incentives.models import IncentiveLine, IncentiveScheme, IncentiveStatement
+from cakupan.incentives.rules import Line
 
 
 def parse_scheme_version(text: str, *, record: str) -> SchemeVersion:
@@ -95,3 +101,234 @@ def _content(row: IncentiveScheme) -> dict[str, object]:
         "source": row.source,
         "definition": json.dumps(row.definition, sort_keys=True),
     }
+
+
+# -- the monthly run and the statement workflow -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The statements of a period after a run; ``unchanged_closed`` lists the closed statements
+    whose recomputation now differs (they were kept as approved/paid; the difference is for the
+    next period's adjustment)."""
+
+    period: Month
+    statements: list[dict[str, Any]]
+    unchanged_closed: list[dict[str, Any]]
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"period": str(self.period), "statements": self.statements}
+        if self.unchanged_closed:
+            out["closed_statements_differ"] = self.unchanged_closed
+        return out
+
+
+def _stored_json(row: IncentiveStatement, lines: list[IncentiveLine]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "partner_code": row.partner_code,
+        "scheme": row.scheme_name,
+        "scheme_version": row.scheme_version,
+        "status": row.status,
+        "total": row.total,
+        "lines": [
+            Line(line.nik, line.kind, line.amount, line.reference).as_json()
+            for line in sorted(lines, key=lambda item: item.position)
+        ],
+    }
+    if row.fees is not None:
+        out["fees"] = dict(row.fees)
+    return out
+
+
+def run_period(session: Session, actor: Actor, clock: Clock, period: Month) -> RunResult:
+    """Compute every statement of ``period`` and store it. Idempotent: draft statements are
+    replaced by the recomputation (the same ledger gives the same statements); approved, paid or
+    disputed statements are never changed (a difference is reported, not applied). One audit
+    row per run."""
+    from cakupan.incentives.engine import compute_period
+
+    computed = compute_period(session, period)
+    stored = {
+        (row.partner_code, row.scheme_name): row
+        for row in session.scalars(
+            select(IncentiveStatement).where(IncentiveStatement.period == period)
+        )
+    }
+    stored_lines: dict[int, list[IncentiveLine]] = {}
+    if stored:
+        for line in session.scalars(
+            select(IncentiveLine).where(
+                IncentiveLine.statement_id.in_(
+                    select(IncentiveStatement.id).where(
+                        IncentiveStatement.period == period, IncentiveStatement.status != "draft"
+                    )
+                )
+            )
+        ):
+            stored_lines.setdefault(line.statement_id, []).append(line)
+    # Lines of drafts are recomputed below (set-based delete; closed statements keep theirs).
+    session.execute(
+        delete(IncentiveLine).where(
+            IncentiveLine.statement_id.in_(
+                select(IncentiveStatement.id).where(
+                    IncentiveStatement.period == period, IncentiveStatement.status == "draft"
+                )
+            )
+        )
+    )
+    now = clock.now()
+    out: list[dict[str, Any]] = []
+    differ: list[dict[str, Any]] = []
+    pending_lines: list[tuple[IncentiveStatement, list[Line]]] = []
+    for statement in computed:
+        key = (statement.partner_code, statement.scheme)
+        row = stored.pop(key, None)
+        if row is not None and row.status != "draft":
+            kept = _stored_json(row, stored_lines.get(row.id, []))
+            fresh = {**statement.as_json(), "status": row.status}
+            if kept != fresh:
+                differ.append(
+                    {
+                        "partner_code": row.partner_code,
+                        "scheme": row.scheme_name,
+                        "status": row.status,
+                        "stored_total": row.total,
+                        "recomputed_total": statement.total,
+                    }
+                )
+            out.append(kept)
+            continue
+        if row is None:
+            row = IncentiveStatement(
+                period=period,
+                partner_code=statement.partner_code,
+                scheme_name=statement.scheme,
+                status="draft",
+            )
+            session.add(row)
+        row.scheme_version = statement.scheme_version
+        row.total = statement.total
+        row.fees = statement.fees
+        row.computed_at = now
+        pending_lines.append((row, statement.lines))
+        out.append({**statement.as_json(), "status": "draft"})
+    # Drafts no longer produced by the ledger disappear; closed ones stay.
+    vanished = [row for row in stored.values() if row.status == "draft"]
+    out += [
+        _stored_json(row, stored_lines.get(row.id, []))
+        for row in stored.values()
+        if row.status != "draft"
+    ]
+    for row in vanished:
+        session.delete(row)
+    session.flush()
+    values = [
+        {
+            "statement_id": row.id,
+            "position": position,
+            "nik": line.nik,
+            "kind": line.kind,
+            "amount": line.amount,
+            "reference": line.reference,
+        }
+        for row, lines in pending_lines
+        for position, line in enumerate(lines)
+    ]
+    if values:
+        session.execute(insert(IncentiveLine), values)
+    out.sort(key=lambda item: (item["partner_code"], item["scheme"]))
+    record_audit(
+        session,
+        actor,
+        "incentives.run",
+        "incentive_period",
+        str(period),
+        after={
+            "statements": len(out),
+            "total": sum(int(item["total"]) for item in out),
+            "closed_statements_differ": len(differ),
+        },
+        at=now,
+    )
+    return RunResult(period, out, differ)
+
+
+#: Statement workflow: which status may follow which.
+STATEMENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    "draft": frozenset({"approved", "disputed"}),
+    "approved": frozenset({"paid", "disputed"}),
+    "disputed": frozenset({"draft", "approved"}),
+    "paid": frozenset(),
+}
+_APPROVERS = {Role.KABID, Role.ADMIN, Role.HEAD_OFFICE, Role.SYSTEM}
+
+
+def set_statement_status(
+    session: Session,
+    actor: Actor,
+    clock: Clock,
+    period: Month,
+    partner_code: str,
+    scheme: str,
+    new_status: str,
+    *,
+    reason: str | None = None,
+) -> IncentiveStatement:
+    """Move a statement along draft -> approved (by the head of membership) -> paid; a dispute
+    (with a reason) from draft or approved; a disputed statement goes back to draft (recomputed
+    by the next run) or is approved as it stands."""
+    row = session.scalar(
+        select(IncentiveStatement).where(
+            IncentiveStatement.period == period,
+            IncentiveStatement.partner_code == partner_code,
+            IncentiveStatement.scheme_name == scheme,
+        )
+    )
+    if row is None:
+        raise not_found(
+            t(
+                f"Tidak ada laporan insentif {partner_code} ({scheme}) untuk {period}; jalankan dulu `cakupan incentives run`",
+                f"No incentive statement for {partner_code} ({scheme}) in {period}; run `cakupan incentives run` first",
+            ),
+            code="statement-not-found",
+        )
+    if new_status == "approved" and actor.role not in _APPROVERS:
+        raise forbidden(
+            t(
+                "Hanya Kepala Bidang Kepesertaan yang dapat menyetujui laporan insentif",
+                "Only the head of membership can approve an incentive statement",
+            )
+        )
+    if new_status not in STATEMENT_TRANSITIONS.get(row.status, frozenset()):
+        raise conflict(
+            t(
+                f"Laporan berstatus {row.status} tidak dapat menjadi {new_status}",
+                f"A {row.status} statement cannot become {new_status}",
+            ),
+            code="statement-status",
+        )
+    if new_status == "disputed" and not (reason and reason.strip()):
+        raise invalid("reason", t("alasan sengketa wajib diisi", "a dispute needs a reason"))
+    before = {"status": row.status}
+    row.status = new_status
+    row.status_changed_by = actor.name
+    row.status_changed_at = clock.now()
+    row.status_reason = reason.strip() if reason else None
+    record_audit(
+        session,
+        actor,
+        f"incentives.statement.{new_status}",
+        "incentive_statement",
+        row.id,
+        before=before,
+        after={
+            "status": new_status,
+            "reason": row.status_reason,
+            "period": str(period),
+            "partner_code": partner_code,
+            "scheme": scheme,
+            "total": row.total,
+        },
+        at=clock.now(),
+    )
+    return row

@@ -4,8 +4,22 @@ No database, no clock."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
 from cakupan.i18n import Text, t
-from cakupan.incentives.definition import AgreementParameters, SchemeDefinition
+from cakupan.incentives.definition import (
+    AcquisitionRule,
+    AgreementParameters,
+    ContributionShareRule,
+    MilestoneRule,
+    OverrideRule,
+    ProgramSet,
+    Qualification,
+    SchemeDefinition,
+)
+from cakupan.money import percent_of, round_half_up
 
 
 def agreement_parameter_problems(
@@ -77,3 +91,158 @@ def agreement_parameter_problems(
             )
         )
     return problems
+
+
+# -- the monthly run: pure line computation ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a statement: what earned it (``kind``), for whom (``nik``), how much
+    (whole rupiah, negative for a clawback) and the payment or registration it traces to."""
+
+    nik: str | None
+    kind: str
+    amount: int
+    reference: str | None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "nik": self.nik,
+            "kind": self.kind,
+            "amount": self.amount,
+            "reference": self.reference,
+        }
+
+
+@dataclass(frozen=True)
+class PaymentFact:
+    """A contribution payment as the incentive rules see it. ``first_ordinal`` is the ordinal,
+    within its membership episode, of the first month the payment covers (1 = the episode's
+    first month); ``month_amounts`` are the contributions of the covered months, in order;
+    ``programs`` the program set of each covered month."""
+
+    reference: str
+    nik: str
+    amount: int
+    first_ordinal: int
+    month_amounts: tuple[int, ...]
+    programs: tuple[ProgramSet, ...]
+
+    @property
+    def ordinals(self) -> range:
+        return range(self.first_ordinal, self.first_ordinal + len(self.month_amounts))
+
+
+def milestones_reached(
+    first_ordinal: int, months: int, milestone_months: Iterable[int]
+) -> list[int]:
+    """The milestone months a payment covering ordinals ``first_ordinal .. first_ordinal +
+    months - 1`` of its episode reaches (the episode reaches n paid months with it). A
+    multi-month payment can reach several."""
+    last = first_ordinal + months - 1
+    return sorted(n for n in set(milestone_months) if first_ordinal <= n <= last)
+
+
+def qualifies(registrations_in_month: int, qualification: Qualification | None) -> bool:
+    """Whether a registrar qualifies in a month: no qualification, or at least the minimum
+    number of registrations that month (24 does not qualify for 25)."""
+    return (
+        qualification is None or registrations_in_month >= qualification.min_registrations_in_month
+    )
+
+
+def milestone_lines(fact: PaymentFact, rule: MilestoneRule) -> list[Line]:
+    """The milestone lines a payment earns: one per milestone reached, with the amount for the
+    program set of the milestone month."""
+    amounts = {m.paid_months: m.amounts for m in rule.milestones}
+    lines = []
+    for n in milestones_reached(fact.first_ordinal, len(fact.month_amounts), amounts):
+        programs = fact.programs[n - fact.first_ordinal]
+        lines.append(Line(fact.nik, f"milestone_{n}", amounts[n][programs], fact.reference))
+    return lines
+
+
+def commission_line(fact: PaymentFact, rate_percent: Decimal) -> Line:
+    """The commission on one payment: ``rate_percent`` of its amount, half up to whole rupiah
+    (per payment, not per month)."""
+    return Line(fact.nik, "commission", percent_of(fact.amount, rate_percent), fact.reference)
+
+
+def share_rate(ordinal: int, rule: ContributionShareRule) -> Decimal:
+    """The share rate of membership month ``ordinal`` (0 outside every band)."""
+    for band in rule.bands:
+        if band.from_month <= ordinal <= band.to_month:
+            return band.rate_percent
+    return Decimal(0)
+
+
+def contribution_share_line(fact: PaymentFact, rule: ContributionShareRule) -> Line | None:
+    """The share of a payment's contributions by membership month (perisai-2022: 15% of months
+    1-24, 5% of months 25-60), summed exactly and rounded half up once per payment; None when
+    every covered month is outside the bands."""
+    exact = sum(
+        (
+            Decimal(amount) * share_rate(ordinal, rule)
+            for ordinal, amount in zip(fact.ordinals, fact.month_amounts, strict=True)
+        ),
+        Decimal(0),
+    )
+    if exact == 0:
+        return None
+    return Line(fact.nik, "contribution_share", round_half_up(exact / 100), fact.reference)
+
+
+def acquisition_line(nik: str, programs: ProgramSet, rule: AcquisitionRule, reference: str) -> Line:
+    """The acquisition incentive for one new participant (the registrar qualified that month)."""
+    return Line(nik, "acquisition", rule.amounts[programs], reference)
+
+
+def override_line(agent_code: str, agent_total: int, rule: OverrideRule) -> Line | None:
+    """The parent's override on one agent's period total (net of clawbacks), half up; None when
+    the agent earned nothing."""
+    if agent_total == 0:
+        return None
+    return Line(None, "override", percent_of(agent_total, rule.rate_percent), agent_code)
+
+
+def threshold_line(
+    registrations: int, min_registrations: int | None, amount: int | None, reference: str
+) -> Line | None:
+    """The office incentive when the month's registrations reach the threshold (None when the
+    agreement has not set the threshold or the amount, or the count is below it)."""
+    if min_registrations is None or amount is None or registrations < min_registrations:
+        return None
+    return Line(None, "threshold", amount, reference)
+
+
+def clawback_line(earned: Sequence[Line], reference: str, nik: str | None) -> Line | None:
+    """The negative line for a reversed payment: minus everything it earned (None if nothing)."""
+    total = sum(line.amount for line in earned)
+    if total == 0:
+        return None
+    return Line(nik, "clawback", -total, reference)
+
+
+def payment_lines(
+    fact: PaymentFact,
+    definition: SchemeDefinition,
+    parameters: AgreementParameters,
+    *,
+    registrar_qualified: bool,
+) -> list[Line]:
+    """Every line one payment earns under one scheme and agreement: milestones (when the
+    registrar qualified in the registration month, if the scheme asks), commission (the
+    agreement's rate, else the scheme's) and the contribution share."""
+    lines: list[Line] = []
+    if definition.milestones is not None and registrar_qualified:
+        lines += milestone_lines(fact, definition.milestones)
+    if definition.commission is not None:
+        rate = definition.commission.rate_percent or parameters.commission_rate_percent
+        if rate is not None:
+            lines.append(commission_line(fact, rate))
+    if definition.contribution_share is not None:
+        share = contribution_share_line(fact, definition.contribution_share)
+        if share is not None:
+            lines.append(share)
+    return lines

@@ -373,7 +373,7 @@ def last_activity_months(session: Session, codes: Iterable[str] | None = None) -
     agent or partner of a membership episode) or collected a payment. One grouped query."""
     from cakupan.registry.models import Membership, Payment
 
-    month_of = _month_index_sql
+    month_of = month_index_sql
     activity = union_all(
         select(
             func.coalesce(Membership.agent_code, Membership.partner_code).label("code"),
@@ -396,7 +396,7 @@ def last_activity_months(session: Session, codes: Iterable[str] | None = None) -
     return {code: Month.from_index(int(index)) for code, index in session.execute(query)}
 
 
-def _month_index_sql(session: Session, column: Any) -> Any:
+def month_index_sql(session: Session, column: Any) -> Any:
     """``year * 12 + month - 1`` of a DATE column (the ``MonthType`` index), on both engines."""
     from cakupan.db import is_postgres
 

@@ -1,0 +1,503 @@
+"""The monthly incentive computation: ledger facts loaded with a fixed number of set-based
+queries (no query per participant or payment), turned into statement lines by the pure rules of
+:mod:`cakupan.incentives.rules`.
+
+Attribution (domain.md section 5): an incentive belongs to the party that registered the
+participant's membership episode: its agent when the agent holds an agreement, else its
+partner. A partner that only collected a payment earns that payment's transaction fee (reported
+on the statement, not part of its total). The Wadah override goes to the agent's parent.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
+
+from cakupan.dates import Month
+from cakupan.incentives.definition import AgreementParameters, ProgramSet, SchemeDefinition
+from cakupan.incentives.queries import scheme_version
+from cakupan.incentives.rules import (
+    Line,
+    PaymentFact,
+    acquisition_line,
+    clawback_line,
+    override_line,
+    payment_lines,
+    qualifies,
+    threshold_line,
+)
+from cakupan.partners.models import Agreement, Partner
+from cakupan.partners.queries import month_index_sql
+from cakupan.registry.models import (
+    CoveredMonth,
+    Membership,
+    Participant,
+    ParticipantTerms,
+    Payment,
+    PaymentReversal,
+)
+
+
+@dataclass
+class Statement:
+    """A statement being computed: one partner, one scheme, one period."""
+
+    partner_code: str
+    scheme: str
+    scheme_version: int
+    lines: list[Line] = field(default_factory=list)
+    fees: dict[str, int] | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(line.amount for line in self.lines)
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "partner_code": self.partner_code,
+            "scheme": self.scheme,
+            "scheme_version": self.scheme_version,
+            "total": self.total,
+            "lines": [line.as_json() for line in self.lines],
+        }
+        if self.fees is not None:
+            out["fees"] = dict(self.fees)
+        return out
+
+
+@dataclass(frozen=True)
+class _Agreement:
+    partner_code: str
+    scheme: str
+    version: int
+    parameters: AgreementParameters
+    valid_from: date
+    valid_to: date | None
+
+    def in_force_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+    def overlaps(self, first: date, last: date) -> bool:
+        return self.valid_from <= last and (self.valid_to is None or self.valid_to >= first)
+
+
+class _Context:
+    """Agreements, scheme definitions and the hierarchy, loaded once per run."""
+
+    def __init__(self, session: Session) -> None:
+        self.agreements: dict[str, list[_Agreement]] = defaultdict(list)
+        for row in session.execute(
+            select(
+                Agreement.partner_code,
+                Agreement.scheme_name,
+                Agreement.scheme_version,
+                Agreement.parameters,
+                Agreement.valid_from,
+                Agreement.valid_to,
+            ).where(Agreement.status == "active")
+        ):
+            self.agreements[row[0]].append(
+                _Agreement(
+                    row[0],
+                    row[1],
+                    row[2],
+                    AgreementParameters.model_validate(row[3]),
+                    row[4],
+                    row[5],
+                )
+            )
+        self._definitions: dict[tuple[str, int], SchemeDefinition] = {}
+        self._session = session
+        rows = session.execute(select(Partner.code, Partner.parent_code)).all()
+        self.parent: dict[str, str | None] = {row[0]: row[1] for row in rows}
+
+    def definition(self, agreement: _Agreement) -> SchemeDefinition:
+        key = (agreement.scheme, agreement.version)
+        if key not in self._definitions:
+            self._definitions[key] = scheme_version(self._session, *key).definition
+        return self._definitions[key]
+
+    def in_force(self, code: str | None, day: date) -> list[_Agreement]:
+        if code is None:
+            return []
+        return [a for a in self.agreements.get(code, ()) if a.in_force_on(day)]
+
+    def descendants(self, code: str) -> set[str]:
+        children: dict[str, list[str]] = defaultdict(list)
+        for child, parent in self.parent.items():
+            if parent is not None:
+                children[parent].append(child)
+        found: set[str] = set()
+        stack = [code]
+        while stack:
+            for child in children.get(stack.pop(), ()):
+                if child not in found:
+                    found.add(child)
+                    stack.append(child)
+        return found
+
+
+def _beneficiary() -> Any:
+    """The registrar of an episode: its agent when the agent holds an agreement, else its
+    partner (SQL expression)."""
+    holders = select(Agreement.partner_code)
+    return case(
+        (Membership.agent_code.in_(holders), Membership.agent_code), else_=Membership.partner_code
+    )
+
+
+@dataclass(frozen=True)
+class _PaymentRow:
+    payment_id: int
+    reference: str
+    amount: int
+    paid_on: date
+    first_month: Month
+    months: int
+    participant_id: int
+    start_month: Month
+    registered_month: int
+    beneficiary: str
+    nik: str
+
+
+def _payment_query(session: Session) -> Select[Any]:
+    ben = _beneficiary()
+    return (
+        select(
+            Payment.id,
+            Payment.reference,
+            Payment.amount,
+            Payment.paid_on,
+            Payment.first_month,
+            Payment.months,
+            Payment.participant_id,
+            Membership.start_month,
+            month_index_sql(session, Membership.registered_on),
+            ben,
+            Participant.nik,
+        )
+        .join(Membership, Membership.id == Payment.membership_id)
+        .join(Participant, Participant.id == Payment.participant_id)
+        .where(ben.is_not(None))
+    )
+
+
+def _load_payments(session: Session, query: Select[Any]) -> list[_PaymentRow]:
+    return [
+        _PaymentRow(*row) for row in session.execute(query.order_by(Payment.paid_on, Payment.id))
+    ]
+
+
+def _facts(
+    session: Session, rows: list[_PaymentRow], id_query: Select[Any]
+) -> dict[int, PaymentFact]:
+    """Payment facts with covered-month amounts and program sets (three queries)."""
+    months: dict[int, list[tuple[Month, int]]] = defaultdict(list)
+    for payment_id, month, amount in session.execute(
+        select(CoveredMonth.payment_id, CoveredMonth.month, CoveredMonth.amount)
+        .where(CoveredMonth.payment_id.in_(id_query))
+        .order_by(CoveredMonth.payment_id, CoveredMonth.month)
+    ):
+        months[payment_id].append((month, amount))
+    participant_ids = select(Payment.participant_id).where(Payment.id.in_(id_query))
+    terms: dict[int, list[tuple[Month, ProgramSet]]] = defaultdict(list)
+    for participant_id, effective, programs in session.execute(
+        select(
+            ParticipantTerms.participant_id,
+            ParticipantTerms.effective_month,
+            ParticipantTerms.programs,
+        )
+        .where(ParticipantTerms.participant_id.in_(participant_ids))
+        .order_by(ParticipantTerms.participant_id, ParticipantTerms.effective_month)
+    ):
+        terms[participant_id].append((effective, _program_set(programs)))
+    facts = {}
+    for row in rows:
+        covered = months.get(row.payment_id) or [
+            (row.first_month + i, 0) for i in range(row.months)
+        ]
+        history = terms.get(row.participant_id, [])
+        facts[row.payment_id] = PaymentFact(
+            reference=row.reference,
+            nik=row.nik,
+            amount=row.amount,
+            first_ordinal=row.first_month - row.start_month + 1,
+            month_amounts=tuple(amount for _, amount in covered),
+            programs=tuple(_programs_in(history, month) for month, _ in covered),
+        )
+    return facts
+
+
+def _program_set(text: str) -> ProgramSet:
+    return "JKK+JKM+JHT" if text == "JKK+JKM+JHT" else "JKK+JKM"
+
+
+def _programs_in(history: list[tuple[Month, ProgramSet]], month: Month) -> ProgramSet:
+    """The program set in force for ``month`` (the first terms when the month precedes them)."""
+    if not history:
+        return "JKK+JKM"
+    index = bisect.bisect_right([m for m, _ in history], month) - 1
+    return history[max(index, 0)][1]
+
+
+def _registration_counts(session: Session) -> dict[tuple[str, int], tuple[int, int]]:
+    """Registrations per registrar and calendar month: (all episodes, first episodes = NIKs
+    new to BPU). One grouped query."""
+    ben = _beneficiary()
+    month = month_index_sql(session, Membership.registered_on)
+    new = func.sum(case((Membership.episode_no == 1, 1), else_=0))
+    counts: dict[tuple[str, int], tuple[int, int]] = {}
+    for code, index, total, first in session.execute(
+        select(ben, month, func.count(), new).where(ben.is_not(None)).group_by(ben, month)
+    ):
+        counts[(code, int(index))] = (int(total), int(first or 0))
+    return counts
+
+
+def compute_period(session: Session, period: Month) -> list[Statement]:
+    """Every statement of ``period`` computed from the ledger as it stands: statements of every
+    partner with an agreement in force during the period (empty when nothing was earned), plus
+    the statements that receive clawbacks and overrides. Deterministic order."""
+    first_day, last_day = period.first_day, period.last_day
+    context = _Context(session)
+    statements: dict[tuple[str, str], Statement] = {}
+
+    def statement(code: str, agreement: _Agreement) -> Statement:
+        key = (code, agreement.scheme)
+        if key not in statements:
+            statements[key] = Statement(code, agreement.scheme, agreement.version)
+        return statements[key]
+
+    for code in sorted(context.agreements):
+        for agreement in sorted(context.agreements[code], key=lambda a: a.valid_from):
+            if agreement.overlaps(first_day, last_day):
+                statement(code, agreement).scheme_version = agreement.version
+
+    counts = _registration_counts(session)
+
+    def earned(row: _PaymentRow, fact: PaymentFact) -> list[tuple[_Agreement, list[Line]]]:
+        out = []
+        for agreement in context.in_force(row.beneficiary, row.paid_on):
+            definition = context.definition(agreement)
+            qualification = definition.milestones.qualification if definition.milestones else None
+            count = counts.get((row.beneficiary, row.registered_month), (0, 0))
+            qualified = qualifies(
+                count[1] if qualification and qualification.new_to_bpu_only else count[0],
+                qualification,
+            )
+            lines = payment_lines(
+                fact, definition, agreement.parameters, registrar_qualified=qualified
+            )
+            if lines:
+                out.append((agreement, lines))
+        return out
+
+    # Payments made in the period earn milestones, commissions and shares.
+    base = _payment_query(session)
+    earning = base.where(Payment.paid_on.between(first_day, last_day))
+    earning_rows = _load_payments(session, earning)
+    earning_ids = select(Payment.id).where(Payment.paid_on.between(first_day, last_day))
+    facts = _facts(session, earning_rows, earning_ids)
+    for row in earning_rows:
+        for agreement, lines in earned(row, facts[row.payment_id]):
+            statement(row.beneficiary, agreement).lines.extend(lines)
+
+    # Payments reversed in the period give back what they earned (in the reversal's period).
+    reversed_ids = select(PaymentReversal.payment_id).where(
+        PaymentReversal.reversed_on.between(first_day, last_day)
+    )
+    clawing_rows = _load_payments(session, base.where(Payment.id.in_(reversed_ids)))
+    clawing_facts = _facts(session, clawing_rows, reversed_ids)
+    for row in clawing_rows:
+        fact = clawing_facts[row.payment_id]
+        for agreement, lines in earned(row, fact):
+            line = clawback_line(lines, row.reference, row.nik)
+            if line is not None:
+                statement(row.beneficiary, agreement).lines.append(line)
+
+    _acquisitions(session, context, period, counts, statement)
+    _thresholds(session, context, period, statements)
+    _fees(session, context, period, statements)
+
+    # Overrides: the parent receives a share of each agent's net total under the agent's scheme.
+    for (code, scheme), agent_statement in sorted(statements.items()):
+        parent = context.parent.get(code)
+        agreements = [a for a in context.agreements.get(code, ()) if a.scheme == scheme]
+        if parent is None or not agreements:
+            continue
+        rule = context.definition(agreements[0]).override
+        if rule is None:
+            continue
+        line = override_line(code, agent_statement.total, rule)
+        if line is not None:
+            key = (parent, scheme)
+            if key not in statements:
+                statements[key] = Statement(parent, scheme, agent_statement.scheme_version)
+            statements[key].lines.append(line)
+    return [statements[key] for key in sorted(statements)]
+
+
+def _acquisitions(
+    session: Session,
+    context: _Context,
+    period: Month,
+    counts: dict[tuple[str, int], tuple[int, int]],
+    statement: Any,
+) -> None:
+    """Acquisition incentives for registrations in the period by qualified registrars."""
+    ben = _beneficiary()
+    rows = session.execute(
+        select(
+            Membership.id,
+            Membership.participant_id,
+            Membership.registered_on,
+            Membership.episode_no,
+            Membership.start_month,
+            ben,
+            Participant.nik,
+        )
+        .join(Participant, Participant.id == Membership.participant_id)
+        .where(
+            Membership.registered_on.between(period.first_day, period.last_day), ben.is_not(None)
+        )
+        .order_by(Membership.registered_on, Membership.id)
+    ).all()
+    if not rows:
+        return
+    terms: dict[int, list[tuple[Month, ProgramSet]]] = defaultdict(list)
+    participant_ids = select(Membership.participant_id).where(
+        Membership.registered_on.between(period.first_day, period.last_day)
+    )
+    for participant_id, effective, programs in session.execute(
+        select(
+            ParticipantTerms.participant_id,
+            ParticipantTerms.effective_month,
+            ParticipantTerms.programs,
+        )
+        .where(ParticipantTerms.participant_id.in_(participant_ids))
+        .order_by(ParticipantTerms.participant_id, ParticipantTerms.effective_month)
+    ):
+        terms[participant_id].append((effective, _program_set(programs)))
+    for _id, participant_id, registered_on, episode_no, start_month, code, nik in rows:
+        for agreement in context.in_force(code, registered_on):
+            rule = context.definition(agreement).acquisition
+            if rule is None:
+                continue
+            if rule.qualification.new_to_bpu_only and episode_no != 1:
+                continue
+            total, new = counts.get((code, period.index), (0, 0))
+            if not qualifies(
+                new if rule.qualification.new_to_bpu_only else total, rule.qualification
+            ):
+                continue
+            programs = _programs_in(terms.get(participant_id, []), start_month)
+            statement(code, agreement).lines.append(
+                acquisition_line(nik, programs, rule, f"registration:{registered_on.isoformat()}")
+            )
+
+
+def _thresholds(
+    session: Session, context: _Context, period: Month, statements: dict[tuple[str, str], Statement]
+) -> None:
+    """Office incentives: registrations of the office and everything under it, within the
+    agreement's validity in the period, against the agreement's threshold."""
+    offices = [
+        (code, agreement)
+        for code, agreements in context.agreements.items()
+        for agreement in agreements
+        if agreement.overlaps(period.first_day, period.last_day)
+        and context.definition(agreement).office_threshold is not None
+    ]
+    if not offices:
+        return
+    per_code: dict[str, list[date]] = defaultdict(list)
+    for partner_code, agent_code, registered_on in session.execute(
+        select(Membership.partner_code, Membership.agent_code, Membership.registered_on).where(
+            Membership.registered_on.between(period.first_day, period.last_day)
+        )
+    ):
+        for code in {partner_code, agent_code}:
+            if code is not None:
+                per_code[code].append(registered_on)
+    for code, agreement in sorted(offices, key=lambda item: (item[0], item[1].valid_from)):
+        rule = context.definition(agreement).office_threshold
+        assert rule is not None
+        subtree = {code} | context.descendants(code)
+        # a registration attributed to both an office and its agent counts once
+        days = (
+            _registrations_of(session, subtree, period)
+            if len(subtree) > 1
+            else per_code.get(code, [])
+        )
+        count = sum(1 for day in days if agreement.in_force_on(day))
+        minimum = rule.min_registrations or agreement.parameters.threshold_registrations
+        amount = rule.amount if rule.amount is not None else agreement.parameters.threshold_amount
+        line = threshold_line(count, minimum, amount, f"registrations:{period}:{count}")
+        if line is not None:
+            key = (code, agreement.scheme)
+            statements.setdefault(
+                key, Statement(code, agreement.scheme, agreement.version)
+            ).lines.append(line)
+
+
+def _registrations_of(session: Session, codes: Iterable[str], period: Month) -> list[date]:
+    code_list = sorted(codes)
+    return list(
+        session.scalars(
+            select(Membership.registered_on).where(
+                Membership.registered_on.between(period.first_day, period.last_day),
+                Membership.partner_code.in_(code_list) | Membership.agent_code.in_(code_list),
+            )
+        )
+    )
+
+
+def _fees(
+    session: Session, context: _Context, period: Month, statements: dict[tuple[str, str], Statement]
+) -> None:
+    """Transaction fees (paid by participants to the agent; reported, not in the total):
+    registrations the partner made and payments it collected while its agreement was in force."""
+    holders = {
+        (code, agreement.scheme): agreement
+        for code, agreements in context.agreements.items()
+        for agreement in agreements
+        if agreement.overlaps(period.first_day, period.last_day)
+        and context.definition(agreement).transaction_fees is not None
+    }
+    if not holders:
+        return
+    ben = _beneficiary()
+    registrations: dict[str, list[date]] = defaultdict(list)
+    for code, day in session.execute(
+        select(ben, Membership.registered_on).where(
+            Membership.registered_on.between(period.first_day, period.last_day), ben.is_not(None)
+        )
+    ):
+        registrations[code].append(day)
+    collector = func.coalesce(Payment.agent_code, Payment.partner_code)
+    payments: dict[str, list[date]] = defaultdict(list)
+    for code, day in session.execute(
+        select(collector, Payment.paid_on).where(
+            Payment.paid_on.between(period.first_day, period.last_day), collector.is_not(None)
+        )
+    ):
+        payments[code].append(day)
+    for (code, scheme), agreement in sorted(holders.items()):
+        fees = context.definition(agreement).transaction_fees
+        assert fees is not None
+        n_reg = sum(1 for day in registrations.get(code, ()) if agreement.in_force_on(day))
+        n_pay = sum(1 for day in payments.get(code, ()) if agreement.in_force_on(day))
+        target = statements.setdefault((code, scheme), Statement(code, scheme, agreement.version))
+        target.fees = {
+            "registrations": n_reg,
+            "payments": n_pay,
+            "amount": n_reg * fees.registration + n_pay * fees.payment,
+        }
