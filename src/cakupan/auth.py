@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 
 class Role(StrEnum):
@@ -25,6 +26,25 @@ class Role(StrEnum):
     AGENT = "agent"
     AUDITOR = "auditor"
     SYSTEM = "system"
+
+
+class SignedInUser(Protocol):
+    """What :meth:`Actor.for_user` reads from a user record (``cakupan.users.User``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def region_code(self) -> str | None: ...
+    @property
+    def branch_code(self) -> str | None: ...
+    @property
+    def partner_code(self) -> str | None: ...
+    @property
+    def agent_code(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -48,6 +68,19 @@ class Actor:
             except Exception:  # pragma: no cover - no user database in some containers
                 name = "unknown"
         return cls(name=f"cli:{name}", role=Role.SYSTEM)
+
+    @classmethod
+    def for_user(cls, user: SignedInUser) -> Actor:
+        """The actor of a signed-in user (web session or API token), with the user's scope."""
+        return cls(
+            name=user.username,
+            role=Role(user.role),
+            user_id=user.id,
+            region_code=user.region_code,
+            branch_code=user.branch_code,
+            partner_code=user.partner_code,
+            agent_code=user.agent_code,
+        )
 
     @property
     def sees_everything(self) -> bool:

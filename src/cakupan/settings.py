@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     auto_migrate: bool = True
     #: Secret for signing session cookies and webhooks; the demo generates one per data directory.
     secret_key: str | None = None
+    #: Mark the session cookie ``Secure`` (set true when the app is served over HTTPS).
+    secure_cookies: bool = False
 
 
 @lru_cache(maxsize=1)

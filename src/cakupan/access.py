@@ -1,0 +1,144 @@
+"""Scoping reads to what an actor may see, and masking personal numbers.
+
+Every page and API that lists participant-like rows (participants, memberships, payments,
+statements) passes its own columns here and adds the returned condition to its query: the filter
+is one SQL expression, so scoping stays set-based at any scale.
+
+Scopes (issue 7):
+
+- ``admin``, ``head_office``, ``auditor`` and ``system``: everything.
+- ``regional``: rows whose branch belongs to the actor's region.
+- ``kabid``, ``ark``, ``ar``, ``pap``: rows of the actor's branch.
+- ``partner``: rows registered by the partner or by one of the agents under it.
+- ``agent``: rows registered by the agent.
+- Anything else, or a role without its scope code: nothing (fail closed).
+
+Unmasked NIKs and phone numbers (decision for issue 7): ``auditor`` and ``admin`` everywhere, and
+``pap`` (the data officer who verifies records) for rows of its own branch. Everyone else sees
+``3577********0001``. Every unmasking is written to the audit log (:func:`reveal`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, false, or_, true
+from sqlalchemy.orm import Session
+
+from cakupan.audit import record_audit
+from cakupan.auth import Actor, Role
+
+#: Codes given as a list/set or as a one-column SELECT (kept in SQL, e.g. a subquery on offices).
+CodeSource = Collection[str] | Select[tuple[str]]
+#: Branch codes of a region code (supplied by the offices reference data).
+BranchesOfRegion = Callable[[str], CodeSource]
+#: Agent codes under a partner code (supplied by the partners area's hierarchy).
+AgentsOfPartner = Callable[[str], CodeSource]
+
+NATIONAL_ROLES = frozenset({Role.ADMIN, Role.HEAD_OFFICE, Role.AUDITOR, Role.SYSTEM})
+BRANCH_ROLES = frozenset({Role.KABID, Role.ARK, Role.AR, Role.PAP})
+#: Roles that see NIKs and phone numbers unmasked on every row.
+UNMASKED_EVERYWHERE = frozenset({Role.ADMIN, Role.AUDITOR})
+#: Roles that see them unmasked on rows of their own branch.
+UNMASKED_IN_BRANCH = frozenset({Role.PAP})
+
+
+def _no_agents(_partner_code: str) -> CodeSource:
+    return ()
+
+
+def participant_scope(
+    actor: Actor,
+    *,
+    branch_code: ColumnElement[Any],
+    partner_code: ColumnElement[Any],
+    agent_code: ColumnElement[Any],
+    branches_of_region: BranchesOfRegion,
+    agents_of_partner: AgentsOfPartner = _no_agents,
+) -> ColumnElement[bool]:
+    """The SQL condition restricting participant-like rows to ``actor``'s scope.
+
+    ``branch_code``, ``partner_code`` and ``agent_code`` are the row's columns (e.g.
+    ``Participant.branch_code``); ``branches_of_region`` gives the branches of a region and
+    ``agents_of_partner`` the agents under a partner, each as codes or a one-column SELECT.
+    A role whose scope code is missing sees nothing.
+    """
+    role = actor.role
+    if role in NATIONAL_ROLES:
+        return true()
+    if role is Role.REGIONAL and actor.region_code:
+        return branch_code.in_(branches_of_region(actor.region_code))
+    if role in BRANCH_ROLES and actor.branch_code:
+        return branch_code == actor.branch_code
+    if role is Role.PARTNER and actor.partner_code:
+        agents = agents_of_partner(actor.partner_code)
+        own = partner_code == actor.partner_code
+        if isinstance(agents, Select) or agents:
+            return or_(own, agent_code.in_(agents))
+        return own
+    if role is Role.AGENT and actor.agent_code:
+        return agent_code == actor.agent_code
+    return false()
+
+
+def sees_unmasked(actor: Actor, row_branch_code: str | None = None) -> bool:
+    """Whether ``actor`` sees NIKs and phone numbers in clear on a row of ``row_branch_code``."""
+    if actor.role in UNMASKED_EVERYWHERE:
+        return True
+    return (
+        actor.role in UNMASKED_IN_BRANCH
+        and actor.branch_code is not None
+        and row_branch_code == actor.branch_code
+    )
+
+
+def mask_nik(nik: str) -> str:
+    """``3577123456780001`` -> ``3577********0001``: the first 4 and last 4 digits stay."""
+    if len(nik) <= 8:
+        return "*" * len(nik)
+    return nik[:4] + "*" * (len(nik) - 8) + nik[-4:]
+
+
+def mask_phone(phone: str) -> str:
+    """``081234567890`` -> ``0812*****890``: the first 4 and last 3 characters stay."""
+    if len(phone) <= 7:
+        return "*" * len(phone)
+    return phone[:4] + "*" * (len(phone) - 7) + phone[-3:]
+
+
+@dataclass(frozen=True)
+class SensitiveValue:
+    """A NIK or phone number of one record, with the branch that record belongs to."""
+
+    entity_type: str
+    entity_id: object
+    field: str  # "nik" or "phone"
+    value: str
+    branch_code: str | None = None
+
+
+def reveal(session: Session, actor: Actor, values: Sequence[SensitiveValue]) -> list[str]:
+    """``values`` as ``actor`` may see them (same order): in clear where the role allows, masked
+    otherwise. The unmasked ones are audited in one ``personal_data.unmask`` row per call (a page
+    of results is one row), naming the records and fields, not the values."""
+    shown: list[str] = []
+    revealed: list[str] = []
+    for item in values:
+        if sees_unmasked(actor, item.branch_code):
+            shown.append(item.value)
+            revealed.append(f"{item.entity_type}:{item.entity_id}:{item.field}")
+        else:
+            shown.append(mask_nik(item.value) if item.field == "nik" else mask_phone(item.value))
+    if revealed:
+        entity_types = sorted({item.entity_type for item in values})
+        record_audit(
+            session,
+            actor,
+            "personal_data.unmask",
+            ",".join(entity_types),
+            revealed[0].split(":")[1] if len(revealed) == 1 else None,
+            after={"count": len(revealed), "fields": revealed},
+        )
+    return shown

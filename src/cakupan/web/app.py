@@ -1,0 +1,214 @@
+"""The web application: pages and ``/api/v1`` in one FastAPI app.
+
+Layers, outermost first: request ID + security headers + last-resort error page
+(:func:`_request_context`), signed session cookie (Starlette ``SessionMiddleware``), page language,
+then the routes. Errors: a :class:`~cakupan.errors.CakupanError` becomes an HTML page or RFC 9457
+problem details (``/api/...``); anything unexpected becomes a page naming the request ID (the
+traceback goes to the log, NIKs masked), never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from cakupan.errors import CakupanError, ErrorKind, FieldProblem
+from cakupan.i18n import Text, set_lang, t
+from cakupan.settings import get_settings
+from cakupan.web.deps import LoginRequiredError, request_lang
+from cakupan.web.log_redaction import install_redaction
+from cakupan.web.templating import render
+
+STATIC_DIR = Path(__file__).parent / "static"
+SESSION_COOKIE = "cakupan_session"
+#: A signed-in session lasts this long after the last request (sliding: re-signed each response).
+SESSION_MAX_AGE_SECONDS = 8 * 60 * 60
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+logger = logging.getLogger("cakupan.web")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+        "base-uri 'self'"
+    ),
+}
+
+_STATUS_TITLES: dict[int, Text] = {
+    404: t("Halaman tidak ditemukan", "Page not found"),
+    405: t("Metode tidak diizinkan", "Method not allowed"),
+}
+
+
+def create_app(engine: Engine | None = None, *, secret_key: str | None = None) -> FastAPI:
+    """The application on ``engine`` (default: the configured database, brought up to date).
+    ``secret_key`` signs session cookies (default: ``CAKUPAN_SECRET_KEY`` or the key kept in the
+    user data directory)."""
+    from cakupan.db import make_engine, make_session_factory
+    from cakupan.web import api, pages
+    from cakupan.web.secret import load_or_create_secret
+
+    settings = get_settings()
+    if engine is None:
+        engine = make_engine(settings.database_url)
+        if settings.auto_migrate:
+            from cakupan.bootstrap import ensure_ready
+
+            ensure_ready(engine)
+    key = secret_key or load_or_create_secret()
+    install_redaction()
+
+    app = FastAPI(
+        title="cakupan",
+        summary="BPU registry, ledger and shared dashboard / registri, buku besar dan dasbor BPU",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.secret_key = key
+
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.middleware("http")
+    async def _page_language(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        set_lang(request_lang(request))
+        return await call_next(request)
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=key,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE_SECONDS,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+
+    @app.middleware("http")
+    async def _request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else secrets.token_hex(8)
+        request.state.request_id = request_id
+        try:
+            response = await call_next(request)
+        except Exception:
+            logger.exception("unhandled error, request %s %s", request_id, request.url.path)
+            response = _unexpected(request)
+        response.headers[REQUEST_ID_HEADER] = request_id
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    app.add_exception_handler(CakupanError, _cakupan_error)  # type: ignore[arg-type]
+    app.add_exception_handler(LoginRequiredError, _login_required)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    return app
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def error_response(request: Request, error: CakupanError) -> Response:
+    """The response for ``error``: problem details for the API, an error page otherwise."""
+    lang = request_lang(request)
+    status = error.kind.http_status
+    if _is_api(request):
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(
+            error.as_problem(lang, instance=request.url.path),
+            status_code=status,
+            media_type="application/problem+json",
+            headers=headers,
+        )
+    return render(
+        request,
+        "error.html",
+        {
+            "status": status,
+            "title": error.title.render(lang),
+            "problems": [p.render(lang) for p in error.problems],
+        },
+        status_code=status,
+    )
+
+
+async def _cakupan_error(request: Request, error: CakupanError) -> Response:
+    return error_response(request, error)
+
+
+async def _login_required(request: Request, exc: LoginRequiredError) -> Response:
+    return RedirectResponse(f"/login?next={quote(exc.next_url, safe='/')}", status_code=303)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    title = _STATUS_TITLES.get(
+        exc.status_code, t(f"Kesalahan {exc.status_code}", f"Error {exc.status_code}")
+    )
+    kind = ErrorKind.NOT_FOUND if exc.status_code == 404 else ErrorKind.INVALID
+    error = CakupanError(title=title, kind=kind, code=kind.slug)
+    response = error_response(request, error)
+    response.status_code = exc.status_code
+    return response
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    problems = [
+        FieldProblem(
+            field=".".join(str(part) for part in item.get("loc", ())[1:]) or "request",
+            message=t(str(item.get("msg", "tidak valid")), str(item.get("msg", "invalid"))),
+            code=str(item.get("type", "invalid")),
+        )
+        for item in exc.errors()
+    ]
+    error = CakupanError(title=t("Masukan tidak valid", "Invalid input"), problems=problems)
+    return error_response(request, error)
+
+
+def _unexpected(request: Request) -> Response:
+    request_id = getattr(request.state, "request_id", "")
+    error = CakupanError(
+        title=t(
+            f"Terjadi kesalahan tak terduga. Sebutkan kode permintaan {request_id} kepada admin.",
+            f"An unexpected error occurred. Quote request ID {request_id} to the administrator.",
+        ),
+        kind=ErrorKind.INVALID,
+        code="unexpected",
+    )
+    lang = request_lang(request) if "session" in request.scope else "id"
+    if _is_api(request):
+        body = error.as_problem(lang, instance=request.url.path)
+        body["status"] = 500
+        return JSONResponse(body, status_code=500, media_type="application/problem+json")
+    return Response(
+        f"<!doctype html><html lang='{lang}'><meta charset='utf-8'><title>500</title>"
+        f"<link rel='stylesheet' href='/static/css/app.css'><main class='container'>"
+        f"<h1>500</h1><p>{error.title.render(lang)}</p><p><a href='/'>cakupan</a></p></main></html>",
+        status_code=500,
+        media_type="text/html",
+    )
