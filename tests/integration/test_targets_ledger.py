@@ -8,9 +8,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
-from cakupan.dates import Month
+from cakupan.auth import Actor
+from cakupan.dates import JAKARTA, FixedClock, Month
 from cakupan.db import transaction
+from cakupan.registry import RegistrationRow, post_payment, register_participant
 from cakupan.registry.models import (
     CoveredMonth,
     Membership,
@@ -277,3 +280,59 @@ def test_report_uses_ledger_for_bpu_without_reported_figures(
             "conflicts": [],
         }
     ]
+
+
+def test_realization_from_ledger_written_by_the_registry(session: Session) -> None:
+    """The same definitions over data written by the registry's own posting engine."""
+    clock = FixedClock(datetime(2027, 12, 31, 12, 0, tzinfo=JAKARTA))
+    actor = Actor.system("test")
+    budi, siti = "1671010101900001", "1671015205850002"
+    for nik, name, day in ((budi, "Budi", "2026-11-03"), (siti, "Siti", "2026-12-29")):
+        register_participant(
+            session,
+            actor,
+            RegistrationRow(
+                row=1,
+                nik=nik,
+                name=name,
+                phone="081234567890",
+                occupation="farmer",
+                reported_income=1_000_000,
+                programs="JKK+JKM",
+                registered_on=day,
+                district_code="16.71.01",
+            ),
+            clock=clock,
+        )
+
+    def pay(nik: str, amount: int, paid_on: str, reference: str) -> None:
+        post_payment(
+            session,
+            actor,
+            nik=nik,
+            amount=amount,
+            paid_on=paid_on,
+            reference=reference,
+            channel="bank",
+            clock=clock,
+        )
+
+    pay(budi, 8_400, "2026-11-05", "B-1")  # November 2026 (PP 50/2025 halves JKK and JKM)
+    pay(siti, 8_400 + 16_800, "2027-01-04", "S-1")  # December 2026 and January 2027
+    pay(budi, 16_800, "2027-06-15", "B-2")  # closed since 2027-03-01: a new episode
+
+    def value(period: Period, metric: str) -> int:
+        return realization_from_ledger(session, "PLG", period, metric)
+
+    y2026, y2027 = Period.whole_year(2026), Period.whole_year(2027)
+    assert value(y2026, "new_participants") == 2  # Siti registered in 2026, paid in 2027
+    assert value(y2027, "new_participants") == 0
+    assert value(y2026, "reacquired") == 0
+    assert value(y2027, "reacquired") == 1
+    assert value(y2026, "contributions") == 8_400
+    assert value(y2027, "contributions") == 8_400 + 16_800 + 16_800
+    assert value(y2026, "active_participants") == 0  # Budi lapsed in December; Siti paid later
+    assert value(Period(2026, Month(2026, 11), Month(2026, 11)), "active_participants") == 1
+    assert value(Period(2027, Month(2027, 1), Month(2027, 1)), "active_participants") == 1
+    assert value(y2027, "active_participants") == 0  # Budi's new episode covers June only
+    assert realization_from_ledger(session, "BDL", y2026, "new_participants") == 0
