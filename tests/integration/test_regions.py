@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from cakupan import regions
@@ -249,3 +249,40 @@ def test_import_xlsx(cli: Cli, tmp_path: Path, session: Session) -> None:
     result = cli("offices", "import", str(path), "--json")
     assert json.loads(result.stdout)["accepted"] == 1, result.stdout + result.stderr
     assert regions.branch_for_regency(session, "16.04") == "LHT"
+
+
+class _QueryCounter:
+    def __init__(self, engine: Engine) -> None:
+        self.count = 0
+        self.engine = engine
+
+    def __enter__(self) -> _QueryCounter:
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    def _count(self, *args: object) -> None:
+        self.count += 1
+
+
+def test_bulk_reads_take_a_fixed_number_of_queries(engine: Engine, session: Session) -> None:
+    session.execute(select(1))  # connection set-up outside the counted block
+    with _QueryCounter(engine) as counter:
+        codes = regions.district_codes(session)
+        mapping = regions.regency_branches(session)
+        offices = regions.list_offices(session)
+    assert counter.count == 1 + 1 + 4
+    assert len(codes) == 7277
+    assert mapping["16.71"] == "PLG"
+    assert mapping["35.19"] == "MDN"
+    assert len(mapping) == sum(len(b.regency_codes) for r in offices for b in r.branches)
+
+
+def test_branch_district_codes(session: Session) -> None:
+    districts = regions.branch_district_codes(session, "MDN")
+    assert districts == sorted(districts)
+    assert {regions.regency_of(code) for code in districts} == {"35.19", "35.77"}
+    assert "35.77.03" in districts
+    assert regions.branch_district_codes(session, "NONE") == []

@@ -135,6 +135,25 @@ def branch_regencies(session: Session, branch_code: str) -> frozenset[str]:
     )
 
 
+def regency_branches(session: Session) -> dict[str, str]:
+    """Every served regency with its branch code (one query; for mapping many rows at once)."""
+    rows = session.execute(select(BranchRegency.regency_code, BranchRegency.branch_code)).all()
+    return {regency: branch_code for regency, branch_code in rows}  # noqa: C416 (Row pairs)
+
+
+def branch_district_codes(session: Session, branch_code: str) -> list[str]:
+    """The district codes inside the regencies a branch serves, sorted (e.g. to place demo
+    participants, or to plan sosialisasi per kecamatan)."""
+    return list(
+        session.execute(
+            select(District.code)
+            .join(BranchRegency, BranchRegency.regency_code == District.regency_code)
+            .where(BranchRegency.branch_code == branch_code)
+            .order_by(District.code)
+        ).scalars()
+    )
+
+
 def branches_of_region(session: Session, region_code: str) -> list[str]:
     """The branch codes under a regional office, sorted."""
     return list(
