@@ -1,0 +1,183 @@
+"""Browser-test harness: the real app served by uvicorn in a background thread on a free loopback
+port, driven by Playwright through Debian's Chromium (``/usr/bin/chromium``; nothing downloads a
+browser). One browser and one server per test session; each test gets a fresh browser context.
+
+The database is a fresh copy of the migrated SQLite template from ``tests/conftest.py``; set
+``CAKUPAN_E2E_ENGINE=postgresql`` to run the same tests on a fresh PostgreSQL database instead.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from sqlalchemy import Engine
+
+from cakupan.auth import Actor, Role
+from cakupan.db import make_engine, transaction
+from cakupan.users import create_user
+from cakupan.users.credentials import set_hash_parameters
+from cakupan.web import create_app
+from tests.conftest import Templates, _pg_admin_execute, _pg_url_for, _postgres_unavailable
+
+CHROMIUM = Path(os.environ.get("CAKUPAN_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "kopi-tubruk-2026"
+
+#: One user per role, with the scope each role needs (two regions/branches/partners appear).
+ROLE_SCOPES: dict[Role, dict[str, str]] = {
+    Role.ADMIN: {},
+    Role.HEAD_OFFICE: {},
+    Role.AUDITOR: {},
+    Role.REGIONAL: {"region_code": "SUMBAGSEL"},
+    Role.KABID: {"branch_code": "PLG"},
+    Role.ARK: {"branch_code": "PLG"},
+    Role.AR: {"branch_code": "BDL"},
+    Role.PAP: {"branch_code": "PLG"},
+    Role.PARTNER: {"partner_code": "BRI-PLG"},
+    Role.AGENT: {"partner_code": "WDH-01", "agent_code": "PRS-007"},
+}
+
+
+def username_for(role: Role) -> str:
+    return f"e2e.{role.value}"
+
+
+@pytest.fixture(scope="session")
+def e2e_engine(_templates: Templates, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A fresh migrated database for the browser session (SQLite unless CAKUPAN_E2E_ENGINE)."""
+    restore = set_hash_parameters(time_cost=1, memory_cost=1024, parallelism=1)
+    if os.environ.get("CAKUPAN_E2E_ENGINE", "sqlite") == "postgresql":
+        if _templates.pg_database is None:
+            _postgres_unavailable(_templates)
+        name = f"{_templates.pg_database}_e2e_{secrets.token_hex(3)}"
+        _pg_admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{_templates.pg_database}"')
+        engine = make_engine(_pg_url_for(name))
+        yield engine
+        engine.dispose()
+        _pg_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        path = tmp_path_factory.mktemp("e2e") / "cakupan.db"
+        shutil.copyfile(_templates.sqlite_path, path)
+        engine = make_engine(f"sqlite:///{path}")
+        yield engine
+        engine.dispose()
+    restore()
+
+
+@pytest.fixture(scope="session")
+def e2e_users(e2e_engine: Engine) -> dict[Role, str]:
+    """One signed-up user per role (usernames by role); the password is :data:`PASSWORD`."""
+    with transaction(e2e_engine) as session:
+        for role, scope in ROLE_SCOPES.items():
+            create_user(
+                session,
+                Actor.system("e2e"),
+                username=username_for(role),
+                role=role.value,
+                full_name=f"Uji {role.value}",
+                password=PASSWORD,
+                **scope,
+            )
+    return {role: username_for(role) for role in ROLE_SCOPES}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    engine: Engine
+
+
+@pytest.fixture(scope="session")
+def live_server(e2e_engine: Engine, e2e_users: dict[Role, str]) -> Iterator[LiveServer]:
+    """The app served by uvicorn in a background thread; stopped at the end of the session."""
+    del e2e_users
+    port = _free_port()
+    app = create_app(e2e_engine, secret_key=secrets.token_urlsafe(32))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield LiveServer(f"http://127.0.0.1:{port}", e2e_engine)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Playwright]:
+    if not CHROMIUM.exists():
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Playwright) -> Iterator[Browser]:
+    """One Chromium for the whole session."""
+    chromium = playwright_driver.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+    )
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A page in a fresh browser context (no cookies) pointing at the live server."""
+    context = browser.new_context(base_url=live_server.url, locale="id-ID")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+SignIn = Callable[[Page, Role], Page]
+
+
+@pytest.fixture
+def sign_in() -> SignIn:
+    """Sign a page in as the test user of a role through the login form."""
+
+    def run(page: Page, role: Role) -> Page:
+        page.goto("/login")
+        page.fill("input[name=username]", username_for(role))
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit].primary")
+        page.wait_for_url("**/")
+        return page
+
+    return run
