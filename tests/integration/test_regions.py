@@ -128,12 +128,13 @@ def test_import_is_all_or_nothing_and_names_rows_and_fields(
         "branch,KRC,Kerinci,SUMBAGSEL,,15.01 16.71\n"  # row 3: 16.71 belongs to PLG
         "branch,MDO,Manado,SULUT,,71.71\n"  # row 4: no region SULUT
         "region,SUMBAGSEL2,Lain,,16,\n"  # row 5: province 16 taken by SUMBAGSEL
-        "kantor,X1,,,,\n",  # row 6: bad kind and empty name
+        "kantor,X1,,,,\n"  # row 6: bad kind and empty name
+        "branch,x,,NOPE,,99.99 1671\n",  # row 7: shape and database problems together
     )
     result = cli("offices", "import", path, "--json")
     assert result.exit_code == 1
     payload = json.loads(result.stdout)
-    assert (payload["accepted"], payload["duplicates"], payload["rejected"]) == (0, 0, 4)
+    assert (payload["accepted"], payload["duplicates"], payload["rejected"]) == (0, 0, 5)
     fields = [(e["row"], e["field"]) for e in payload["errors"]]
     assert fields == [
         (3, "regency_codes"),
@@ -141,6 +142,11 @@ def test_import_is_all_or_nothing_and_names_rows_and_fields(
         (5, "province_codes"),
         (6, "kind"),
         (6, "name"),
+        (7, "code"),
+        (7, "name"),
+        (7, "regency_codes"),  # 1671 is not shaped like a regency code
+        (7, "parent_code"),  # no region NOPE
+        (7, "regency_codes"),  # 99.99 is no regency
     ]
     assert "16.71 (PLG)" in payload["errors"][0]["message"]
     assert session.get(Branch, "LHT") is None  # nothing written

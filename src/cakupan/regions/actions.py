@@ -47,14 +47,14 @@ def import_offices(
     ) as records:
 
         def post(session: Session, result: ImportResult) -> None:
-            parsed: list[tuple[int, OfficeRow]] = []
+            parsed: list[tuple[int, OfficeRow, Problems]] = []
             for record in records:
                 row, problems = parse_office_row(record.values)
                 problems = record.shape_problems() + problems
-                if row is None or problems:
+                if row is None:
                     result.reject(record.row, problems)
                 else:
-                    parsed.append((record.row, row))
+                    parsed.append((record.row, row, problems))
             apply_office_rows(session, parsed, result)
             result.errors.sort(key=lambda error: error.row)
 
@@ -102,36 +102,44 @@ class _OfficeState:
 
 
 def apply_office_rows(
-    session: Session, rows: Iterable[tuple[int, OfficeRow]], result: ImportResult
+    session: Session, rows: Iterable[tuple[int, OfficeRow, Problems]], result: ImportResult
 ) -> None:
-    """Check parsed office rows against the stored offices and areas, write the valid ones and
-    count them into ``result``. Regions are applied before branches, whatever the row order."""
+    """Check parsed office rows (with the problems :func:`parse_office_row` found) against the
+    stored offices and areas, write the valid ones and count them into ``result``; a rejected row
+    lists its shape problems and those found against the database together. Regions are applied
+    before branches, whatever the row order."""
     state = _OfficeState.load(session)
     ordered = sorted(rows, key=lambda item: (item[1].kind != "region", item[0]))
     seen: dict[tuple[str, str], tuple[int, OfficeRow]] = {}
-    for number, row in ordered:
+    for number, row, shape in ordered:
         earlier = seen.get((row.kind, row.code))
-        if earlier is not None:
+        if earlier is not None and not shape:
             if earlier[1] == row:
                 result.duplicates += 1
             else:
                 result.reject(number, [("code", _repeated_in_file(row.code, earlier[0]))])
             continue
-        seen[(row.kind, row.code)] = (number, row)
+        if not shape:
+            seen[(row.kind, row.code)] = (number, row)
         if row.kind == "region":
-            _apply_region(session, state, number, row, result)
+            _apply_region(session, state, number, row, shape, result)
         else:
-            _apply_branch(session, state, number, row, result)
+            _apply_branch(session, state, number, row, shape, result)
 
 
 def _apply_region(
-    session: Session, state: _OfficeState, number: int, row: OfficeRow, result: ImportResult
+    session: Session,
+    state: _OfficeState,
+    number: int,
+    row: OfficeRow,
+    shape: Problems,
+    result: ImportResult,
 ) -> None:
     stored = state.regions.get(row.code)
-    if stored == (row.name, row.covers):
+    if not shape and stored == (row.name, row.covers):
         result.duplicates += 1
         return
-    problems: Problems = []
+    problems: Problems = list(shape)
     unknown = sorted(p for p in row.covers if p not in state.province_codes)
     if unknown:
         problems.append(
@@ -196,16 +204,24 @@ def _apply_region(
 
 
 def _apply_branch(
-    session: Session, state: _OfficeState, number: int, row: OfficeRow, result: ImportResult
+    session: Session,
+    state: _OfficeState,
+    number: int,
+    row: OfficeRow,
+    shape: Problems,
+    result: ImportResult,
 ) -> None:
-    assert row.parent_code is not None  # parse_office_row guarantees it for branches
     stored = state.branches.get(row.code)
-    if stored == (row.name, row.parent_code, row.covers):
+    if not shape and stored == (row.name, row.parent_code, row.covers):
         result.duplicates += 1
         return
-    problems: Problems = []
-    region = state.regions.get(row.parent_code)
-    if region is None:
+    problems: Problems = list(shape)
+    region = None if row.parent_code is None else state.regions.get(row.parent_code)
+    if (
+        region is None
+        and row.parent_code is not None
+        and not any(field == "parent_code" for field, _ in shape)
+    ):
         problems.append(
             (
                 "parent_code",
@@ -262,6 +278,7 @@ def _apply_branch(
     if problems:
         result.reject(number, problems)
         return
+    assert row.parent_code is not None  # a branch without one has a shape problem
     if stored is None:
         session.execute(
             insert(Branch).values(code=row.code, name=row.name, region_code=row.parent_code)

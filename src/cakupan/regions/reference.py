@@ -126,7 +126,7 @@ def shipped_office_rows() -> list[tuple[int, OfficeRow]]:
 
 def _parsed(values: dict[str, str], path: Path, number: int) -> OfficeRow:
     row, problems = parse_office_row(values)
-    if row is None:
+    if row is None or problems:
         details = "; ".join(f"{f}: {m.en}" for f, m in problems)
         raise RuntimeError(f"shipped office data {path.name} row {number} is invalid: {details}")
     return row
@@ -150,7 +150,7 @@ def load_offices(session: Session) -> int:
         if row.code not in (regions if row.kind == "region" else branches)
     ]
     result = ImportResult()
-    apply_office_rows(session, missing, result)
+    apply_office_rows(session, [(number, row, []) for number, row in missing], result)
     if result.rejected:
         details = "; ".join(f"row {e.row} {e.field}: {e.message.en}" for e in result.errors)
         raise RuntimeError(f"shipped office data conflicts with the database: {details}")

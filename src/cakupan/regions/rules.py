@@ -73,7 +73,11 @@ class OfficeRow:
 
 def parse_office_row(values: Mapping[str, str]) -> tuple[OfficeRow | None, Problems]:
     """Check the shape of one row (columns ``kind, code, name, parent_code, province_codes,
-    regency_codes``) without looking anything up. Returns the row, or None with every problem."""
+    regency_codes``) without looking anything up.
+
+    Returns the row as read (``covers`` keeps only well-formed codes) and every problem found; the
+    row is valid only when there are no problems. The row is None only when ``kind`` is unknown
+    (nothing else can be checked then)."""
     problems: Problems = []
     kind_text = values.get("kind", "").strip().lower()
     kind = _KINDS.get(kind_text)
@@ -159,9 +163,11 @@ def parse_office_row(values: Mapping[str, str]) -> tuple[OfficeRow | None, Probl
                 )
             )
         problems += _code_list_problems("regency_codes", regencies, REGENCY_RE, "16.71")
-    if problems or kind is None:
+    if kind is None:
         return None, problems
-    return OfficeRow(kind, code, name, parent, frozenset(covers)), []
+    pattern = PROVINCE_RE if kind == "region" else REGENCY_RE
+    well_formed = frozenset(code for code in covers if pattern.match(code))
+    return OfficeRow(kind, code, name, parent, well_formed), problems
 
 
 def _code_list_problems(
