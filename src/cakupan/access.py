@@ -83,6 +83,33 @@ def participant_scope(
     return false()
 
 
+def participant_scope_for(
+    session: Session,
+    actor: Actor,
+    *,
+    branch_code: ColumnElement[Any],
+    partner_code: ColumnElement[Any],
+    agent_code: ColumnElement[Any],
+) -> ColumnElement[bool]:
+    """:func:`participant_scope` wired to the offices reference data (branches of a region, from
+    :mod:`cakupan.regions`) and the partner hierarchy (agents under a partner, transitively, from
+    :mod:`cakupan.partners`): what pages and APIs call. E.g.
+    ``select(Participant).where(participant_scope_for(session, actor,
+    branch_code=Participant.branch_code, partner_code=Participant.partner_code,
+    agent_code=Participant.agent_code))``."""
+    from cakupan.partners import agents_under
+    from cakupan.regions import branches_of_region
+
+    return participant_scope(
+        actor,
+        branch_code=branch_code,
+        partner_code=partner_code,
+        agent_code=agent_code,
+        branches_of_region=lambda region: branches_of_region(session, region),
+        agents_of_partner=lambda partner: sorted(agents_under(session, partner)),
+    )
+
+
 def sees_unmasked(actor: Actor, row_branch_code: str | None = None) -> bool:
     """Whether ``actor`` sees NIKs and phone numbers in clear on a row of ``row_branch_code``."""
     if actor.role in UNMASKED_EVERYWHERE:

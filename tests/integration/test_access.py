@@ -8,12 +8,13 @@ engines independently of the ledger's schema.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, insert, select
 from sqlalchemy.orm import Session
 
-from cakupan.access import SensitiveValue, participant_scope, reveal
+from cakupan.access import SensitiveValue, participant_scope, participant_scope_for, reveal
 from cakupan.audit import AuditEntry
 from cakupan.auth import Actor, Role
 
@@ -148,3 +149,48 @@ def test_reveal_masks_and_audits_unmasking(session: Session) -> None:
         ("audit", {"count": 2, "fields": ["participant:1:nik", "participant:2:phone"]}),
     ]
     assert all("3577123456780001" not in str(e.after) for e in entries)
+
+
+def test_scope_wired_to_offices_and_partner_hierarchy(probe_rows: Engine) -> None:
+    """participant_scope_for reads branches of a region from the shipped offices and agents under
+    a partner from the partners area (transitively)."""
+    from cakupan.dates import FixedClock
+    from cakupan.db import make_session_factory
+    from cakupan.partners.actions import NewPartner, create_partner
+
+    clock = FixedClock(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
+    system = Actor.system("test")
+    with make_session_factory(probe_rows)() as session, session.begin():
+        create_partner(session, system, clock, NewPartner("P1", "Wadah Satu", "wadah", "PLG"))
+        create_partner(
+            session, system, clock, NewPartner("A1", "Perisai Satu", "perisai", parent_code="P1")
+        )
+        create_partner(
+            session, system, clock, NewPartner("A2", "Perisai Dua", "perisai", parent_code="P1")
+        )
+    with probe_rows.begin() as conn:
+        for row_id, branch in (
+            (1, "PLG"),
+            (2, "PLG"),
+            (3, "BDL"),
+            (4, "BDL"),
+            (5, "XXX"),
+            (6, "YYY"),
+        ):
+            conn.execute(probe.update().where(probe.c.id == row_id).values(branch_code=branch))
+
+    def visible(actor: Actor) -> list[int]:
+        with make_session_factory(probe_rows)() as session:
+            condition = participant_scope_for(
+                session,
+                actor,
+                branch_code=probe.c.branch_code,
+                partner_code=probe.c.partner_code,
+                agent_code=probe.c.agent_code,
+            )
+            return list(session.scalars(select(probe.c.id).where(condition).order_by(probe.c.id)))
+
+    assert visible(Actor("r", Role.REGIONAL, region_code="SUMBAGSEL")) == [1, 2, 3, 4]
+    assert visible(Actor("k", Role.KABID, branch_code="BDL")) == [3, 4]
+    assert visible(Actor("p", Role.PARTNER, partner_code="P1")) == [1, 2, 3, 4]
+    assert visible(Actor("g", Role.AGENT, partner_code="P1", agent_code="A1")) == [2]
