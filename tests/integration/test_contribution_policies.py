@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from cakupan.audit import AuditEntry
@@ -54,6 +54,21 @@ def test_shipped_policies_are_in_the_database(session: Session) -> None:
                 assert book.quote(programs=ProgramSet.JKK_JKM_JHT, **args) == shipped.quote(
                     programs=ProgramSet.JKK_JKM_JHT, **args
                 )
+
+
+def test_loading_the_book_takes_two_queries(engine: Engine, session: Session) -> None:
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        book = load_policy_book(session)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2
+    assert len(book.records) == 8
 
 
 def test_reference_loader_is_idempotent(engine: Engine) -> None:

@@ -719,10 +719,56 @@ class BandTable:
 
 
 @dataclass(frozen=True, slots=True)
-class _Priced:
+class _PricedBand:
     base_income: int
     lines: tuple[QuoteLine, ...]
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class _PricedTable:
+    # Every band of one (month, programs, sector, funding), arguments normalised once.
+    month: Month
+    programs: ProgramSet
+    sector: Sector
+    funding: Funding
+    lowers: tuple[int, ...]
+    bands: tuple[_PricedBand, ...]
+    totals: tuple[int, ...]
+
+
+def _price_band(
+    base: int,
+    band_record: PolicyRecord,
+    rules: Sequence[tuple[Program, PolicyRecord, PolicyRecord | None]],
+) -> _PricedBand:
+    """Price one base income: full line exactly, times the discount factor, half up once."""
+    lines: list[QuoteLine] = []
+    for program, charge, discount in rules:
+        if charge.kind is PolicyKind.RATE:
+            full = Fraction(base) * Fraction(charge.percent or 0) / 100
+            used = [band_record.ref, charge.ref]
+        else:
+            full = Fraction(charge.amount or 0)
+            used = [charge.ref]
+        if discount is not None:
+            full = full * (100 - Fraction(discount.percent or 0)) / 100
+            used.append(discount.ref)
+        lines.append(QuoteLine(program=program, amount=round_half_up(full), policies=tuple(used)))
+    return _PricedBand(base_income=base, lines=tuple(lines), total=sum(x.amount for x in lines))
+
+
+def _refuse_income(income: object) -> None:
+    """Raise the user-facing error for an income that is negative or not whole rupiah."""
+    parse_income(income if isinstance(income, int) else str(income))
+    raise invalid(
+        "income",
+        t(
+            f"diharapkan bilangan bulat rupiah >= 0, diterima {income!r}",
+            f"expected a whole number of rupiah >= 0, got {income!r}",
+        ),
+        code="invalid-income",
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -738,7 +784,9 @@ class PolicyBook:
     _band_tables: tuple[BandTable, ...] = field(repr=False)
     _by_group: Mapping[tuple[str, Program], tuple[PolicyRecord, ...]] = field(repr=False)
     _tables_by_month: dict[object, BandTable] = field(default_factory=dict, repr=False)
-    _priced: dict[tuple[object, ...], _Priced] = field(default_factory=dict, repr=False)
+    _tables: dict[tuple[object, object, object, object], _PricedTable] = field(
+        default_factory=dict, repr=False
+    )
 
     @classmethod
     def from_records(cls, records: Iterable[PolicyRecord]) -> PolicyBook:
@@ -815,14 +863,19 @@ class PolicyBook:
         sector: Sector | str = Sector.OTHER,
         funding: Funding | str = Funding.SELF,
     ) -> int:
-        """The whole month's contribution in rupiah (the fast path: cached per band, programs,
-        month, sector and funding; plain strings such as ``"JKK+JKM"`` are accepted as keys)."""
-        table = self._tables_by_month.get(month) or self.band_table(month)
-        band = bisect_right(table.lowers, income) - 1
-        priced = self._priced.get((band, programs, month, sector, funding))
-        if priced is None or band < 0:
-            priced = self._price_slow(income, band, programs, month, sector, funding)
-        return priced.total
+        """The whole month's contribution in rupiah: the fast path for the ledger.
+
+        One dict lookup per (month, programs, sector, funding), then a bisection over the band
+        lower bounds; plain strings such as ``"JKK+JKM"`` and ``"transport"`` work as well as the
+        enums. Raises like :meth:`quote`.
+        """
+        priced = self._tables.get((month, programs, sector, funding))
+        if priced is None:
+            priced = self._price_table(month, programs, sector, funding)
+        band = bisect_right(priced.lowers, income) - 1
+        if band < 0 or income.__class__ is not int:
+            _refuse_income(income)
+        return priced.totals[band]
 
     def quote(
         self,
@@ -835,24 +888,27 @@ class PolicyBook:
     ) -> Quote:
         """The month's contribution with its base income, lines and the policies applied.
 
-        Raises an invalid-input :class:`CakupanError` naming the field for a negative income, an
-        invalid program set, sector or funding, or a month with no policy in force.
+        Raises an invalid-input :class:`CakupanError` naming the field for a negative or
+        non-integer income, an invalid program set, sector or funding, or a month with no policy
+        in force.
         """
-        table = self._tables_by_month.get(month) or self.band_table(month)
-        band = bisect_right(table.lowers, income) - 1
-        priced = self._priced.get((band, programs, month, sector, funding))
-        if priced is None or band < 0:
-            priced = self._price_slow(income, band, programs, month, sector, funding)
+        priced = self._tables.get((month, programs, sector, funding))
+        if priced is None:
+            priced = self._price_table(month, programs, sector, funding)
+        band = bisect_right(priced.lowers, income) - 1
+        if band < 0 or income.__class__ is not int:
+            _refuse_income(income)
+        line = priced.bands[band]
         return Quote(
-            month=parse_month(month),
+            month=priced.month,
             income=income,
             band=band + 1,
-            base_income=priced.base_income,
-            programs=parse_programs(programs),
-            sector=parse_sector(sector),
-            funding=parse_funding(funding),
-            lines=priced.lines,
-            total=priced.total,
+            base_income=line.base_income,
+            programs=priced.programs,
+            sector=priced.sector,
+            funding=priced.funding,
+            lines=line.lines,
+            total=line.total,
         )
 
     def band_quotes(
@@ -870,25 +926,20 @@ class PolicyBook:
             for lower in table.lowers
         ]
 
-    def _price_slow(
+    def _price_table(
         self,
-        income: int,
-        band: int,
-        programs: ProgramSet | str,
         month: Month | str,
+        programs: ProgramSet | str,
         sector: Sector | str,
         funding: Funding | str,
-    ) -> _Priced:
-        if not isinstance(income, int) or isinstance(income, bool) or band < 0:
-            # Raises the user-facing error (negative, or not whole rupiah).
-            parse_income(income if isinstance(income, int) else str(income))
+    ) -> _PricedTable:
+        # Validate every argument first so that the error names the field given wrongly.
         program_set = parse_programs(programs)
         the_month = parse_month(month)
         the_sector = parse_sector(sector)
         the_funding = parse_funding(funding)
         table = self.band_table(the_month)
-        base = table.bases[band]
-        lines: list[QuoteLine] = []
+        rules: list[tuple[Program, PolicyRecord, PolicyRecord | None]] = []
         for program in program_set.programs:
             charge = self._resolve("charge", program, the_month, the_sector, the_funding)
             if charge is None:
@@ -902,26 +953,19 @@ class PolicyBook:
                     ),
                     code="no-policy",
                 )
-            used: list[str] = []
-            if charge.kind is PolicyKind.RATE:
-                assert charge.percent is not None
-                full = Fraction(base) * Fraction(charge.percent) / 100
-                used += [table.record.ref, charge.ref]
-            else:
-                full = Fraction(charge.amount or 0)
-                used.append(charge.ref)
             discount = self._resolve("discount", program, the_month, the_sector, the_funding)
-            if discount is not None:
-                assert discount.percent is not None
-                full = full * (100 - Fraction(discount.percent)) / 100
-                used.append(discount.ref)
-            lines.append(
-                QuoteLine(program=program, amount=round_half_up(full), policies=tuple(used))
-            )
-        priced = _Priced(
-            base_income=base, lines=tuple(lines), total=sum(line.amount for line in lines)
+            rules.append((program, charge, discount))
+        bands = tuple(_price_band(base, table.record, rules) for base in table.bases)
+        priced = _PricedTable(
+            month=the_month,
+            programs=program_set,
+            sector=the_sector,
+            funding=the_funding,
+            lowers=table.lowers,
+            bands=bands,
+            totals=tuple(band.total for band in bands),
         )
-        self._priced[(band, programs, month, sector, funding)] = priced
+        self._tables[(month, programs, sector, funding)] = priced
         return priced
 
     def _resolve(
