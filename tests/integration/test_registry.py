@@ -621,3 +621,80 @@ def test_cli_contracts(cli: Callable[..., CliResult]) -> None:
     )  # fmt: skip
     assert wrong.exit_code == 2
     assert "Traceback" not in wrong.stderr
+
+
+# -- concurrency -----------------------------------------------------------------------------------------
+
+
+def test_concurrent_posters_lose_and_duplicate_nothing(engine: Engine, database_url: str) -> None:
+    """8 workers post overlapping batches at once (PostgreSQL only: SQLite serialises writers)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("concurrent writers are a PostgreSQL concern")
+    import random
+    import threading
+
+    from cakupan.db import transaction
+
+    clock = FixedClock(datetime(2026, 12, 31, 12, tzinfo=JAKARTA))
+    niks = [f"16710101019{i:01d}" + f"{i + 1:04d}" for i in range(10)]
+    niks += [f"1671010202{8 + i // 10:02d}{i % 10 + 1:04d}" for i in range(40)]
+    with transaction(engine) as session:
+        result = register_participants(
+            session,
+            ACTOR,
+            [
+                registration(nik, row=i + 1, registered_on="2026-04-01")
+                for i, nik in enumerate(niks)
+            ],
+            clock=clock,
+        )
+        assert result.accepted == 50, result.as_json()
+    # 8 payments of one month (Rp 8.400, Apr..Nov 2026 all halved) per participant
+    rows = [
+        PaymentRow(0, f"C-{i}-{k}", nik, "8400", "2026-04-10", "bank")
+        for i, nik in enumerate(niks)
+        for k in range(8)
+    ]
+    outcomes: list[tuple[int, int, int]] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def worker(seed: int) -> None:
+        picked = random.Random(seed).sample(rows, 250)
+        numbered = [
+            PaymentRow(n + 1, r.reference, r.nik, r.amount, r.paid_on, r.channel)
+            for n, r in enumerate(picked)
+        ]
+        barrier.wait()
+        try:
+            with transaction(engine) as session:
+                result = post_payments(session, ACTOR, numbered, clock=clock)
+            outcomes.append((result.accepted, result.duplicates, result.rejected))
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    posted_references = {
+        r.reference for seed in range(8) for r in random.Random(seed).sample(rows, 250)
+    }
+    assert sum(o[0] for o in outcomes) == len(posted_references)
+    assert sum(o[1] for o in outcomes) == 8 * 250 - len(posted_references)
+    assert sum(o[2] for o in outcomes) == 0
+    with transaction(engine) as session:
+        assert session.execute(select(func.count()).select_from(Payment)).scalar_one() == len(
+            posted_references
+        )
+        for membership in session.execute(select(Membership)).scalars():
+            months = sorted(
+                m.index
+                for m in session.execute(
+                    select(CoveredMonth.month).where(CoveredMonth.membership_id == membership.id)
+                ).scalars()
+            )
+            assert months == list(range(Month(2026, 4).index, Month(2026, 4).index + len(months)))
+            assert membership.months_paid == len(months)

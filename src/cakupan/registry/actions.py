@@ -15,6 +15,7 @@ executemany on SQLite and ``COPY`` / array updates on PostgreSQL. No per-row SEL
 from __future__ import annotations
 
 import bisect
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -52,7 +53,6 @@ from cakupan.registry.models import (
     ParticipantChange,
     ParticipantTerms,
     Payment,
-    PaymentCode,
     PaymentReversal,
 )
 from cakupan.registry.nik import NikCheck, check_nik
@@ -72,6 +72,7 @@ from cakupan.registry.rules import (
     check_reversal,
     eligibility_problem,
     kode_penetapan,
+    month_at,
     payment_code_valid_until,
     payment_fingerprint,
     project,
@@ -293,76 +294,93 @@ def _claim_writer(session: Session) -> None:
         session.execute(text("UPDATE membership SET id = id WHERE 1 = 0"))
 
 
+def _in_list(session: Session, values: Sequence[object]) -> tuple[str, object]:
+    """``IN`` over many values as ONE parameter (no statement with thousands of placeholders):
+    ``= ANY(array)`` on PostgreSQL, ``IN (json_each(...))`` on SQLite."""
+    if is_postgres(session):
+        return "= ANY(%s)", list(values)
+    return "IN (SELECT value FROM json_each(?))", json.dumps(list(values))
+
+
+def _raw(session: Session, sql: str, *params: object) -> list[Any]:
+    """Run driver-level SQL (``%s`` placeholders, rewritten to ``?`` on SQLite)."""
+    if not is_postgres(session):
+        sql = sql.replace("%s", "?")
+    return list(session.connection().exec_driver_sql(sql, tuple(params)).all())
+
+
+def _month(index: int | None) -> Month | None:
+    return None if index is None else month_at(index)
+
+
+def _day(value: date | str | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
 def _load_holders(session: Session, niks: Iterable[str], *, lock: bool) -> dict[str, _Holder]:
-    """The latest episode and the terms of each registered NIK among ``niks`` (3 queries). With
-    ``lock`` (PostgreSQL) every membership of those participants is locked first, in id order, so
-    concurrent posters serialise per participant without deadlocks."""
+    """The latest episode and the terms of each registered NIK among ``niks`` (2 queries, 3 with
+    ``lock``). With ``lock`` (PostgreSQL) every membership of those participants is locked first,
+    in id order, so concurrent posters serialise per participant without deadlocks; the state is
+    read after the locks are held."""
     nik_list = sorted(set(niks))
     if not nik_list:
         return {}
+    in_niks, nik_param = _in_list(session, nik_list)
     if lock:
-        session.execute(
-            select(Membership.id)
-            .join(Participant, Participant.id == Membership.participant_id)
-            .where(Participant.nik.in_(nik_list))
-            .order_by(Membership.id)
-            .with_for_update(of=Membership)
-        ).all()
-    rows = session.execute(
-        select(
-            Participant.id,
-            Participant.nik,
-            Participant.registered_on,
-            Membership.id,
-            Membership.episode_no,
-            Membership.start_month,
-            Membership.registered_on,
-            Membership.paid_through_month,
-            Membership.months_paid,
-            Membership.first_paid_on,
-            Membership.last_paid_on,
-            Membership.card_number,
-            Membership.channel,
-            Membership.partner_code,
-            Membership.agent_code,
+        _raw(
+            session,
+            "SELECT m.id FROM membership m JOIN participant p ON p.id = m.participant_id"
+            f" WHERE p.nik {in_niks} ORDER BY m.id FOR UPDATE OF m",
+            nik_param,
         )
-        .join(Membership, Membership.participant_id == Participant.id)
-        .where(Participant.nik.in_(nik_list))
-        .order_by(Participant.id, Membership.episode_no)
-    ).all()
+    rows = _raw(
+        session,
+        "SELECT p.id, p.nik, p.registered_on, m.id, m.episode_no, m.start_month,"
+        " m.registered_on, m.paid_through_month, m.months_paid, m.first_paid_on,"
+        " m.last_paid_on, m.card_number, m.channel, m.partner_code, m.agent_code"
+        " FROM participant p JOIN membership m ON m.participant_id = p.id"
+        f" WHERE p.nik {in_niks} ORDER BY p.id, m.episode_no",
+        nik_param,
+    )
     holders: dict[str, _Holder] = {}
     for r in rows:  # ordered by episode: the last one seen per participant is the latest
+        participant_registered = _day(r[2])
+        episode_registered = _day(r[6])
+        assert participant_registered is not None
+        assert episode_registered is not None
+        start = _month(r[5])
+        assert start is not None
         episode = _Episode(
             membership_id=r[3],
             episode_no=r[4],
-            start_month=r[5],
-            registered_on=r[6],
-            paid_through=r[7],
+            start_month=start,
+            registered_on=episode_registered,
+            paid_through=_month(r[7]),
             months_paid=r[8],
-            first_paid_on=r[9],
-            last_paid_on=r[10],
+            first_paid_on=_day(r[9]),
+            last_paid_on=_day(r[10]),
             card_number=r[11],
-            reacquisition=r[6] > r[2],
+            reacquisition=episode_registered > participant_registered,
             channel=r[12],
             partner_code=r[13],
             agent_code=r[14],
         )
-        holders[r[1]] = _Holder(r[0], r[1], r[2], episode, _Terms())
+        holders[r[1]] = _Holder(r[0], r[1], participant_registered, episode, _Terms())
     if holders:
         by_id = {h.participant_id: h for h in holders.values()}
-        for pid, month, income, programs, sector, funding in session.execute(
-            select(
-                ParticipantTerms.participant_id,
-                ParticipantTerms.effective_month,
-                ParticipantTerms.reported_income,
-                ParticipantTerms.programs,
-                ParticipantTerms.sector,
-                ParticipantTerms.funding,
-            )
-            .where(ParticipantTerms.participant_id.in_(sorted(by_id)))
-            .order_by(ParticipantTerms.participant_id, ParticipantTerms.effective_month)
+        in_ids, id_param = _in_list(session, sorted(by_id))
+        for pid, month, income, programs, sector, funding in _raw(
+            session,
+            "SELECT participant_id, effective_month, reported_income, programs, sector, funding"
+            f" FROM participant_terms WHERE participant_id {in_ids}"
+            " ORDER BY participant_id, effective_month",
+            id_param,
         ):
-            by_id[pid].terms.add(month, income, programs, sector, funding)
+            terms = by_id[pid].terms
+            terms.months.append(month)  # rows come sorted by month
+            terms.values.append((income, programs, sector, funding))
     return holders
 
 
@@ -398,20 +416,31 @@ class _Ids:
         return list(range(start, start + count))
 
 
-def _sqlite_value(value: object) -> object:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Month):
-        return value.index
-    if isinstance(value, bool):
-        return int(value)
-    return value
+def _sqlite_instant(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _pg_value(value: object) -> object:
-    return value.index if isinstance(value, Month) else value
+_SQLITE_CONVERTERS: dict[type, Callable[[Any], object]] = {
+    datetime: _sqlite_instant,
+    date: date.isoformat,
+    bool: int,
+    Month: lambda month: month.index,
+}
+_PG_CONVERTERS: dict[type, Callable[[Any], object]] = {Month: lambda month: month.index}
+
+
+def _converted(
+    rows: Sequence[Sequence[object]], converters: dict[type, Callable[[Any], object]]
+) -> list[tuple[object, ...]]:
+    """Rows with the values the driver needs, converted column by column (a column's type is
+    that of its first non-null value)."""
+    columns: list[Sequence[object]] = list(zip(*rows, strict=True))
+    for index, column in enumerate(columns):
+        sample = next((value for value in column if value is not None), None)
+        convert = converters.get(type(sample))
+        if convert is not None:
+            columns[index] = [None if value is None else convert(value) for value in column]
+    return list(zip(*columns, strict=True))
 
 
 def _bulk_insert(
@@ -427,13 +456,13 @@ def _bulk_insert(
             raw.cursor() as cursor,
             cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
         ):
-            for row in rows:
-                copy.write_row([_pg_value(v) for v in row])
+            for row in _converted(rows, _PG_CONVERTERS):
+                copy.write_row(row)
         return
     placeholders = ", ".join("?" for _ in columns)
     connection.exec_driver_sql(
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
-        [tuple(_sqlite_value(v) for v in row) for row in rows],
+        _converted(rows, _SQLITE_CONVERTERS),
     )
 
 
@@ -506,7 +535,7 @@ def _update_memberships(session: Session, episodes: Sequence[_Episode]) -> None:
     connection.exec_driver_sql(
         "UPDATE membership SET paid_through_month = ?, months_paid = ?, first_paid_on = ?,"
         " last_paid_on = ?, card_number = ?, start_month = ?, registered_on = ? WHERE id = ?",
-        [tuple(_sqlite_value(v) for v in (*row[1:], row[0])) for row in values],
+        _converted([(*row[1:], row[0]) for row in values], _SQLITE_CONVERTERS),
     )
 
 
@@ -865,15 +894,19 @@ def _apply_allocation(holder: _Holder, allocation: Allocation, p: ParsedPayment)
 def _existing_fingerprints(
     session: Session, parsed: Sequence[ParsedPayment]
 ) -> dict[tuple[str, str], str]:
+    """Fingerprints of the (channel, reference) pairs of ``parsed`` already posted (one query
+    per channel present, on the unique index)."""
     by_channel: dict[str, set[str]] = {}
     for p in parsed:
         by_channel.setdefault(p.channel, set()).add(p.reference)
     known: dict[tuple[str, str], str] = {}
     for channel, references in by_channel.items():
-        for reference, fingerprint in session.execute(
-            select(Payment.reference, Payment.fingerprint).where(
-                Payment.channel == channel, Payment.reference.in_(sorted(references))
-            )
+        in_refs, ref_param = _in_list(session, sorted(references))
+        for reference, fingerprint in _raw(
+            session,
+            f"SELECT reference, fingerprint FROM payment WHERE channel = %s AND reference {in_refs}",
+            channel,
+            ref_param,
         ):
             known[(channel, reference)] = fingerprint
     return known
@@ -988,11 +1021,12 @@ def _write_payments(
                 batch_id,
             )
         )
+        first_index = allocation.first_month.index
         for offset, due in enumerate(allocation.amounts):
             covered_rows.append(
                 (
                     payment_id,
-                    allocation.first_month + offset,
+                    first_index + offset,
                     episode_id,
                     item.holder.participant_id,
                     due,
@@ -1008,32 +1042,27 @@ def _write_payments(
 def _link_payment_codes(session: Session, pending: Sequence[_PendingPayment]) -> None:
     """A kode penetapan is settled by the first payment of its episode that buys exactly its
     months for exactly its amount by its last valid day."""
-    participant_ids = sorted({item.holder.participant_id for item in pending})
-    codes = session.execute(
-        select(
-            PaymentCode.id,
-            PaymentCode.membership_id,
-            PaymentCode.first_month,
-            PaymentCode.months,
-            PaymentCode.amount,
-            PaymentCode.valid_until,
-        ).where(PaymentCode.participant_id.in_(participant_ids), PaymentCode.payment_id.is_(None))
-    ).all()
+    in_ids, id_param = _in_list(session, sorted({item.holder.participant_id for item in pending}))
+    codes = _raw(
+        session,
+        "SELECT id, membership_id, first_month, months, amount, valid_until FROM payment_code"
+        f" WHERE payment_id IS NULL AND participant_id {in_ids}",
+        id_param,
+    )
     if not codes:
         return
-    open_codes = {(c[1], c[2], c[3], c[4]): (c[0], c[5]) for c in codes}
+    open_codes = {(c[1], c[2], c[3], c[4]): (c[0], _day(c[5])) for c in codes}
     links: list[dict[str, int]] = []
     for item in pending:
         key = (
             item.episode.membership_id,
-            item.allocation.first_month,
+            item.allocation.first_month.index,
             item.allocation.months,
             item.parsed.amount,
         )
-        found = open_codes.get(key)  # type: ignore[arg-type]
-        if found is not None and item.parsed.paid_on <= found[1]:
+        found = open_codes.pop(key, None)
+        if found is not None and found[1] is not None and item.parsed.paid_on <= found[1]:
             links.append({"code_id": found[0], "payment_id": item.payment_id})
-            del open_codes[key]  # type: ignore[arg-type]
     if links:
         session.execute(
             text("UPDATE payment_code SET payment_id = :payment_id WHERE id = :code_id"), links
@@ -1428,7 +1457,16 @@ def _register_rows(
     done = 0
     for chunk in in_batches(rows, CHUNK_ROWS):
         _register_chunk(
-            session, chunk, context, clock, book, ids, result, outcomes, keep_outcomes, actor
+            session,
+            chunk,
+            context,
+            clock,
+            book if issue_codes else None,  # a book here means "issue codes"
+            ids,
+            result,
+            outcomes,
+            keep_outcomes,
+            actor,
         )
         done += len(chunk)
         if progress is not None:
@@ -1574,7 +1612,9 @@ def _register_chunk(
         )
         result.accepted += 1
     if accepted:
-        _write_registrations(session, accepted, clock, book, ids, actor)
+        _write_registrations(
+            session, accepted, clock, book, ids, actor, issue_codes=book is not None
+        )
     if keep:
         for new in accepted:
             outcomes.append(_RegOutcome(new.parsed.row, "registered", registration=new))
@@ -1772,6 +1812,8 @@ def _write_registrations(
     book: PolicyBook | None,
     ids: _Ids,
     actor: Actor,
+    *,
+    issue_codes: bool,
 ) -> None:
     now = clock.now()
     fresh = [new for new in accepted if new.holder is None]
@@ -1835,7 +1877,8 @@ def _write_registrations(
             for new in accepted
         ],
     )
-    if book is not None:
+    if issue_codes:
+        assert book is not None
         _issue_codes(session, accepted, now, book, ids)
 
 

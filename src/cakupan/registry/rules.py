@@ -39,6 +39,23 @@ PAYMENT_CHANNEL_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
 DEFAULT_PAYMENT_CHANNEL = "branch"
 
 
+_MONTHS: dict[int, Month] = {}
+
+
+def month_at(index: int) -> Month:
+    """The :class:`Month` of an index, cached: ledgers shift months millions of times and a
+    ``Month`` is immutable, so one object per month is enough."""
+    month = _MONTHS.get(index)
+    if month is None:
+        month = _MONTHS[index] = Month.from_index(index)
+    return month
+
+
+def month_of(day: date) -> Month:
+    """The (cached) month a date falls in."""
+    return month_at(day.year * 12 + day.month - 1)
+
+
 class Status(StrEnum):
     """D-3 statuses of a membership episode on a date."""
 
@@ -56,12 +73,13 @@ def status_on(day: date, start_month: Month, paid_through: Month | None) -> Stat
     ``pending`` until the first payment, ``void`` from the first day of start + 3 without one;
     ``active`` while the day's month <= M, ``arrears`` for M+1..M+3, ``closed`` from M+4.
     """
-    month = Month.of(day)
+    month = day.year * 12 + day.month - 1
     if paid_through is None:
-        return Status.VOID if month >= start_month + VOID_AFTER_MONTHS else Status.PENDING
-    if month <= paid_through:
+        return Status.VOID if month >= start_month.index + VOID_AFTER_MONTHS else Status.PENDING
+    through = paid_through.index
+    if month <= through:
         return Status.ACTIVE
-    if month <= paid_through + ARREARS_MONTHS:
+    if month <= through + ARREARS_MONTHS:
         return Status.ARREARS
     return Status.CLOSED
 
@@ -111,7 +129,7 @@ class Allocation:
 
     @property
     def last_month(self) -> Month:
-        return self.first_month + (len(self.amounts) - 1)
+        return month_at(self.first_month.index + len(self.amounts) - 1)
 
     @property
     def covered(self) -> list[Month]:
@@ -150,7 +168,7 @@ def allocate_payment(
     re-acquisition, which is re-used from month(paid_on). The amount must equal exactly the sum
     of 1..12 consecutive months, else the refusal lists the expected amounts.
     """
-    pay_month = Month.of(paid_on)
+    pay_month = month_of(paid_on)
     if paid_on < episode.registered_on and episode.months_paid == 0:
         return Refusal(RefusalReason.NOT_REGISTERED_YET)
     status = episode.status_on(paid_on)
@@ -160,7 +178,7 @@ def allocate_payment(
         first = episode.start_month
     elif status in (Status.ACTIVE, Status.ARREARS):
         assert episode.paid_through is not None
-        first = episode.paid_through + 1
+        first = month_at(episode.paid_through.index + 1)
     elif status is Status.CLOSED:
         action, episode_no, start, first = (
             EpisodeAction.NEW_EPISODE,
@@ -176,7 +194,7 @@ def allocate_payment(
     amounts: list[int] = []
     total = 0
     for offset in range(MAX_MONTHS_PER_PAYMENT):
-        due = amount_for_month(first + offset)
+        due = amount_for_month(month_at(first.index + offset))
         amounts.append(due)
         total += due
         if total == amount:
