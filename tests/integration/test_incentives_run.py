@@ -41,6 +41,9 @@ K1,Koperasi Korporasi,korporasi,,PLG,korporasi-2024,2.5,2024-01-01,2025-03-15
 A1,Agen46 Satu,agen46,,PLG,agen46-2024,,2024-01-01,
 A2,Agen46 Dua,agen46,,PLG,agen46-2024,,2024-01-01,
 POSR,Pos Regional,pos_regional,,PLG,,,,
+B1,BRILink Satu,brilink,,PLG,brilink-2024,,2024-01-01,
+B2,BRILink Dua,brilink,,PLG,brilink-2024,,2024-01-01,
+B3,BRILink Tiga,brilink,,SMG,brilink-2024,,2024-01-01,
 POS1,Kantor Pos Satu,pos_kc,POSR,PLG,,,,
 """
 
@@ -334,3 +337,78 @@ def test_cli_run_contract(cli: Cli, ledger: Ledger) -> None:
         "--scheme", "komunitas-2024", "--json",
     )  # fmt: skip
     assert json.loads(approved.stdout)["status"] == "approved"
+
+
+def test_agents_at_risk_follow_ledger_activity(engine: Engine, ledger: Ledger) -> None:
+    from cakupan.partners import agents_at_risk
+
+    # Q1 registers in January 2025 and collects a payment in February; Q2 never does anything.
+    nik = ledger.register("2025-01-10", NO_JHT, partner="W1", agent="Q1")
+    ledger.pay(nik, MONTH[NO_JHT], "2025-02-03", "Q-1", agent="Q1")
+    with transaction(engine) as session:
+        standing = {
+            month: [
+                (a.code, a.idle_months, a.standing)
+                for a in agents_at_risk(session, ACTOR, Month(2025, month))
+            ]
+            for month in (2, 4, 5)
+        }
+    # Q2 was activated on its agreement's start (2022-06): long idle, due every month.
+    assert standing[2] == [("Q2", 33, "due")]
+    assert standing[4] == [("Q2", 35, "due"), ("Q1", 2, "at_risk")]
+    assert standing[5] == [("Q2", 36, "due"), ("Q1", 3, "due")]
+
+
+def test_brilink_contests_rank_by_first_month_paid_then_contributions(
+    engine: Engine, ledger: Ledger, cli: Cli
+) -> None:
+    for agent, programs, pays in (
+        ("B1", JHT, True), ("B1", JHT, True),
+        ("B2", NO_JHT, True), ("B2", NO_JHT, False), ("B2", NO_JHT, True),
+        ("B3", NO_JHT, True), ("B3", NO_JHT, True),
+    ):  # fmt: skip
+        nik = ledger.register("2025-02-10", programs, agent=agent)
+        if pays:
+            ledger.pay(nik, MONTH[programs], "2025-02-11", f"{agent}-{nik[-4:]}", agent=agent)
+    # B3 registered in the second quarter only counts there
+    late = ledger.register("2025-04-01", NO_JHT, agent="B3")
+    ledger.pay(late, 12 * MONTH[NO_JHT], "2025-04-02", "B3-late", agent="B3")
+    result = cli(
+        "incentives",
+        "contest",
+        "--scheme",
+        "brilink-2024",
+        "--from",
+        "2025-01",
+        "--to",
+        "2025-06",
+        "--json",
+    )
+    assert result.exit_code == 0, result.stderr
+    contests = {c["name"]: c for c in json.loads(result.stdout)["contests"]}
+    quarterly = contests["quarterly-national"]["windows"]
+    assert [w["window"] for w in quarterly] == ["2025-Q1", "2025-Q2"]
+    q1 = quarterly[0]["groups"][0]
+    assert [
+        (
+            r["rank"],
+            r["partner_code"],
+            r["registrations_first_month_paid"],
+            r["contributions_collected"],
+        )
+        for r in q1["ranking"]
+    ] == [
+        (1, "B1", 2, 2 * 36_800),
+        (2, "B2", 2, 2 * 16_800),
+        (2, "B3", 2, 2 * 16_800),  # same figures as B2: same rank
+    ]
+    assert [(r["tied"]) for r in q1["ranking"]] == [False, True, True]
+    assert [w["partner_code"] for w in q1["winners"]] == ["B1"]
+    assert quarterly[1]["groups"][0]["winners"][0]["partner_code"] == "B3"
+    regional = contests["quarterly-regional"]["windows"][0]["groups"]
+    assert {g["scope"]: [w["partner_code"] for w in g["winners"]] for g in regional} == {
+        "SUMBAGSEL": ["B1"],
+        next(g["scope"] for g in regional if g["scope"] != "SUMBAGSEL"): ["B3"],
+    }
+    grand = contests["grand-prize-national"]["windows"][0]["groups"][0]
+    assert grand["winners"][0]["partner_code"] == "B3"  # 3 first months paid over the full period

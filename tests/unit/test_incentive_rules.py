@@ -228,3 +228,50 @@ def test_clawback_exactly_cancels_what_a_payment_earned(months: list[int], rate:
     assert clawback is not None
     assert sum(line.amount for line in earned) + clawback.amount == 0
     assert all(line.amount >= 0 for line in earned)
+
+
+def test_rank_contest_d6() -> None:
+    from cakupan.incentives.rules import ContestEntry, rank_contest
+
+    ranked = rank_contest(
+        [
+            ContestEntry("C", 5, 100),
+            ContestEntry("A", 5, 300),
+            ContestEntry("B", 7, 10),
+            ContestEntry("D", 5, 100),
+            ContestEntry("E", 0, 0),  # nothing: not ranked
+            ContestEntry("F", 0, 50),
+        ]
+    )
+    assert [(r.rank, r.entry.partner_code, r.tied) for r in ranked] == [
+        (1, "B", False),
+        (2, "A", False),
+        (3, "C", True),
+        (3, "D", True),
+        (5, "F", False),
+    ]
+
+
+def test_contest_windows() -> None:
+    from cakupan.dates import Month
+    from cakupan.incentives.contests import contest_windows
+    from cakupan.incentives.definition import ContestRule
+
+    quarterly = ContestRule(
+        name="q",
+        period="quarter",
+        scope="national",
+        prize="x",
+        ranking=["registrations_first_month_paid"],
+    )
+    windows = contest_windows(quarterly, Month(2025, 2), Month(2025, 7))
+    assert [(w.name, str(w.first_day), str(w.last_day)) for w in windows] == [
+        ("2025-Q1", "2025-02-01", "2025-03-31"),
+        ("2025-Q2", "2025-04-01", "2025-06-30"),
+        ("2025-Q3", "2025-07-01", "2025-07-31"),
+    ]
+    full = quarterly.model_copy(update={"period": "full_period"})
+    assert [
+        (str(w.first_day), str(w.last_day))
+        for w in contest_windows(full, Month(2025, 2), Month(2025, 7))
+    ] == [("2025-02-01", "2025-07-31")]

@@ -237,3 +237,35 @@ def statements_reopen(
 ) -> None:
     """Return a disputed statement to draft (the next run recomputes it)."""
     _set_status("draft", period, partner, scheme, None, database_url, as_json)
+
+
+@app.command("contest")
+def contest(
+    scheme: Annotated[str, typer.Option("--scheme", help="e.g. brilink-2024.")],
+    first: Annotated[str, typer.Option("--from", help="First month (YYYY-MM).")],
+    last: Annotated[str, typer.Option("--to", help="Last month (YYYY-MM).")],
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Contest rankings (D-6): participants registered whose first month is paid, ties by
+    contributions collected; quarterly and full-period, national and regional."""
+    from cakupan.incentives.contests import contest_results
+
+    engine = open_engine(database_url)
+    with make_session_factory(engine)() as session:
+        result = contest_results(session, scheme, _period(first), _period(last))
+    if as_json:
+        print_json(result)
+        return
+    for item in result["contests"]:
+        console.print(f"[bold]{item['name']}[/bold] ({item['prize']})")
+        for window in item["windows"]:
+            for group in window["groups"]:
+                winners = ", ".join(
+                    f"{w['partner_code']} ({w['registrations_first_month_paid']}, "
+                    f"{format_rupiah(w['contributions_collected'])})"
+                    for w in group["winners"]
+                )
+                console.print(
+                    f"  {window['window']} {group['scope']}: {winners or '-'}", markup=False
+                )

@@ -246,3 +246,59 @@ def payment_lines(
         if share is not None:
             lines.append(share)
     return lines
+
+
+# -- contests (D-6) ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContestEntry:
+    """A contestant's figures over a contest period."""
+
+    partner_code: str
+    registrations_first_month_paid: int
+    contributions_collected: int
+
+
+@dataclass(frozen=True)
+class RankedEntry:
+    rank: int
+    entry: ContestEntry
+    #: True when the next or previous entry has the same figures (the order among them is by code).
+    tied: bool
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "rank": self.rank,
+            "partner_code": self.entry.partner_code,
+            "registrations_first_month_paid": self.entry.registrations_first_month_paid,
+            "contributions_collected": self.entry.contributions_collected,
+            "tied": self.tied,
+        }
+
+
+def rank_contest(entries: Iterable[ContestEntry]) -> list[RankedEntry]:
+    """D-6: rank by participants registered in the period whose first month is paid, ties broken
+    by contributions collected; entries still equal share a rank (listed by code). Contestants
+    with nothing are not ranked."""
+    ordered = sorted(
+        (e for e in entries if e.registrations_first_month_paid or e.contributions_collected),
+        key=lambda e: (
+            -e.registrations_first_month_paid,
+            -e.contributions_collected,
+            e.partner_code,
+        ),
+    )
+
+    def score(e: ContestEntry) -> tuple[int, int]:
+        return (e.registrations_first_month_paid, e.contributions_collected)
+
+    ranked: list[RankedEntry] = []
+    for position, entry in enumerate(ordered, start=1):
+        same_as_previous = bool(ranked) and score(ranked[-1].entry) == score(entry)
+        rank = ranked[-1].rank if same_as_previous else position
+        tied = same_as_previous or (
+            position < len(ordered) and score(ordered[position]) == score(entry)
+        )
+        ranked.append(RankedEntry(rank, entry, tied))
+    return ranked
