@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from platformdirs import user_log_dir
 
+from cakupan.cli import close as close_cli
 from cakupan.cli import contribution as contribution_cli
 from cakupan.cli import db as db_cli
 from cakupan.cli import demo as demo_cli
@@ -44,6 +45,7 @@ app.add_typer(nik_cli.app, name="nik")
 app.add_typer(registry_cli.participants_app, name="participants")
 app.add_typer(registry_cli.payments_app, name="payments")
 app.command("status")(registry_cli.status)
+app.command("close")(close_cli.close)
 app.add_typer(users_cli.app, name="users")
 app.add_typer(targets_cli.targets_app, name="targets")
 app.add_typer(targets_cli.plans_app, name="plans")

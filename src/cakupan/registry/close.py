@@ -91,31 +91,41 @@ def _status_sql(month: str, start: str, through: str) -> str:
 
 
 # Per participant registered by D1: the episode in force (the latest started by then) and its
-# status as of D1 (suffix 1) and as of D0 (suffix 0; NULL when not yet registered).
+# status as of D1 (suffix 1) and as of D0 (suffix 0; NULL when not yet registered). An episode is
+# in force in a month when it started by then and the next episode had not started yet.
 _STATE = f"""
-SELECT s.participant_id, s.membership1, s.e1, s.through1, s.paid1,
-       {_status_sql(":x", "s.start1", "s.through1")} AS status1,
-       s.e0,
-       CASE WHEN s.e0 IS NULL THEN NULL
-            ELSE {_status_sql(":x0", "s.start0", "s.through0")} END AS status0
+SELECT g.participant_id, g.membership1, g.e1, g.through1, COALESCE(g.paid1, 0),
+       {_status_sql(":x", "g.start1", "g.through1")},
+       g.e0,
+       CASE WHEN g.e0 IS NULL THEN NULL
+            ELSE {_status_sql(":x0", "g.start0", "g.through0")} END
 FROM (
-    SELECT ep.participant_id,
-           m1.id AS membership1, m1.episode_no AS e1, m1.start_month AS start1,
-           p1.through1 AS through1, COALESCE(p1.paid1, 0) AS paid1,
-           m0.episode_no AS e0, m0.start_month AS start0, p0.through0 AS through0
+    SELECT m.participant_id,
+           MAX(CASE WHEN m.f1 = 1 THEN m.id END) AS membership1,
+           MAX(CASE WHEN m.f1 = 1 THEN m.episode_no END) AS e1,
+           MAX(CASE WHEN m.f1 = 1 THEN m.start_month END) AS start1,
+           MAX(CASE WHEN m.f1 = 1 THEN p.through1 END) AS through1,
+           MAX(CASE WHEN m.f1 = 1 THEN p.paid1 END) AS paid1,
+           MAX(CASE WHEN m.f0 = 1 THEN m.episode_no END) AS e0,
+           MAX(CASE WHEN m.f0 = 1 THEN m.start_month END) AS start0,
+           MAX(CASE WHEN m.f0 = 1 THEN p.through0 END) AS through0
     FROM (
-        SELECT participant_id,
-               MAX(episode_no) AS e1,
-               MAX(CASE WHEN start_month <= :x0 THEN episode_no END) AS e0
-        FROM membership
-        WHERE start_month <= :x
-        GROUP BY participant_id
-    ) ep
-    JOIN membership m1 ON m1.participant_id = ep.participant_id AND m1.episode_no = ep.e1
-    LEFT JOIN close_paid p1 ON p1.membership_id = m1.id
-    LEFT JOIN membership m0 ON m0.participant_id = ep.participant_id AND m0.episode_no = ep.e0
-    LEFT JOIN close_paid p0 ON p0.membership_id = m0.id
-) s
+        SELECT id, participant_id, episode_no, start_month,
+               CASE WHEN next_start IS NULL OR next_start > :x THEN 1 ELSE 0 END AS f1,
+               CASE WHEN start_month <= :x0 AND (next_start IS NULL OR next_start > :x0)
+                    THEN 1 ELSE 0 END AS f0
+        FROM (
+            SELECT id, participant_id, episode_no, start_month,
+                   LEAD(start_month) OVER (PARTITION BY participant_id ORDER BY episode_no)
+                       AS next_start
+            FROM membership
+            WHERE start_month <= :x
+        ) w
+    ) m
+    LEFT JOIN close_paid p ON p.membership_id = m.id
+    WHERE m.f1 = 1 OR m.f0 = 1
+    GROUP BY m.participant_id
+) g
 """
 
 _PAYING = "('active', 'arrears')"
@@ -151,6 +161,10 @@ def close_month(
         session.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_BASE + x}
         )
+        # Big one-off aggregations: hash them in memory, and skip JIT compilation (its start-up
+        # cost exceeds its gain for a few full scans).
+        _execute(session, "SET LOCAL work_mem = '256MB'")
+        _execute(session, "SET LOCAL jit = off")
     previous = session.get(MonthClose, month)
     before = dict(previous.counts) if previous is not None else None
 
