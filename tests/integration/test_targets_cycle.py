@@ -10,9 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from cakupan.auth import Actor, Role
 from cakupan.dates import Month
+from cakupan.errors import CakupanError, ErrorKind
+from cakupan.targets import actions
+from cakupan.targets.rules import Period
 from tests.conftest import CliResult
 from tests.integration.test_targets_ledger import Ledger
 
@@ -567,3 +573,36 @@ def test_plan_execution_and_assessment(cli: Cli, engine: Engine, tmp_path: Path)
     rows = list(openpyxl.load_workbook(out)["Penilaian"].iter_rows(values_only=True))
     assert rows[0][:3] == ("Jenis", "Kode", "Rencana Pendaftaran")
     assert ("Staf", "ARK01", 20, 3, None, 3, 35, 15.0, 8.6, 5) in rows
+
+
+def test_actions_are_scoped_to_the_actors_office(session: Session, tmp_path: Path) -> None:
+    key = actions.CellKey("PLG", Period.whole_year(2027), "BPU", "new_participants")
+    kabid_bdl = Actor("kabid-bdl", Role.KABID, branch_code="BDL")
+    with pytest.raises(CakupanError) as refused:
+        actions.record_figure(session, kabid_bdl, key, "target", 100, "SK")
+    assert refused.value.kind is ErrorKind.FORBIDDEN
+    regional = Actor("kanwil", Role.REGIONAL, region_code="SUMBAGSEL")
+    actions.record_figure(session, regional, key, "target", 100, "SK Kanwil")
+    ark = Actor("ark01", Role.ARK, branch_code="PLG")
+    with pytest.raises(CakupanError):
+        actions.set_split(session, ark, key, "staff", {"ARK01": 100})
+    entry = actions.log_execution(session, ark, "PLG", date(2027, 1, 4), "staff", "ARK01", "visit")
+    assert entry.recorded_by == "ark01"
+    with pytest.raises(CakupanError):
+        actions.open_review(
+            session, Actor("audit", Role.AUDITOR), "PLG", date(2027, 1, 4), date(2027, 1, 8)
+        )
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "office_code,year,segment,metric,target,realization,source\n"
+        "PLG,2027,PU,new_participants,10,,SK\n"
+        "BDL,2027,PU,new_participants,10,,SK\n",
+        encoding="utf-8",
+    )
+    session.commit()
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    kabid_plg = Actor("kabid-plg", Role.KABID, branch_code="PLG")
+    result = actions.import_figures(engine, kabid_plg, path, partial=True)
+    assert (result.accepted, result.rejected) == (1, 1)
+    assert [(e.row, e.field) for e in result.errors] == [(3, "office_code")]

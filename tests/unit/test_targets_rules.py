@@ -233,3 +233,20 @@ def test_stated_percentages() -> None:
     )
     assert isinstance(bad, list)
     assert [p.field for p in bad] == ["achievement_percent"]
+
+
+def test_office_permission() -> None:
+    allowed = rules.office_permission
+    assert allowed("head_office", None, None, "PLG", "SUMBAGSEL", "targets")
+    assert allowed("auditor", None, None, "PLG", "SUMBAGSEL", "read")
+    assert not allowed("auditor", None, None, "PLG", "SUMBAGSEL", "review")
+    assert allowed("regional", None, "SUMBAGSEL", "PLG", "SUMBAGSEL", "targets")
+    assert not allowed("regional", None, "SUMBAGSEL", "PLG", "SUMBAGSEL", "review")
+    assert allowed("regional", None, "SUMBAGSEL", "SUMBAGSEL", None, "review")
+    assert not allowed("regional", None, "SUMBAGSEL", "MDN", "JATIM", "read")
+    assert allowed("kabid", "PLG", None, "PLG", "SUMBAGSEL", "targets")
+    assert not allowed("kabid", "PLG", None, "BDL", "SUMBAGSEL", "read")
+    assert allowed("ark", "PLG", None, "PLG", "SUMBAGSEL", "cycle")
+    assert not allowed("ark", "PLG", None, "PLG", "SUMBAGSEL", "targets")
+    assert not allowed("kabid", None, None, "PLG", "SUMBAGSEL", "read")  # no scope code
+    assert not allowed("partner", None, None, "PLG", "SUMBAGSEL", "read")

@@ -12,9 +12,9 @@ from sqlalchemy import Engine, column, inspect, select, table
 from sqlalchemy.orm import Session
 
 from cakupan.audit import record_audit
-from cakupan.auth import Actor
+from cakupan.auth import Actor, Role
 from cakupan.dates import Clock, Month, SystemClock
-from cakupan.errors import CakupanError, FieldProblem, conflict, invalid, not_found
+from cakupan.errors import CakupanError, FieldProblem, conflict, forbidden, invalid, not_found
 from cakupan.i18n import Text, t
 from cakupan.imports import ImportResult, Record, in_batches, open_records, post_file
 from cakupan.targets import rules
@@ -33,7 +33,7 @@ from cakupan.targets.models import (
 )
 from cakupan.targets.rules import FigureRow, Period
 
-NATIONAL = "NATIONAL"
+NATIONAL = rules.NATIONAL
 
 _branch = table("branch", column("code"), column("region_code"))
 _office_region = table("office_region", column("code"))
@@ -78,6 +78,33 @@ def check_office(session: Session, office_code: str, field_name: str = "office")
             ).format(c=office_code),
         )
     return code
+
+
+def authorize_office(
+    session: Session, actor: Actor, office_code: str, purpose: rules.Purpose
+) -> None:
+    """FORBIDDEN unless ``actor`` may do ``purpose`` (read, targets, cycle, review) for the office
+    (rule: :func:`cakupan.targets.rules.office_permission`). Pages and APIs call it before the
+    read side too; the CLI acts as ``system`` (everything)."""
+    region_of_branch: str | None = None
+    if actor.role == Role.REGIONAL and inspect(session.connection()).has_table("branch"):
+        region_of_branch = session.scalar(
+            select(_branch.c.region_code).where(_branch.c.code == office_code)
+        )
+    if not rules.office_permission(
+        actor.role,
+        actor.branch_code,
+        actor.region_code,
+        office_code,
+        region_of_branch,
+        purpose,
+    ):
+        raise forbidden(
+            t(
+                "Anda tidak berhak ({p}) untuk kantor {o}",
+                "You are not allowed to do this ({p}) for office {o}",
+            ).format(p=purpose, o=office_code)
+        )
 
 
 def check_choice(field_name: str, value: str, options: tuple[str, ...]) -> str:
@@ -147,6 +174,7 @@ def import_figures(
 
         def post(session: Session, result: ImportResult) -> None:
             offices = known_offices(session)
+            allowed: dict[str, bool] = {}
             batch_row = TargetImport(
                 file_name=source_file.name,
                 sha256=source_file.sha256,
@@ -159,7 +187,9 @@ def import_figures(
             session.add(batch_row)
             session.flush()
             for batch in in_batches(records, 500):
-                _post_figure_batch(session, batch, result, offices, batch_row.id, moment)
+                _post_figure_batch(
+                    session, actor, allowed, batch, result, offices, batch_row.id, moment
+                )
             batch_row.accepted = result.accepted
             batch_row.duplicates = result.duplicates
             batch_row.rejected = result.rejected
@@ -167,8 +197,20 @@ def import_figures(
         return post_file(engine, actor, "targets", source_file, post, partial=partial)
 
 
+def _may_import(session: Session, actor: Actor, office: str, allowed: dict[str, bool]) -> bool:
+    if office not in allowed:
+        try:
+            authorize_office(session, actor, office, "targets")
+            allowed[office] = True
+        except CakupanError:
+            allowed[office] = False
+    return allowed[office]
+
+
 def _post_figure_batch(
     session: Session,
+    actor: Actor,
+    allowed: dict[str, bool],
     batch: list[Record],
     result: ImportResult,
     offices: set[str] | None,
@@ -181,6 +223,17 @@ def _post_figure_batch(
         parsed = rules.parse_figure_row(record.row, record.values)
         if isinstance(parsed, list):
             problems = parsed
+        elif not _may_import(session, actor, parsed.office_code, allowed):
+            problems = [
+                FieldProblem(
+                    field="office_code",
+                    row=record.row,
+                    message=t(
+                        "Anda tidak berhak mengubah target kantor {c}",
+                        "you are not allowed to change the targets of office {c}",
+                    ).format(c=parsed.office_code),
+                )
+            ]
         elif offices is not None and parsed.office_code not in offices:
             problems = [
                 FieldProblem(
@@ -307,6 +360,7 @@ def record_figure(
     check_choice("segment", key.segment, rules.SEGMENTS)
     check_choice("metric", key.metric, rules.METRICS)
     office = check_office(session, key.office_code)
+    authorize_office(session, actor, office, "targets")
     key = CellKey(office, key.period, key.segment, key.metric)
     if value < 0:
         raise invalid(
@@ -363,6 +417,7 @@ def set_split(
     check_choice("segment", key.segment, rules.SEGMENTS)
     check_choice("metric", key.metric, rules.METRICS)
     office = check_office(session, key.office_code)
+    authorize_office(session, actor, office, "targets")
     key = CellKey(office, key.period, key.segment, key.metric)
     problems = [
         FieldProblem(
@@ -428,6 +483,7 @@ def create_plan(
     """A week's plan (starting on its Monday) or a month's plan (starting on the 1st)."""
     check_choice("kind", kind, rules.PLAN_KINDS)
     office = check_office(session, office_code)
+    authorize_office(session, actor, office, "cycle")
     if kind == "week":
         if first_day.weekday() != 0:
             raise invalid(
@@ -517,6 +573,7 @@ class ActivityInput:
 def add_activity(session: Session, actor: Actor, plan_id: int, data: ActivityInput) -> PlanActivity:
     """Add who does what, where and for whom to a plan, with the results expected."""
     plan = get_plan(session, plan_id)
+    authorize_office(session, actor, plan.office_code, "cycle")
     check_choice("segment", data.segment, rules.SEGMENTS)
     check_choice("assignee_kind", data.assignee_kind, rules.ASSIGNEE_KINDS)
     problems: list[FieldProblem] = []
@@ -603,6 +660,7 @@ def log_execution(
     """Record field work: visits, contacts, letters, new businesses, registrations (a
     registration may carry the participant's NIK, which links it to the ledger)."""
     office = check_office(session, office_code)
+    authorize_office(session, actor, office, "cycle")
     check_choice("assignee_kind", assignee_kind, rules.ASSIGNEE_KINDS)
     check_choice("kind", kind, rules.EXECUTION_KINDS)
     if quantity <= 0:
@@ -684,6 +742,7 @@ def open_review(
     """The review of the week containing ``week_of`` (Monday-Sunday); held once per office
     and week (opening it again returns the same review)."""
     office = check_office(session, office_code)
+    authorize_office(session, actor, office, "review")
     monday = rules.week_start(week_of)
     review = session.scalars(
         select(WeeklyReview).where(
@@ -718,6 +777,7 @@ def get_review(session: Session, review_id: int) -> WeeklyReview:
 def add_note(session: Session, actor: Actor, review_id: int, kind: str, text: str) -> ReviewNote:
     """Record a problem, a solution or a decision in a review."""
     review = get_review(session, review_id)
+    authorize_office(session, actor, review.office_code, "review")
     check_choice("kind", kind, rules.NOTE_KINDS)
     if not text.strip():
         raise invalid("text", t("harus diisi", "required"))
@@ -741,6 +801,7 @@ def raise_action(
     """A follow-up action decided in a review, with its owner and due date. It appears on every
     later review of the office until it is closed."""
     review = get_review(session, review_id)
+    authorize_office(session, actor, review.office_code, "review")
     problems: list[FieldProblem] = []
     if not description.strip():
         problems.append(FieldProblem(field="description", message=t("harus diisi", "required")))
@@ -805,6 +866,7 @@ def close_action(
             )
         )
     review = get_review(session, review_id)
+    authorize_office(session, actor, action.office_code, "review")
     raised = get_review(session, action.raised_in_review_id)
     if action.closed_in_review_id is not None:
         raise conflict(

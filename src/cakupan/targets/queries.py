@@ -42,7 +42,7 @@ from cakupan.targets.models import (
 )
 from cakupan.targets.rules import Period, Resolved, SourcedValue
 
-NATIONAL = "NATIONAL"
+NATIONAL = rules.NATIONAL
 _branch = table("branch", column("code"), column("region_code"))
 
 # --- offices -------------------------------------------------------------------------------

@@ -40,6 +40,46 @@ _RANGE_RE = re.compile(r"^(\d{4}-\d{2})\.\.(\d{4}-\d{2})$")
 _PERCENT_RE = re.compile(r"^(\d{1,5})(?:[.,](\d{1,2}))?\s*%?$")
 
 RealizationSource = Literal["ledger", "reported"]
+#: What an actor wants to do for an office: read, set targets and splits, plan and log field
+#: work, or hold the weekly review.
+Purpose = Literal["read", "targets", "cycle", "review"]
+
+NATIONAL = "NATIONAL"
+_EVERYWHERE = frozenset({"admin", "head_office", "system"})
+_BRANCH_STAFF = frozenset({"ark", "ar", "pap"})
+
+
+def office_permission(
+    role: str,
+    actor_branch: str | None,
+    actor_region: str | None,
+    office_code: str,
+    region_of_office: str | None,
+    purpose: Purpose,
+) -> bool:
+    """Whether a role may do ``purpose`` for an office (``region_of_office``: the region of the
+    office when it is a branch).
+
+    - admin, head office, system: everything, everywhere; auditor: read everywhere.
+    - regional: read and set targets for its region and the region's branches; plan and review
+      its own regional office.
+    - kabid (head of membership): everything for its branch.
+    - ARK, AR, PAP: read, plan/log field work and take part in the review of their branch.
+    - partners, agents and roles without their scope code: nothing (fail closed).
+    """
+    if role in _EVERYWHERE:
+        return True
+    if role == "auditor":
+        return purpose == "read"
+    if role == "regional" and actor_region:
+        if office_code == actor_region:
+            return True
+        return region_of_office == actor_region and purpose in ("read", "targets")
+    if role == "kabid" and actor_branch:
+        return office_code == actor_branch
+    if role in _BRANCH_STAFF and actor_branch:
+        return office_code == actor_branch and purpose in ("read", "cycle", "review")
+    return False
 
 
 # --- periods -------------------------------------------------------------------------------
