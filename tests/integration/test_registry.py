@@ -698,3 +698,74 @@ def test_concurrent_posters_lose_and_duplicate_nothing(engine: Engine, database_
             )
             assert months == list(range(Month(2026, 4).index, Month(2026, 4).index + len(months)))
             assert membership.months_paid == len(months)
+
+
+# -- hot paths and replays -----------------------------------------------------------------------------
+
+
+def _count_statements(engine: Engine, run: Callable[[], object]) -> list[str]:
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return statements
+
+
+def test_status_lookup_is_two_indexed_queries(
+    engine: Engine, session: Session, clock: FixedClock
+) -> None:
+    register(session, clock)
+    pay(session, clock, 8_400, "2026-11-05", "B-1")
+    session.commit()
+    statements = _count_statements(engine, lambda: status_of(session, BUDI, date(2026, 11, 30)))
+    assert len(statements) == 2, statements
+
+
+def test_replaying_batches_gives_the_same_ledger(session: Session, clock: FixedClock) -> None:
+    """Any sequence of batches posted twice leaves the ledger as after the first pass."""
+    import random
+
+    register(session, clock)
+    register(session, clock, SITI, name="Siti")
+    rng = random.Random(7)
+    batches: list[list[PaymentRow]] = []
+    for b in range(4):
+        batch = []
+        for n in range(rng.randint(1, 5)):
+            nik = rng.choice([BUDI, SITI])
+            months = rng.randint(1, 3)
+            amount = rng.choice([8_400 * months, 12_345])  # some rows are refused (wrong amount)
+            paid_on = rng.choice(["2026-11-20", "2026-12-20"])
+            batch.append(PaymentRow(n + 1, f"RP-{b}-{n}", nik, str(amount), paid_on, "bank"))
+        batches.append(batch)
+
+    def ledger() -> list[tuple[object, ...]]:
+        return [
+            tuple(row)
+            for row in session.execute(
+                select(
+                    Payment.reference,
+                    Payment.first_month,
+                    Payment.months,
+                    Membership.episode_no,
+                    Membership.paid_through_month,
+                    Membership.months_paid,
+                )
+                .join(Membership, Membership.id == Payment.membership_id)
+                .order_by(Payment.reference)
+            )
+        ]
+
+    first = [post_payments(session, ACTOR, batch, partial=True, clock=clock) for batch in batches]
+    after_first = ledger()
+    assert sum(r.accepted for r in first) == len(after_first) > 0
+    second = [post_payments(session, ACTOR, batch, partial=True, clock=clock) for batch in batches]
+    assert ledger() == after_first
+    assert sum(r.accepted for r in second) == 0
+    assert sum(r.duplicates for r in second) == len(after_first)
