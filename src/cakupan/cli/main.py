@@ -20,6 +20,7 @@ from cakupan.cli import nik as nik_cli
 from cakupan.cli import partners as partners_cli
 from cakupan.cli import regions as regions_cli
 from cakupan.cli import registry as registry_cli
+from cakupan.cli import seed as seed_cli
 from cakupan.cli import serve as serve_cli
 from cakupan.cli import targets as targets_cli
 from cakupan.cli import users as users_cli
@@ -35,9 +36,9 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_cli.app, name="db")
-app.add_typer(contribution_cli.app, name="contribution")
 app.add_typer(partners_cli.app, name="partners")
 app.add_typer(incentives_cli.app, name="incentives")
+app.add_typer(contribution_cli.app, name="contribution")
 app.command("demo")(demo_cli.demo)
 app.add_typer(regions_cli.offices_app, name="offices")
 app.add_typer(regions_cli.regions_app, name="regions")
@@ -51,6 +52,7 @@ app.add_typer(targets_cli.targets_app, name="targets")
 app.add_typer(targets_cli.plans_app, name="plans")
 app.add_typer(targets_cli.reviews_app, name="reviews")
 app.command("serve")(serve_cli.serve)
+app.command("seed")(seed_cli.seed)
 
 
 @app.callback()
@@ -79,19 +81,21 @@ def main() -> None:
     """Entry point. A :class:`CakupanError` becomes its message and exit code; anything unexpected
     becomes a short message and exit code 3 (details go to a log file, never a stack trace)."""
     import click
+    from typer.exceptions import TyperException
 
     try:
         result = app(standalone_mode=False)
     except CakupanError as error:
         err_console.print(error.render(), markup=False, highlight=False)
         sys.exit(error.kind.exit_code)
-    except click.exceptions.Exit as exit_:
+    except (typer.Exit, click.exceptions.Exit) as exit_:
         sys.exit(exit_.exit_code)
-    except click.exceptions.Abort:
+    except (typer.Abort, click.exceptions.Abort):
         err_console.print("Dibatalkan / aborted")
         sys.exit(130)
-    except click.exceptions.ClickException as exc:
-        exc.show()
+    except (TyperException, click.exceptions.ClickException) as exc:
+        # Usage errors (missing argument, bad option): Typer's own message, exit code 2.
+        exc.show()  # type: ignore[union-attr]
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -1,0 +1,171 @@
+"""Single-payment posting and status lookup benchmark (issue 4): posting one payment through the
+action (its own transaction, audit included) >= 1,000/s on PostgreSQL; ``status_of`` p95 <= 5 ms.
+
+    .venv/bin/python -m benchmarks.bench_posting --participants 20000 --payments 5000
+
+The database is seeded with synthetic data (``cakupan.synthetic.seed``); then fresh registrations
+(one per posting) are made in bulk and each gets its first month paid by one ``post_payment`` call
+in its own transaction, as a branch counter or a partner call would. Results go to
+``benchmarks/results/posting.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from datetime import date, datetime
+from datetime import time as dtime
+
+from sqlalchemy import select
+
+from benchmarks.common import fresh_database, machine, machine_markdown, write_results
+from cakupan.auth import Actor
+from cakupan.bootstrap import ensure_ready
+from cakupan.contributions import load_policy_book
+from cakupan.dates import JAKARTA, FixedClock, Month
+from cakupan.db import make_engine, make_session_factory, transaction
+from cakupan.registry.actions import post_payment, register_participants
+from cakupan.registry.inputs import RegistrationRow
+from cakupan.registry.models import Participant
+from cakupan.registry.queries import status_of
+from cakupan.synthetic.generator import Generator, NamePool, build_network
+from cakupan.synthetic.seed import load_places, seed
+
+AS_OF = date(2026, 10, 31)
+POST_DAY = date(2026, 11, 3)
+
+
+def bench(kind: str, participants: int, payments: int) -> dict[str, object]:
+    db = fresh_database(kind, "posting")
+    engine = make_engine(db.url)
+    try:
+        ensure_ready(engine)
+        clock = FixedClock(datetime.combine(POST_DAY, dtime(10), JAKARTA))
+        actor = Actor.system("benchmark")
+        seed(
+            engine, participants=participants, seed_value=11, as_of=AS_OF, clock=clock, close=False
+        )
+        factory = make_session_factory(engine)
+        with factory() as session:
+            places, branches = load_places(session)
+            book = load_policy_book(session)
+        # Fresh registrations on POST_DAY: each will get its first month paid by one call.
+        generator = Generator(
+            seed=99,
+            places=places,
+            network=build_network(branches, POST_DAY, POST_DAY),
+            names=NamePool.from_faker(99),
+            monthly_amount=lambda i, p, m, s, f: book.monthly_total(
+                income=i, programs=p, month=m, sector=s, funding=f
+            ),
+            start=POST_DAY,
+            as_of=POST_DAY,
+        )
+        rows = []
+        for n in range(payments):
+            row = generator.participant().row
+            rows.append(RegistrationRow(row=n + 1, **row))
+        with transaction(engine) as session:
+            result = register_participants(session, actor, rows, clock=clock, book=book)
+            assert result.rejected == 0, result.errors[:3]
+        month = Month.of(POST_DAY)
+        todo = [
+            (
+                r.nik,
+                book.monthly_total(
+                    income=int(r.reported_income),
+                    programs=r.programs,
+                    month=month,
+                    sector=r.sector or "other",
+                    funding=r.funding or "self",
+                ),
+            )
+            for r in rows
+        ]
+        latencies: list[float] = []
+        started = time.perf_counter()
+        for n, (nik, amount) in enumerate(todo):
+            t0 = time.perf_counter()
+            with transaction(engine) as session:
+                post_payment(
+                    session,
+                    actor,
+                    nik=nik,
+                    amount=amount,
+                    paid_on=POST_DAY,
+                    reference=f"BENCH-{n:07d}",
+                    channel="bank",
+                    clock=clock,
+                    book=book,
+                )
+            latencies.append(time.perf_counter() - t0)
+        posting_seconds = time.perf_counter() - started
+
+        with factory() as session:
+            niks = list(session.scalars(select(Participant.nik)))
+        rng = random.Random(5)
+        sample = [rng.choice(niks) for _ in range(5000)]
+        lookups: list[float] = []
+        with factory() as session:
+            for nik in sample:
+                t0 = time.perf_counter()
+                status_of(session, nik, POST_DAY)
+                lookups.append(time.perf_counter() - t0)
+
+        def pct(values: list[float], q: int) -> float:
+            return round(statistics.quantiles(values, n=100)[q - 1] * 1000, 2)
+
+        return {
+            "participants": len(niks),
+            "postings": payments,
+            "postings_per_second": round(payments / posting_seconds),
+            "posting_p50_ms": pct(latencies, 50),
+            "posting_p95_ms": pct(latencies, 95),
+            "status_lookups": len(sample),
+            "status_p50_ms": pct(lookups, 50),
+            "status_p95_ms": pct(lookups, 95),
+            "status_p99_ms": pct(lookups, 99),
+        }
+    finally:
+        engine.dispose()
+        db.drop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--participants", type=int, default=20_000)
+    parser.add_argument("--payments", type=int, default=5_000)
+    parser.add_argument("--engines", default="postgresql,sqlite")
+    args = parser.parse_args()
+    info = machine()
+    results: dict[str, object] = {"machine": info}
+    for kind in args.engines.split(","):
+        results[kind] = bench(kind, args.participants, args.payments)
+        print(kind, results[kind], flush=True)
+    lines = [
+        "# Single payment posting and status lookup\n",
+        machine_markdown(info),
+        f"\nSeeded with {args.participants:,} synthetic participants; {args.payments:,} payments "
+        "posted one per transaction through `post_payment` (validation, ledger, projection, "
+        "audit); 5,000 `status_of` lookups of random NIKs.\n",
+        "\n| engine | postings/s | posting p95 | status p50 | status p95 | status p99 |",
+        "\n| --- | --- | --- | --- | --- | --- |",
+    ]
+    for kind in args.engines.split(","):
+        r = results[kind]
+        assert isinstance(r, dict)
+        lines.append(
+            f"\n| {kind} | {r['postings_per_second']:,} | {r['posting_p95_ms']} ms | "
+            f"{r['status_p50_ms']} ms | {r['status_p95_ms']} ms | {r['status_p99_ms']} ms |"
+        )
+    lines.append(
+        "\n\nTargets (issue 4): >= 1,000 postings/s on PostgreSQL; status lookup p95 <= 5 ms. "
+        "Reproduce: `.venv/bin/python -m benchmarks.bench_posting`.\n"
+    )
+    write_results("posting", results, "".join(lines))
+
+
+if __name__ == "__main__":
+    main()
