@@ -412,3 +412,40 @@ def test_brilink_contests_rank_by_first_month_paid_then_contributions(
     }
     grand = contests["grand-prize-national"]["windows"][0]["groups"][0]
     assert grand["winners"][0]["partner_code"] == "B3"  # 3 first months paid over the full period
+
+
+def test_simulator_compares_cost_per_retained_participant(ledger: Ledger, cli: Cli) -> None:
+    lapsed = ledger.register("2025-01-05", NO_JHT, partner="W1", agent="P1")
+    six = ledger.register("2025-01-06", NO_JHT, partner="W1", agent="P1")
+    twelve = ledger.register("2025-01-07", NO_JHT, partner="W1", agent="P1")
+    ledger.pay(lapsed, MONTH[NO_JHT], "2025-01-08", "S-1")
+    ledger.pay(six, 6 * MONTH[NO_JHT], "2025-01-08", "S-6")
+    ledger.pay(twelve, 12 * MONTH[NO_JHT], "2025-01-08", "S-12")
+    ledger.register("2025-02-01", NO_JHT)  # through the branch: not in the cohort
+    result = cli(
+        "incentives", "simulate", "--schemes", "komunitas-2024,korporasi-2024,perisai-2022,agen46-2024",
+        "--from", "2025-01", "--to", "2025-02", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    by_scheme = {s["scheme"]: s for s in json.loads(result.stdout)["schemes"]}
+    keys = (
+        "total_cost", "registrations", "still_paying_month_3", "still_paying_month_6",
+        "still_paying_month_12", "cost_per_retained_month_6", "cost_per_retained_month_12",
+    )  # fmt: skip
+    assert [by_scheme["komunitas-2024"][k] for k in keys] == [22_500, 3, 2, 2, 1, 11_250, 22_500]
+    assert [by_scheme["korporasi-2024"][k] for k in keys] == [7_980, 3, 2, 2, 1, 3_990, 7_980]
+    assert by_scheme["perisai-2022"]["cost_by_kind"] == {
+        "contribution_share": 47_880,
+        "override": 4_788,
+    }
+    assert by_scheme["perisai-2022"]["cost_per_retained_month_6"] == 26_334
+    assert by_scheme["agen46-2024"]["total_cost"] == 0  # 3 registrations: never qualifies
+    rate = cli(
+        "incentives", "simulate", "--schemes", "korporasi-2024", "--from", "2025-01", "--to", "2025-01",
+        "--commission-rate", "5", "--json",
+    )  # fmt: skip
+    assert json.loads(rate.stdout)["schemes"][0]["total_cost"] == 15_960
+    unknown = cli(
+        "incentives", "simulate", "--schemes", "nope", "--from", "2025-01", "--to", "2025-01"
+    )
+    assert unknown.exit_code == 2

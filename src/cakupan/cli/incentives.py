@@ -269,3 +269,91 @@ def contest(
                 console.print(
                     f"  {window['window']} {group['scope']}: {winners or '-'}", markup=False
                 )
+
+
+@app.command("simulate")
+def simulate(
+    scheme_list: Annotated[
+        str, typer.Option("--schemes", help="Comma-separated scheme names (name or name@version).")
+    ],
+    first: Annotated[
+        str | None,
+        typer.Option("--from", help="First registration month (YYYY-MM).", show_default=False),
+    ] = None,
+    last: Annotated[
+        str | None,
+        typer.Option("--to", help="Last registration month (YYYY-MM).", show_default=False),
+    ] = None,
+    commission_rate: Annotated[
+        str | None,
+        typer.Option(
+            "--commission-rate",
+            help="Rate for commission schemes (default: the scheme's minimum).",
+            show_default=False,
+        ),
+    ] = None,
+    threshold_registrations: Annotated[
+        int | None, typer.Option("--threshold-registrations", show_default=False)
+    ] = None,
+    threshold_amount: Annotated[
+        int | None, typer.Option("--threshold-amount", show_default=False)
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Replay the ledger under each scheme: cost, registrations, participants still paying at
+    months 3, 6 and 12, cost per participant retained at months 6 and 12."""
+    from decimal import Decimal, InvalidOperation
+
+    from cakupan.incentives.definition import AgreementParameters
+    from cakupan.incentives.simulator import simulate as run_simulation
+
+    try:
+        rate = Decimal(commission_rate) if commission_rate else None
+    except InvalidOperation:
+        raise invalid(
+            "commission_rate", t("harus persentase desimal", "expected a decimal percentage")
+        ) from None
+    parameters = AgreementParameters(
+        commission_rate_percent=rate,
+        threshold_registrations=threshold_registrations,
+        threshold_amount=threshold_amount,
+    )
+    engine = open_engine(database_url)
+    with make_session_factory(engine)() as session:
+        if first is None or last is None:
+            from sqlalchemy import func, select
+
+            from cakupan.registry.models import Membership
+
+            low, high = session.execute(
+                select(func.min(Membership.registered_on), func.max(Membership.registered_on))
+            ).one()
+            if low is None:
+                raise invalid(
+                    "from",
+                    t(
+                        "buku besar kosong; sebutkan --from dan --to",
+                        "the ledger is empty; give --from and --to",
+                    ),
+                )
+        start = _period(first) if first else Month.of(low)
+        end = _period(last) if last else Month.of(high)
+        result = run_simulation(
+            session, [s for s in scheme_list.split(",") if s.strip()], start, end, parameters
+        )
+    if as_json:
+        print_json(result)
+        return
+    console.print(f"{result['from']}..{result['to']}")
+    for item in result["schemes"]:
+        per6 = item["cost_per_retained_month_6"]
+        per12 = item["cost_per_retained_month_12"]
+        console.print(
+            f"{item['scheme']:<16} {t('biaya', 'cost')} {format_rupiah(item['total_cost']):>16}  "
+            f"{t('pendaftaran', 'registrations')} {item['registrations']}  "
+            f"3/6/12: {item['still_paying_month_3']}/{item['still_paying_month_6']}/{item['still_paying_month_12']}  "
+            f"{t('per peserta bertahan', 'per retained')} 6: {format_rupiah(per6) if per6 is not None else '-'}"
+            f" 12: {format_rupiah(per12) if per12 is not None else '-'}",
+            markup=False,
+        )

@@ -154,7 +154,7 @@ def _beneficiary() -> Any:
 
 
 @dataclass(frozen=True)
-class _PaymentRow:
+class LedgerPayment:
     payment_id: int
     reference: str
     amount: int
@@ -190,14 +190,14 @@ def _payment_query(session: Session) -> Select[Any]:
     )
 
 
-def _load_payments(session: Session, query: Select[Any]) -> list[_PaymentRow]:
+def _load_payments(session: Session, query: Select[Any]) -> list[LedgerPayment]:
     return [
-        _PaymentRow(*row) for row in session.execute(query.order_by(Payment.paid_on, Payment.id))
+        LedgerPayment(*row) for row in session.execute(query.order_by(Payment.paid_on, Payment.id))
     ]
 
 
-def _facts(
-    session: Session, rows: list[_PaymentRow], id_query: Select[Any]
+def load_facts(
+    session: Session, rows: list[LedgerPayment], id_query: Select[Any]
 ) -> dict[int, PaymentFact]:
     """Payment facts with covered-month amounts and program sets (three queries)."""
     months: dict[int, list[tuple[Month, int]]] = defaultdict(list)
@@ -218,7 +218,7 @@ def _facts(
         .where(ParticipantTerms.participant_id.in_(participant_ids))
         .order_by(ParticipantTerms.participant_id, ParticipantTerms.effective_month)
     ):
-        terms[participant_id].append((effective, _program_set(programs)))
+        terms[participant_id].append((effective, program_set(programs)))
     facts = {}
     for row in rows:
         covered = months.get(row.payment_id) or [
@@ -236,7 +236,7 @@ def _facts(
     return facts
 
 
-def _program_set(text: str) -> ProgramSet:
+def program_set(text: str) -> ProgramSet:
     return "JKK+JKM+JHT" if text == "JKK+JKM+JHT" else "JKK+JKM"
 
 
@@ -283,7 +283,7 @@ def compute_period(session: Session, period: Month) -> list[Statement]:
 
     counts = _registration_counts(session)
 
-    def earned(row: _PaymentRow, fact: PaymentFact) -> list[tuple[_Agreement, list[Line]]]:
+    def earned(row: LedgerPayment, fact: PaymentFact) -> list[tuple[_Agreement, list[Line]]]:
         out = []
         for agreement in context.in_force(row.beneficiary, row.paid_on):
             definition = context.definition(agreement)
@@ -305,7 +305,7 @@ def compute_period(session: Session, period: Month) -> list[Statement]:
     earning = base.where(Payment.paid_on.between(first_day, last_day))
     earning_rows = _load_payments(session, earning)
     earning_ids = select(Payment.id).where(Payment.paid_on.between(first_day, last_day))
-    facts = _facts(session, earning_rows, earning_ids)
+    facts = load_facts(session, earning_rows, earning_ids)
     for row in earning_rows:
         for agreement, lines in earned(row, facts[row.payment_id]):
             statement(row.beneficiary, agreement).lines.extend(lines)
@@ -315,7 +315,7 @@ def compute_period(session: Session, period: Month) -> list[Statement]:
         PaymentReversal.reversed_on.between(first_day, last_day)
     )
     clawing_rows = _load_payments(session, base.where(Payment.id.in_(reversed_ids)))
-    clawing_facts = _facts(session, clawing_rows, reversed_ids)
+    clawing_facts = load_facts(session, clawing_rows, reversed_ids)
     for row in clawing_rows:
         fact = clawing_facts[row.payment_id]
         for agreement, lines in earned(row, fact):
@@ -385,7 +385,7 @@ def _acquisitions(
         .where(ParticipantTerms.participant_id.in_(participant_ids))
         .order_by(ParticipantTerms.participant_id, ParticipantTerms.effective_month)
     ):
-        terms[participant_id].append((effective, _program_set(programs)))
+        terms[participant_id].append((effective, program_set(programs)))
     for _id, participant_id, registered_on, episode_no, start_month, code, nik in rows:
         for agreement in context.in_force(code, registered_on):
             rule = context.definition(agreement).acquisition
