@@ -15,6 +15,7 @@ from cakupan.cli import close as close_cli
 from cakupan.cli import contribution as contribution_cli
 from cakupan.cli import db as db_cli
 from cakupan.cli import demo as demo_cli
+from cakupan.cli import imports as imports_cli  # noqa: F401  (adds the import commands)
 from cakupan.cli import incentives as incentives_cli
 from cakupan.cli import nik as nik_cli
 from cakupan.cli import partners as partners_cli
