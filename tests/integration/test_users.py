@@ -247,3 +247,19 @@ def test_demo_users_are_created_once_with_a_private_password_file(
     with transaction(engine) as session:
         for login in first.logins:
             assert sign_in(session, login.username, login.password).role == login.role.value
+
+
+def test_cli_demo_no_serve_prints_logins_and_exits(
+    cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))  # PostgreSQL keeps logins there
+    first = cli("demo", "--no-serve")
+    assert first.exit_code == 0, first.stderr
+    assert "http://127.0.0.1:8000/" in first.stdout
+    for username in ("admin", "pusat", "auditor", "wilayah", "kabid", "pap"):
+        assert f"  {username} " in first.stdout
+    second = cli("demo", "--no-serve", "--port", "8080")
+    assert second.exit_code == 0, second.stderr
+    assert "http://127.0.0.1:8080/" in second.stdout
+    admin_line = next(line for line in first.stdout.splitlines() if line.startswith("  admin "))
+    assert admin_line in second.stdout  # same password on every start

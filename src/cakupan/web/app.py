@@ -78,7 +78,8 @@ def create_app(engine: Engine | None = None, *, secret_key: str | None = None) -
     app = FastAPI(
         title="cakupan",
         summary="BPU registry, ledger and shared dashboard / registri, buku besar dan dasbor BPU",
-        docs_url="/api/docs",
+        # The interactive docs pages load their scripts from a CDN: off (no external assets).
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )

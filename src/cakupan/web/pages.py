@@ -176,9 +176,9 @@ def _links_for(role: Role) -> list[dict[str, Any]]:
         )
     links.append(
         {
-            "href": "/api/docs",
+            "href": "/api/openapi.json",
             "label": t("API", "API"),
-            "hint": t("Dokumentasi API /api/v1", "/api/v1 documentation"),
+            "hint": t("Deskripsi OpenAPI dari /api/v1", "OpenAPI description of /api/v1"),
         }
     )
     return links
