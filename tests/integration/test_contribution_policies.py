@@ -202,3 +202,14 @@ def test_invalid_file_names_record_and_field(cli: Cli, tmp_path: Path) -> None:
     missing = cli("contribution", "policies", "import", str(tmp_path / "nope.toml"))
     assert missing.exit_code == 2
     assert "nope.toml" in missing.stderr
+
+
+def test_readable_policy_list(cli: Cli) -> None:
+    result = cli("contribution", "policies", "list")
+    assert result.exit_code == 0, result.stderr
+    assert "pp50-2025/jkk-transport" in result.stdout
+    assert "2026-01..2027-03" in result.stdout
+    assert "Rp 6.800" in result.stdout
+    bare = cli("contribution", "policies")
+    assert bare.exit_code == 0
+    assert "import" in bare.stdout

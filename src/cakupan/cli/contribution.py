@@ -45,9 +45,19 @@ app = typer.Typer(
     no_args_is_help=False,
 )
 policies_app = typer.Typer(
-    help="Kebijakan iuran bertanggal / dated contribution policies.", no_args_is_help=True
+    help="Kebijakan iuran bertanggal / dated contribution policies.",
+    invoke_without_command=True,
 )
 app.add_typer(policies_app, name="policies")
+
+
+@policies_app.callback()
+def policies(ctx: typer.Context) -> None:
+    """Kebijakan iuran bertanggal / dated contribution policies: list, import."""
+    if ctx.invoked_subcommand is None:
+        # Help on stdout and exit 0 (click's no_args_is_help would surface as an error).
+        console.print(ctx.get_help(), markup=False, highlight=False)
+
 
 SectorOption = Annotated[str, typer.Option("--sector", help="transport | other", show_default=True)]
 FundingOption = Annotated[
@@ -330,7 +340,7 @@ def list_policies(
             }
         )
         return
-    table = Table(show_header=True, header_style="bold")
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold")
     for heading in (
         "Kode / code",
         "v",
@@ -342,7 +352,7 @@ def list_policies(
         "Nilai / value",
         "Sumber / source",
     ):
-        table.add_column(heading)
+        table.add_column(heading, no_wrap=heading != "Sumber / source")
     for r in records:
         table.add_row(
             r.code + (" (superseded)" if (r.code, r.version) not in effective else ""),
@@ -355,7 +365,7 @@ def list_policies(
             r.describe_value(),
             r.source,
         )
-    console.print(table)
+    Console(width=max(console.width, 140)).print(table)
 
 
 @policies_app.command("import")
