@@ -411,3 +411,65 @@ def test_record_figure_audited(cli: Cli, engine: Engine) -> None:
         )
     rows = _rows(cli, "--office", "PLG", "--year", "2026", "--period", "Q1")
     assert rows[(2026, "BPU", "active_participants")]["target"] == 900
+
+
+def test_projection_from_reported_months(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "pu.csv"
+    path.write_text(
+        HEADER.strip() + ",period\n"
+        "PLG,2026,PU,new_participants,240000,,SK 2026,\n"
+        "PLG,2026,PU,new_participants,,15000,Laporan bulanan,1\n"
+        "PLG,2026,PU,new_participants,,20000,Laporan bulanan,2\n"
+        "PLG,2026,PU,new_participants,,25000,Laporan bulanan,2026-03\n",
+        encoding="utf-8",
+    )
+    assert _json(cli("targets", "import", str(path), "--json"))["accepted"] == 4
+    result = cli(
+        "targets",
+        "projection",
+        "--office",
+        "PLG",
+        "--year",
+        "2026",
+        "--segment",
+        "PU",
+        "--metric",
+        "new_participants",
+        "--through",
+        "2026-03",
+        "--json",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert _json(result) == {
+        "office_code": "PLG",
+        "year": 2026,
+        "segment": "PU",
+        "metric": "new_participants",
+        "through_month": "2026-03",
+        "year_to_date": 60000,
+        "projected_year_end": 240000,
+        "target": 240000,
+        "projected_achievement_percent": 100.0,
+        "method": "linear_run_rate",
+        "seasonal_share_percent": None,
+        "prior_years_used": [],
+    }
+    missing = cli(
+        "targets",
+        "projection",
+        "--office",
+        "PLG",
+        "--year",
+        "2026",
+        "--segment",
+        "PU",
+        "--metric",
+        "new_participants",
+        "--through",
+        "2026-05",
+        "--json",
+    )
+    assert missing.exit_code == 2
+    assert "2026-04, 2026-05" in " ".join(missing.stderr.split())
+    quarter = _rows(cli, "--office", "PLG", "--year", "2026", "--period", "2026-03")
+    assert quarter[(2026, "PU", "new_participants")]["realization"] == 25000

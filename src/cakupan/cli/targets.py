@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from cakupan.auth import Actor
-from cakupan.cli.common import DatabaseUrlOption, JsonOption, console, open_engine, print_json
+from cakupan.cli.common import DatabaseUrlOption, JsonOption, open_engine, print_json
 from cakupan.dates import Month, SystemClock, parse_date, today
 from cakupan.db import transaction
 from cakupan.errors import CakupanError, FieldProblem, invalid
@@ -35,6 +35,11 @@ PeriodOption = Annotated[
     str | None,
     typer.Option("--period", help="Part of the year: Q1-Q4, a month YYYY-MM, or YYYY-MM..YYYY-MM."),
 ]
+
+
+def _say(text: str) -> None:
+    """Plain text on stdout (no wrapping or markup: lines stay greppable)."""
+    typer.echo(text)
 
 
 def _period(year: int, text: str | None) -> rules.Period:
@@ -107,7 +112,7 @@ def import_(
     if as_json:
         print_json(result.as_json())
     else:
-        console.print(result.render(), markup=False, highlight=False)
+        _say(result.render())
     raise typer.Exit(result.exit_code)
 
 
@@ -123,7 +128,7 @@ def load_examples(database_url: DatabaseUrlOption = None, as_json: JsonOption = 
         out[path.name] = result.as_json()
         code = max(code, result.exit_code)
         if not as_json:
-            console.print(f"{path.name}: {result.render()}", markup=False, highlight=False)
+            _say(f"{path.name}: {result.render()}")
     if as_json:
         print_json(out)
     raise typer.Exit(code)
@@ -161,19 +166,18 @@ def report(
         return
     for row in rows:
         pct = "-" if row.achievement_percent is None else f"{row.achievement_percent:.1f}%"
-        console.print(
+        _say(
             f"{row.office_code} {row.period.label} {row.segment} {row.metric}: "
             f"target {_show(row.target.value, row.metric)}, realisasi "
             f"{_show(row.realization.value, row.metric)} ({row.realization_source}), {pct}",
-            markup=False,
         )
         for conflict in row.conflicts:
             values = " / ".join(
                 f"{_show(v['value'], row.metric)} ({v['source']})" for v in conflict["values"]
             )
-            console.print(f"  KONFLIK / CONFLICT {conflict['field']}: {values}", markup=False)
+            _say(f"  KONFLIK / CONFLICT {conflict['field']}: {values}")
     if xlsx:
-        console.print(f"XLSX: {xlsx}", markup=False)
+        _say(f"XLSX: {xlsx}")
 
 
 @targets_app.command("check")
@@ -210,14 +214,12 @@ def check(
         )
         return
     for row in chosen:
-        console.print(
-            f"{row.office_code} {row.period.label} {row.segment} {row.metric}", markup=False
-        )
+        _say(f"{row.office_code} {row.period.label} {row.segment} {row.metric}")
         for conflict in row.conflicts:
             values = " / ".join(
                 f"{_show(v['value'], row.metric)} ({v['source']})" for v in conflict["values"]
             )
-            console.print(f"  KONFLIK / CONFLICT {conflict['field']}: {values}", markup=False)
+            _say(f"  KONFLIK / CONFLICT {conflict['field']}: {values}")
         for view in row.stated:
             verdict = {True: "cocok / fits", False: "TIDAK COCOK / DOES NOT FIT", None: "-"}[
                 view.consistent
@@ -225,9 +227,7 @@ def check(
             computed = ", ".join(
                 f"{c.computed_percent}%" for c in view.checks if c.computed_percent is not None
             )
-            console.print(
-                f"  {view.percent}% ({view.source}): {verdict} [{computed}]", markup=False
-            )
+            _say(f"  {view.percent}% ({view.source}): {verdict} [{computed}]")
 
 
 @targets_app.command("set")
@@ -273,7 +273,7 @@ def set_figure(
     if as_json:
         print_json(out)
     else:
-        console.print(f"{out['cell']}: {kind} {_show(value, met)} ({source})", markup=False)
+        _say(f"{out['cell']}: {kind} {_show(value, met)} ({source})")
 
 
 @targets_app.command("split")
@@ -330,11 +330,10 @@ def split(
     for check in payload["splits"]:
         if check["part_kind"] == kind:
             diff = check["difference"]
-            console.print(
+            _say(
                 f"{kind}: {format_number(check['parts_total'])} / target "
                 f"{'-' if payload['target'] is None else format_number(payload['target'])}; "
                 f"selisih / difference {'-' if diff is None else format_number(diff)}",
-                markup=False,
             )
 
 
@@ -357,11 +356,10 @@ def show_splits(
     for row in rows:
         for check in row["splits"]:
             mark = "OK" if check["balanced"] else "SELISIH / DIFFERENCE"
-            console.print(
+            _say(
                 f"{row['office_code']} {row['period']} {row['segment']} {row['metric']} "
                 f"{check['part_kind']}: {check['parts_total']} vs {row['target']} "
                 f"({check['difference']}) {mark}",
-                markup=False,
             )
 
 
@@ -384,11 +382,10 @@ def show_trend(
         print_json({"office_code": office.upper(), "segment": seg, "metric": met, "years": rows})
         return
     for row in rows:
-        console.print(
+        _say(
             f"{row['year']}: {_show(row['target'], met)} / {_show(row['realization'], met)} "
             f"{row['achievement_percent'] if row['achievement_percent'] is not None else '-'}%"
             f"{' KONFLIK' if row['target_conflict'] or row['realization_conflict'] else ''}",
-            markup=False,
         )
 
 
@@ -425,12 +422,11 @@ def show_projection(
     if as_json:
         print_json(payload)
         return
-    console.print(
+    _say(
         f"{payload['office_code']} {year} {seg} {met}: s/d {payload['through_month']} "
         f"{_show(payload['year_to_date'], met)} -> proyeksi / projected "
         f"{_show(payload['projected_year_end'], met)} ({payload['method']}); capaian / achievement "
         f"{payload['projected_achievement_percent'] if payload['projected_achievement_percent'] is not None else '-'}%",
-        markup=False,
     )
 
 
@@ -457,7 +453,7 @@ def create_plan(
     if as_json:
         print_json(payload)
     else:
-        console.print(f"rencana / plan {plan.id}: {plan.first_day}..{plan.last_day}", markup=False)
+        _say(f"rencana / plan {plan.id}: {plan.first_day}..{plan.last_day}")
 
 
 @plans_app.command("add-activity")
@@ -500,7 +496,7 @@ def add_activity(
     if as_json:
         print_json(payload)
     else:
-        console.print(f"kegiatan / activity {created.id}", markup=False)
+        _say(f"kegiatan / activity {created.id}")
 
 
 @plans_app.command("show")
@@ -516,16 +512,14 @@ def show_plan(
     if as_json:
         print_json(payload)
         return
-    console.print(
+    _say(
         f"{payload['office_code']} {payload['first_day']}..{payload['last_day']}: {payload['title']}",
-        markup=False,
     )
     for a in payload["activities"]:
-        console.print(
+        _say(
             f"  {a['id']} {a['activity']} {a['district_code']} {a['segment']} {a['prospects']} "
             f"{a['assignee_kind']}:{a['assignee_code']} rencana {a['expected_registrations']}, "
             f"daftar {a['done']['registration']}",
-            markup=False,
         )
 
 
@@ -570,7 +564,7 @@ def log_execution(
     if as_json:
         print_json(payload)
     else:
-        console.print(f"log {entry.id}", markup=False)
+        _say(f"log {entry.id}")
 
 
 @plans_app.command("executions")
@@ -590,9 +584,8 @@ def show_executions(
         print_json({"entries": entries})
         return
     for e in entries:
-        console.print(
+        _say(
             f"{e['done_on']} {e['assignee_kind']}:{e['assignee_code']} {e['kind']} x{e['quantity']}",
-            markup=False,
         )
 
 
@@ -600,18 +593,16 @@ def show_executions(
 
 
 def _print_review(payload: dict[str, Any]) -> None:
-    console.print(
+    _say(
         f"{payload['office_code']} {payload['week_start']}..{payload['week_end']} "
         f"(rapat / held {payload['held_on']})",
-        markup=False,
     )
     for note in payload["notes"]:
-        console.print(f"  [{note['kind']}] {note['text']}", markup=False)
+        _say(f"  [{note['kind']}] {note['text']}")
     for action in payload["actions"]:
-        console.print(
+        _say(
             f"  #{action['id']} {action['status']}: {action['description']} - {action['owner']} "
             f"({action['due_on']}){' TERLAMBAT/OVERDUE' if action['overdue'] else ''}",
-            markup=False,
         )
 
 
@@ -652,7 +643,7 @@ def add_note(
     if as_json:
         print_json(payload)
     else:
-        console.print(f"catatan / note {note.id}", markup=False)
+        _say(f"catatan / note {note.id}")
 
 
 @reviews_app.command("action")
@@ -675,7 +666,7 @@ def raise_action(
     if as_json:
         print_json(payload)
     else:
-        console.print(f"tindak lanjut / action {action.id}", markup=False)
+        _say(f"tindak lanjut / action {action.id}")
 
 
 @reviews_app.command("close-action")
@@ -698,7 +689,7 @@ def close_action(
     if as_json:
         print_json(payload)
     else:
-        console.print(f"ditutup / closed {action.id}", markup=False)
+        _say(f"ditutup / closed {action.id}")
 
 
 @reviews_app.command("show")
