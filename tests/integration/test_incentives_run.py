@@ -449,3 +449,55 @@ def test_simulator_compares_cost_per_retained_participant(ledger: Ledger, cli: C
         "incentives", "simulate", "--schemes", "nope", "--from", "2025-01", "--to", "2025-01"
     )
     assert unknown.exit_code == 2
+
+
+def test_export_statement_xlsx_and_pdf(ledger: Ledger, cli: Cli, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    nik = ledger.register("2025-01-05", JHT, partner="W1", agent="P1")
+    ledger.pay(nik, 6 * MONTH[JHT], "2025-01-10", "J-1")
+    missing = cli(
+        "incentives",
+        "export",
+        "--period",
+        "2025-01",
+        "--partner",
+        "P1",
+        "-o",
+        str(tmp_path / "s.xlsx"),
+    )
+    assert missing.exit_code == 1  # not run yet
+    assert cli("incentives", "run", "--period", "2025-01").exit_code == 0
+    xlsx = tmp_path / "p1.xlsx"
+    done = cli(
+        "incentives", "export", "--period", "2025-01", "--partner", "P1", "-o", str(xlsx), "--json"
+    )
+    assert done.exit_code == 0, done.stderr
+    sheet = load_workbook(xlsx).active
+    rows = [tuple(cell for cell in row) for row in sheet.iter_rows(values_only=True)]
+    assert ("No", "NIK", "Jenis", "Referensi", "Jumlah") in rows
+    assert (1, nik, "Iuran bulan ke-1 terbayar", "J-1", 4_000) in rows
+    assert (3, nik, "Iuran bulan ke-6 terbayar", "J-1", 7_000) in rows
+    assert (None, None, None, "Jumlah", 15_000) in rows
+    assert "Status: Draf" in [row[0] for row in rows]
+    pdf = tmp_path / "p1.pdf"
+    assert (
+        cli(
+            "incentives", "export", "--period", "2025-01", "--partner", "P1", "-o", str(pdf)
+        ).exit_code
+        == 0
+    )
+    content = pdf.read_bytes()
+    assert content.startswith(b"%PDF-")
+    assert len(content) > 1_000
+    bad = cli(
+        "incentives",
+        "export",
+        "--period",
+        "2025-01",
+        "--partner",
+        "P1",
+        "-o",
+        str(tmp_path / "x.csv"),
+    )
+    assert bad.exit_code == 2

@@ -12,7 +12,7 @@ from cakupan.auth import Actor
 from cakupan.cli.common import DatabaseUrlOption, JsonOption, console, open_engine, print_json
 from cakupan.dates import Month, SystemClock
 from cakupan.db import make_session_factory, transaction
-from cakupan.errors import invalid
+from cakupan.errors import invalid, not_found
 from cakupan.i18n import current_lang, t
 from cakupan.incentives import actions, queries
 from cakupan.money import format_rupiah
@@ -357,3 +357,52 @@ def simulate(
             f" 12: {format_rupiah(per12) if per12 is not None else '-'}",
             markup=False,
         )
+
+
+@app.command("export")
+def export(
+    period: PeriodOption,
+    partner: Annotated[str, typer.Option("--partner", help="Partner or agent code.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write: .xlsx or .pdf.")],
+    scheme: Annotated[
+        str | None,
+        typer.Option("--scheme", help="When the partner has several.", show_default=False),
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Export a partner's statement of a period (run it first) as XLSX or PDF, in Bahasa
+    Indonesia with rupiah formatting."""
+    from cakupan.incentives.exports import write_pdf, write_xlsx
+    from cakupan.partners.queries import get_partner
+
+    month = _period(period)
+    suffix = output.suffix.lower()
+    if suffix not in {".xlsx", ".pdf"}:
+        raise invalid("output", t("berkas harus .xlsx atau .pdf", "the file must be .xlsx or .pdf"))
+    engine = open_engine(database_url)
+    with make_session_factory(engine)() as session:
+        info = get_partner(session, partner)
+        found = queries.stored_statements(session, month, partner, scheme)
+    if not found:
+        raise not_found(
+            t(
+                f"Tidak ada laporan {partner} untuk {month}; jalankan `cakupan incentives run --period {month}`",
+                f"No statement of {partner} for {month}; run `cakupan incentives run --period {month}`",
+            ),
+            code="statement-not-found",
+        )
+    if len(found) > 1:
+        raise invalid(
+            "scheme",
+            t(
+                "mitra ini mempunyai beberapa laporan; sebutkan --scheme ({s})",
+                "this partner has several statements; give --scheme ({s})",
+            ).format(s=", ".join(item["scheme"] for item in found)),
+        )
+    statement = found[0]
+    (write_xlsx if suffix == ".xlsx" else write_pdf)(statement, str(month), info.name, output)
+    if as_json:
+        print_json({"file": str(output), **statement})
+    else:
+        console.print(f"{output}: {format_rupiah(statement['total'])}")

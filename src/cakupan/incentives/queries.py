@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cakupan.dates import Month
 from cakupan.errors import not_found
 from cakupan.i18n import t
 from cakupan.incentives.definition import SchemeDefinition
@@ -88,3 +90,52 @@ def scheme_in_force(session: Session, name: str, on: date) -> SchemeRecord | Non
     """The latest version of ``name`` whose validity covers ``on`` (None when there is none)."""
     candidates = [s for s in schemes(session, name) if s.in_force_on(on)]
     return max(candidates, key=lambda s: s.version) if candidates else None
+
+
+def stored_statements(
+    session: Session, period: Month, partner_code: str | None = None, scheme: str | None = None
+) -> list[dict[str, Any]]:
+    """Stored statements of a period (of one partner / scheme when given) with their lines, as
+    the run prints them, plus ``status``."""
+    from cakupan.incentives.models import IncentiveLine, IncentiveStatement
+
+    query = select(IncentiveStatement).where(IncentiveStatement.period == period)
+    if partner_code is not None:
+        query = query.where(IncentiveStatement.partner_code == partner_code)
+    if scheme is not None:
+        query = query.where(IncentiveStatement.scheme_name == scheme)
+    rows = list(
+        session.scalars(
+            query.order_by(IncentiveStatement.partner_code, IncentiveStatement.scheme_name)
+        )
+    )
+    lines: dict[int, list[IncentiveLine]] = {}
+    if rows:
+        for line in session.scalars(
+            select(IncentiveLine)
+            .where(IncentiveLine.statement_id.in_([row.id for row in rows]))
+            .order_by(IncentiveLine.statement_id, IncentiveLine.position)
+        ):
+            lines.setdefault(line.statement_id, []).append(line)
+    out = []
+    for row in rows:
+        item: dict[str, Any] = {
+            "partner_code": row.partner_code,
+            "scheme": row.scheme_name,
+            "scheme_version": row.scheme_version,
+            "status": row.status,
+            "total": row.total,
+            "lines": [
+                {
+                    "nik": line.nik,
+                    "kind": line.kind,
+                    "amount": line.amount,
+                    "reference": line.reference,
+                }
+                for line in lines.get(row.id, [])
+            ],
+        }
+        if row.fees is not None:
+            item["fees"] = dict(row.fees)
+        out.append(item)
+    return out
