@@ -156,3 +156,17 @@ def test_phone_layout_has_no_horizontal_scroll(page: Page, sign_in: SignIn) -> N
         page.goto(path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, path
+
+
+def test_htmx_requests_carry_the_csrf_token(page: Page, sign_in: SignIn) -> None:
+    sign_in(page, Role.ARK)
+    assert page.evaluate("typeof htmx") == "object"
+    with page.expect_response("**/lang") as response_info:
+        page.evaluate(
+            "htmx.ajax('POST', '/lang', {source: document.body, values: {to: 'en', next: '/account'}})"
+        )
+    assert response_info.value.status in (200, 303)
+    page.goto("/")
+    expect(page.locator("h1")).to_contain_text("Welcome")
+    page.get_by_test_id("lang-switch").click()
+    expect(page.locator("h1")).to_contain_text("Selamat datang")

@@ -263,3 +263,24 @@ def test_cli_demo_no_serve_prints_logins_and_exits(
     assert "http://127.0.0.1:8080/" in second.stdout
     admin_line = next(line for line in first.stdout.splitlines() if line.startswith("  admin "))
     assert admin_line in second.stdout  # same password on every start
+
+
+def test_sign_in_is_throttled_after_repeated_failures(session: Session) -> None:
+    from datetime import datetime, timedelta
+
+    from cakupan.dates import JAKARTA, FixedClock
+
+    clock = FixedClock(datetime(2026, 11, 26, 9, 0, tzinfo=JAKARTA))
+    create_user(session, ADMIN, username="tari", role="auditor", password=PASSWORD, clock=clock)
+    session.commit()
+    for _ in range(5):
+        with pytest.raises(CakupanError) as caught:
+            sign_in(session, "tari", "wrong-password-x", clock=clock)
+        assert caught.value.code == "wrong-credentials"
+        session.commit()
+    with pytest.raises(CakupanError) as caught:
+        sign_in(session, "tari", PASSWORD, clock=clock)  # the right password, but throttled
+    assert caught.value.code == "too-many-attempts"
+    session.rollback()
+    clock.advance(timedelta(minutes=16))
+    assert sign_in(session, "tari", PASSWORD, clock=clock).username == "tari"

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cakupan.audit import record_audit
+from cakupan.audit import AuditEntry, record_audit
 from cakupan.auth import Actor, Role
 from cakupan.dates import Clock, SystemClock
 from cakupan.errors import CakupanError, ErrorKind, FieldProblem, conflict, forbidden, not_found
@@ -32,6 +32,11 @@ from cakupan.users.rules import (
     normalise_username,
     token_hash,
 )
+
+#: Sign-in throttle: after this many failed attempts for one username within the window, further
+#: attempts are refused (even with the right password) until the window has passed.
+MAX_FAILED_SIGN_INS = 5
+FAILED_SIGN_IN_WINDOW = timedelta(minutes=15)
 
 #: ``last_used_at`` of a token is refreshed at most this often (it is bookkeeping, not audited).
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
@@ -366,6 +371,22 @@ def _sign_in_failed() -> CakupanError:
     )
 
 
+def _recent_failures(session: Session, username: str, now: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(
+                AuditEntry.entity_type == "user",
+                AuditEntry.entity_id == username,
+                AuditEntry.action == "user.login_failed",
+                AuditEntry.at >= now - FAILED_SIGN_IN_WINDOW,
+            )
+        )
+        or 0
+    )
+
+
 def sign_in(
     session: Session,
     username: str,
@@ -376,8 +397,19 @@ def sign_in(
 ) -> User:
     """Check a username and password; on success record the sign-in (``last_login_at``, audit
     ``user.login``) and upgrade an outdated hash. A failure is audited as ``user.login_failed``
-    (with the username tried, never the password) and raises UNAUTHENTICATED."""
+    (with the username tried, never the password) and raises UNAUTHENTICATED; after
+    :data:`MAX_FAILED_SIGN_INS` failures for a username within :data:`FAILED_SIGN_IN_WINDOW`,
+    attempts are refused (code ``too-many-attempts``) until the window has passed."""
     name = normalise_username(username)[:60]
+    if name and _recent_failures(session, name, clock.now()) >= MAX_FAILED_SIGN_INS:
+        raise CakupanError(
+            title=t(
+                "Terlalu banyak percobaan masuk yang gagal; coba lagi dalam {m} menit",
+                "Too many failed sign-in attempts; try again in {m} minutes",
+            ).format(m=int(FAILED_SIGN_IN_WINDOW.total_seconds() // 60)),
+            kind=ErrorKind.UNAUTHENTICATED,
+            code="too-many-attempts",
+        )
     user = session.scalar(select(User).where(User.username == name)) if name else None
     check = verify_password(user.password_hash if user is not None else None, password)
     if user is None or not check.ok or not user.active:
