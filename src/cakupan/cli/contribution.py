@@ -33,7 +33,7 @@ from cakupan.contributions.rules import effective_records
 from cakupan.dates import Month
 from cakupan.db import make_session_factory, transaction
 from cakupan.errors import CakupanError, FieldProblem
-from cakupan.i18n import t
+from cakupan.i18n import Text, t
 from cakupan.money import format_number, format_rupiah
 
 app = typer.Typer(
@@ -78,13 +78,13 @@ def _collect(problems: list[FieldProblem], parse: Callable[[], _T]) -> _T | None
         return None
 
 
-def _required(problems: list[FieldProblem], name: str, value: str | None, expected: str) -> str:
+def _required(problems: list[FieldProblem], name: str, value: str | None, expected: Text) -> str:
     if value is None or not value.strip():
         problems.append(
             FieldProblem(
                 field=name,
                 code="required",
-                message=t(f"wajib diisi ({expected})", f"is required ({expected})"),
+                message=t(f"wajib diisi ({expected.id})", f"is required ({expected.en})"),
             )
         )
         return ""
@@ -128,9 +128,13 @@ def contribution(
     if ctx.invoked_subcommand is not None:
         return
     problems: list[FieldProblem] = []
-    income_text = _required(problems, "income", income, "rupiah, e.g. 1500000")
-    programs_text = _required(problems, "programs", programs, "JKK,JKM or JKK,JKM,JHT")
-    month_text = _required(problems, "month", month, "YYYY-MM")
+    income_text = _required(
+        problems, "income", income, t("rupiah, mis. 1500000", "rupiah, e.g. 1500000")
+    )
+    programs_text = _required(
+        problems, "programs", programs, t("JKK,JKM atau JKK,JKM,JHT", "JKK,JKM or JKK,JKM,JHT")
+    )
+    month_text = _required(problems, "month", month, t("YYYY-MM", "YYYY-MM"))
     the_income = _collect(problems, lambda: parse_income(income_text)) if income_text else None
     the_programs = (
         _collect(problems, lambda: parse_programs(programs_text)) if programs_text else None
@@ -198,7 +202,7 @@ def band_table(
 ) -> None:
     """Tabel 33 pita dengan iuran kedua paket program / the band table with both program sets."""
     problems: list[FieldProblem] = []
-    month_text = _required(problems, "month", month, "YYYY-MM")
+    month_text = _required(problems, "month", month, t("YYYY-MM", "YYYY-MM"))
     the_month = _collect(problems, lambda: parse_month(month_text)) if month_text else None
     the_sector = _collect(problems, lambda: parse_sector(sector))
     the_funding = _collect(problems, lambda: parse_funding(funding))
