@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -128,20 +127,6 @@ class _Context:
         if code is None:
             return []
         return [a for a in self.agreements.get(code, ()) if a.in_force_on(day)]
-
-    def descendants(self, code: str) -> set[str]:
-        children: dict[str, list[str]] = defaultdict(list)
-        for child, parent in self.parent.items():
-            if parent is not None:
-                children[parent].append(child)
-        found: set[str] = set()
-        stack = [code]
-        while stack:
-            for child in children.get(stack.pop(), ()):
-                if child not in found:
-                    found.add(child)
-                    stack.append(child)
-        return found
 
 
 def _beneficiary() -> Any:
@@ -418,26 +403,34 @@ def _thresholds(
     ]
     if not offices:
         return
-    per_code: dict[str, list[date]] = defaultdict(list)
+    office_codes = {code for code, _ in offices}
+    chains: dict[str, list[str]] = {}
+
+    def offices_above(code: str) -> list[str]:
+        """The code itself and its ancestors that hold an office agreement (memoised)."""
+        if code not in chains:
+            parent = context.parent.get(code)
+            above = offices_above(parent) if parent and parent != code else []
+            chains[code] = ([code] if code in office_codes else []) + above
+        return chains[code]
+
+    # One pass over the period's registrations: each counts once for every office above it.
+    per_office: dict[str, list[date]] = defaultdict(list)
     for partner_code, agent_code, registered_on in session.execute(
         select(Membership.partner_code, Membership.agent_code, Membership.registered_on).where(
             Membership.registered_on.between(period.first_day, period.last_day)
         )
     ):
-        for code in {partner_code, agent_code}:
+        hit: set[str] = set()
+        for code in (partner_code, agent_code):
             if code is not None:
-                per_code[code].append(registered_on)
+                hit.update(offices_above(code))
+        for office in hit:
+            per_office[office].append(registered_on)
     for code, agreement in sorted(offices, key=lambda item: (item[0], item[1].valid_from)):
         rule = context.definition(agreement).office_threshold
         assert rule is not None
-        subtree = {code} | context.descendants(code)
-        # a registration attributed to both an office and its agent counts once
-        days = (
-            _registrations_of(session, subtree, period)
-            if len(subtree) > 1
-            else per_code.get(code, [])
-        )
-        count = sum(1 for day in days if agreement.in_force_on(day))
+        count = sum(1 for day in per_office.get(code, ()) if agreement.in_force_on(day))
         minimum = rule.min_registrations or agreement.parameters.threshold_registrations
         amount = rule.amount if rule.amount is not None else agreement.parameters.threshold_amount
         line = threshold_line(count, minimum, amount, f"registrations:{period}:{count}")
@@ -446,18 +439,6 @@ def _thresholds(
             statements.setdefault(
                 key, Statement(code, agreement.scheme, agreement.version)
             ).lines.append(line)
-
-
-def _registrations_of(session: Session, codes: Iterable[str], period: Month) -> list[date]:
-    code_list = sorted(codes)
-    return list(
-        session.scalars(
-            select(Membership.registered_on).where(
-                Membership.registered_on.between(period.first_day, period.last_day),
-                Membership.partner_code.in_(code_list) | Membership.agent_code.in_(code_list),
-            )
-        )
-    )
 
 
 def _fees(
