@@ -285,13 +285,14 @@ class _Holder:
     registered_on: date
     episode: _Episode
     terms: _Terms
+    open_codes: bool = False  # an unpaid kode penetapan exists
 
 
 def _claim_writer(session: Session) -> None:
     """On SQLite, take the write lock now (a no-op UPDATE): ids read next are then ours, and the
     driver has really begun the transaction before any SAVEPOINT."""
     if not is_postgres(session):
-        session.execute(text("UPDATE membership SET id = id WHERE 1 = 0"))
+        session.connection().exec_driver_sql("UPDATE membership SET id = id WHERE 1 = 0")
 
 
 def _in_list(session: Session, values: Sequence[object]) -> tuple[str, object]:
@@ -320,10 +321,10 @@ def _day(value: date | str | None) -> date | None:
 
 
 def _load_holders(session: Session, niks: Iterable[str], *, lock: bool) -> dict[str, _Holder]:
-    """The latest episode and the terms of each registered NIK among ``niks`` (2 queries, 3 with
-    ``lock``). With ``lock`` (PostgreSQL) every membership of those participants is locked first,
-    in id order, so concurrent posters serialise per participant without deadlocks; the state is
-    read after the locks are held."""
+    """The latest episode, the terms and whether an unpaid kode penetapan exists, for each
+    registered NIK among ``niks`` (1 query, 2 with ``lock``). With ``lock`` (PostgreSQL) every
+    membership of those participants is locked first, in id order, so concurrent posters
+    serialise per participant without deadlocks; the state is read after the locks are held."""
     nik_list = sorted(set(niks))
     if not nik_list:
         return {}
@@ -339,23 +340,31 @@ def _load_holders(session: Session, niks: Iterable[str], *, lock: bool) -> dict[
         session,
         "SELECT p.id, p.nik, p.registered_on, m.id, m.episode_no, m.start_month,"
         " m.registered_on, m.paid_through_month, m.months_paid, m.first_paid_on,"
-        " m.last_paid_on, m.card_number, m.channel, m.partner_code, m.agent_code"
+        " m.last_paid_on, m.card_number, m.channel, m.partner_code, m.agent_code,"
+        " t.effective_month, t.reported_income, t.programs, t.sector, t.funding,"
+        " EXISTS (SELECT 1 FROM payment_code c WHERE c.participant_id = p.id"
+        " AND c.payment_id IS NULL)"
         " FROM participant p JOIN membership m ON m.participant_id = p.id"
-        f" WHERE p.nik {in_niks} ORDER BY p.id, m.episode_no",
+        " LEFT JOIN participant_terms t ON t.participant_id = p.id"
+        f" WHERE p.nik {in_niks} ORDER BY p.id, m.episode_no, t.effective_month",
         nik_param,
     )
     holders: dict[str, _Holder] = {}
-    for r in rows:  # ordered by episode: the last one seen per participant is the latest
+    for r in rows:  # (episode x terms) rows, ordered: the last episode seen is the latest
+        holder = holders.get(r[1])
+        if holder is not None and holder.episode.episode_no == r[4]:
+            if r[15] is not None and (not holder.terms.months or holder.terms.months[-1] < r[15]):
+                holder.terms.months.append(r[15])
+                holder.terms.values.append((r[16], r[17], r[18], r[19]))
+            continue
         participant_registered = _day(r[2])
         episode_registered = _day(r[6])
         assert participant_registered is not None
         assert episode_registered is not None
-        start = _month(r[5])
-        assert start is not None
         episode = _Episode(
             membership_id=r[3],
             episode_no=r[4],
-            start_month=start,
+            start_month=month_at(r[5]),
             registered_on=episode_registered,
             paid_through=_month(r[7]),
             months_paid=r[8],
@@ -367,20 +376,13 @@ def _load_holders(session: Session, niks: Iterable[str], *, lock: bool) -> dict[
             partner_code=r[13],
             agent_code=r[14],
         )
-        holders[r[1]] = _Holder(r[0], r[1], participant_registered, episode, _Terms())
-    if holders:
-        by_id = {h.participant_id: h for h in holders.values()}
-        in_ids, id_param = _in_list(session, sorted(by_id))
-        for pid, month, income, programs, sector, funding in _raw(
-            session,
-            "SELECT participant_id, effective_month, reported_income, programs, sector, funding"
-            f" FROM participant_terms WHERE participant_id {in_ids}"
-            " ORDER BY participant_id, effective_month",
-            id_param,
-        ):
-            terms = by_id[pid].terms
-            terms.months.append(month)  # rows come sorted by month
-            terms.values.append((income, programs, sector, funding))
+        terms = _Terms()
+        if r[15] is not None:
+            terms.months.append(r[15])
+            terms.values.append((r[16], r[17], r[18], r[19]))
+        holders[r[1]] = _Holder(
+            r[0], r[1], participant_registered, episode, terms, open_codes=bool(r[20])
+        )
     return holders
 
 
@@ -397,21 +399,18 @@ class _Ids:
         if count == 0:
             return []
         if self.postgres:
-            return list(
-                self.session.execute(
-                    text(
-                        "SELECT nextval(pg_get_serial_sequence(:t, 'id')) "
-                        "FROM generate_series(1, :n)"
-                    ),
-                    {"t": table, "n": count},
-                ).scalars()
-            )
+            return [
+                row[0]
+                for row in _raw(
+                    self.session,
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    table,
+                    count,
+                )
+            ]
         start = self.next_sqlite.get(table)
         if start is None:
-            start = (
-                self.session.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar_one()
-                + 1
-            )
+            start = _raw(self.session, f"SELECT COALESCE(MAX(id), 0) FROM {table}")[0][0] + 1
         self.next_sqlite[table] = start + count
         return list(range(start, start + count))
 
@@ -443,6 +442,9 @@ def _converted(
     return list(zip(*columns, strict=True))
 
 
+_SMALL_INSERT = 50
+
+
 def _bulk_insert(
     session: Session, table: str, columns: Sequence[str], rows: Sequence[Sequence[object]]
 ) -> None:
@@ -450,6 +452,16 @@ def _bulk_insert(
     if not rows:
         return
     connection: Connection = session.connection()
+    if is_postgres(session) and len(rows) <= _SMALL_INSERT:
+        # a few rows (one posting): one multi-row INSERT is one round trip, COPY is several
+        converted = _converted(rows, _PG_CONVERTERS)
+        one = "(" + ", ".join("%s" for _ in columns) + ")"
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+            + ", ".join(one for _ in converted),
+            tuple(value for row in converted for value in row),
+        )
+        return
     if is_postgres(session):
         raw: Any = connection.connection.driver_connection
         with (
@@ -1042,7 +1054,10 @@ def _write_payments(
 def _link_payment_codes(session: Session, pending: Sequence[_PendingPayment]) -> None:
     """A kode penetapan is settled by the first payment of its episode that buys exactly its
     months for exactly its amount by its last valid day."""
-    in_ids, id_param = _in_list(session, sorted({item.holder.participant_id for item in pending}))
+    with_codes = {item.holder.participant_id for item in pending if item.holder.open_codes}
+    if not with_codes:
+        return
+    in_ids, id_param = _in_list(session, sorted(with_codes))
     codes = _raw(
         session,
         "SELECT id, membership_id, first_month, months, amount, valid_until FROM payment_code"
