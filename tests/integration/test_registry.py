@@ -769,3 +769,32 @@ def test_replaying_batches_gives_the_same_ledger(session: Session, clock: FixedC
     assert ledger() == after_first
     assert sum(r.accepted for r in second) == 0
     assert sum(r.duplicates for r in second) == len(after_first)
+
+
+def test_address_change_moves_the_branch_and_keeps_history(
+    cli: Callable[..., CliResult], database_url: str
+) -> None:
+    from cakupan.db import make_engine, transaction
+
+    engine = make_engine(database_url)
+    clock = FixedClock(datetime(2027, 12, 31, 12, tzinfo=JAKARTA))
+    with transaction(engine) as session:
+        register(session, clock)
+    engine.dispose()
+    moved = cli(
+        "participants", "change", BUDI, "--from", "2027-02", "--district", "18.71.01", "--json"
+    )
+    assert moved.exit_code == 0, moved.stderr
+    assert json.loads(moved.stdout)["changed"] == {
+        "district_code": {"old": "16.71.01", "new": "18.71.01"},
+        "branch_code": {"old": "PLG", "new": "BDL"},
+    }
+    shown = json.loads(cli("participants", "show", BUDI, "--json").stdout)
+    assert shown["participant"]["regency_code"] == "18.71"
+    assert [(h["field"], h["effective_month"]) for h in shown["history"]] == [
+        ("district_code", "2027-02"),
+        ("branch_code", "2027-02"),
+    ]
+    unknown = cli("participants", "change", BUDI, "--from", "2027-02", "--district", "99.99.99")
+    assert unknown.exit_code == 2
+    assert "99.99.99" in unknown.stderr
