@@ -319,3 +319,20 @@ def test_home_loads_vendored_echarts_and_htmx(as_role: Login) -> None:
     assert "/static/vendor/echarts/echarts.min.js" in page
     assert "/static/vendor/htmx/htmx.min.js" in page
     assert 'id="activity-data"' in page
+
+
+def test_pages_show_indonesian_dates_from_the_app_clock(users: Engine) -> None:
+    from datetime import datetime
+
+    from cakupan.dates import JAKARTA, FixedClock
+
+    clock = FixedClock(datetime(2026, 8, 17, 14, 5, tzinfo=JAKARTA))
+    with TestClient(create_app(users, secret_key="test-secret", clock=clock)) as client:
+        login(client, "u.agent")
+        account = client.get("/account").text
+        assert "17 Agustus 2026 14:05 WIB" in account
+        home = client.get("/").text
+        assert '"17/8"' in home  # the chart's last day is the clock's day
+        token = csrf_of(client, "/")
+        client.post("/lang", data={"csrf_token": token, "to": "en", "next": "/account"})
+        assert "17 August 2026 14:05 WIB" in client.get("/account").text

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from cakupan.dates import Clock, SystemClock
 from cakupan.errors import CakupanError, ErrorKind, FieldProblem
 from cakupan.i18n import Text, set_lang, t
 from cakupan.settings import get_settings
@@ -57,10 +58,12 @@ _STATUS_TITLES: dict[int, Text] = {
 }
 
 
-def create_app(engine: Engine | None = None, *, secret_key: str | None = None) -> FastAPI:
+def create_app(
+    engine: Engine | None = None, *, secret_key: str | None = None, clock: Clock | None = None
+) -> FastAPI:
     """The application on ``engine`` (default: the configured database, brought up to date).
     ``secret_key`` signs session cookies (default: ``CAKUPAN_SECRET_KEY`` or the key kept in the
-    user data directory)."""
+    user data directory); ``clock`` is what actions and pages read as "now" (default: system)."""
     from cakupan.db import make_engine, make_session_factory
     from cakupan.web import api, pages
     from cakupan.web.secret import load_or_create_secret
@@ -86,6 +89,7 @@ def create_app(engine: Engine | None = None, *, secret_key: str | None = None) -
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.secret_key = key
+    app.state.clock = clock or SystemClock()
 
     app.include_router(pages.router)
     app.include_router(api.router)
@@ -122,6 +126,8 @@ def create_app(engine: Engine | None = None, *, secret_key: str | None = None) -
         response.headers[REQUEST_ID_HEADER] = request_id
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if settings.secure_cookies:  # served over HTTPS: browsers must keep to it
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
     app.add_exception_handler(CakupanError, _cakupan_error)  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from cakupan.auth import Actor
+from cakupan.dates import Clock
 from cakupan.errors import CakupanError, ErrorKind, forbidden
 from cakupan.i18n import LANGS, Lang, t
 from cakupan.users import User, active_user, authenticate_token
@@ -50,6 +51,15 @@ def db_session(request: Request) -> Iterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(db_session)]
+
+
+def app_clock(request: Request) -> Clock:
+    """The application's clock (``create_app(clock=...)``; the system clock by default)."""
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+AppClock = Annotated[Clock, Depends(app_clock)]
 
 
 def password_fingerprint(request: Request, user: User) -> str:
@@ -176,13 +186,13 @@ def _unauthenticated() -> CakupanError:
     )
 
 
-def api_user(request: Request, db: DbSession) -> User:
+def api_user(request: Request, db: DbSession, clock: AppClock) -> User:
     """The user behind an API call: a valid ``Authorization: Bearer`` token, else the session
     cookie (unsafe methods then need ``X-CSRF-Token``). Neither -> 401 problem details."""
     header = request.headers.get("authorization", "")
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() == "bearer" and credentials.strip():
-        user = authenticate_token(db, credentials.strip())
+        user = authenticate_token(db, credentials.strip(), clock=clock)
         if user is None:
             raise _unauthenticated()
         db.commit()  # last_used_at

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from cakupan.audit import AuditEntry
 from cakupan.auth import Actor, Role
-from cakupan.dates import JAKARTA, SystemClock, parse_date
+from cakupan.dates import JAKARTA, Clock, parse_date
 from cakupan.errors import CakupanError, FieldProblem, forbidden, not_found
 from cakupan.i18n import LANGS, t
 from cakupan.users import (
@@ -45,6 +45,7 @@ from cakupan.users.models import User
 from cakupan.web.deps import (
     LANG_COOKIE,
     SESSION_LANG,
+    AppClock,
     CsrfProtected,
     DbSession,
     MaybeUser,
@@ -97,12 +98,13 @@ def login_page(request: Request, user: MaybeUser, next: str | None = None) -> Re
 def login_submit(
     request: Request,
     db: DbSession,
+    clock: AppClock,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     try:
-        user = sign_in(db, username, password, via="web")
+        user = sign_in(db, username, password, via="web", clock=clock)
     except CakupanError as error:
         db.commit()  # the failed attempt stays in the audit log
         return render(
@@ -117,9 +119,9 @@ def login_submit(
 
 
 @router.post("/logout", dependencies=[CsrfProtected])
-def logout(request: Request, db: DbSession, user: MaybeUser) -> Response:
+def logout(request: Request, db: DbSession, clock: AppClock, user: MaybeUser) -> Response:
     if user is not None:
-        record_sign_out(db, Actor.for_user(user))
+        record_sign_out(db, Actor.for_user(user), clock=clock)
         db.commit()
     end_session(request)
     return _see_other("/login")
@@ -129,13 +131,14 @@ def logout(request: Request, db: DbSession, user: MaybeUser) -> Response:
 def switch_language(
     request: Request,
     db: DbSession,
+    clock: AppClock,
     user: MaybeUser,
     to: Annotated[str, Form()] = "id",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     lang = to if to in LANGS else "id"
     if user is not None:
-        set_language(db, Actor.for_user(user), lang)
+        set_language(db, Actor.for_user(user), lang, clock=clock)
         db.commit()
     request.session[SESSION_LANG] = lang
     response = _see_other(_safe_next(next))
@@ -184,9 +187,9 @@ def _links_for(role: Role) -> list[dict[str, Any]]:
     return links
 
 
-def _activity_days(db: DbSession, actor: Actor, days: int = 14) -> dict[str, Any]:
+def _activity_days(db: DbSession, actor: Actor, clock: Clock, days: int = 14) -> dict[str, Any]:
     """The actor's own audited events per day over the last ``days`` days (the home chart)."""
-    today = SystemClock().now().date()
+    today = clock.now().astimezone(JAKARTA).date()
     first = today - timedelta(days=days - 1)
     start = datetime.combine(first, time(0), tzinfo=JAKARTA)
     instants = db.scalars(
@@ -201,8 +204,10 @@ def _activity_days(db: DbSession, actor: Actor, days: int = 14) -> dict[str, Any
 
 
 @router.get("/")
-def home(request: Request, db: DbSession, user: PageUser, actor: PageActor) -> Response:
-    activity = _activity_days(db, actor)
+def home(
+    request: Request, db: DbSession, clock: AppClock, user: PageUser, actor: PageActor
+) -> Response:
+    activity = _activity_days(db, actor, clock)
     return render(
         request,
         "home.html",
@@ -254,6 +259,7 @@ def account(request: Request, db: DbSession, user: PageUser, actor: PageActor) -
 def account_password(
     request: Request,
     db: DbSession,
+    clock: AppClock,
     user: PageUser,
     actor: PageActor,
     current_password: Annotated[str, Form()] = "",
@@ -275,7 +281,7 @@ def account_password(
                     )
                 ],
             )
-        change_own_password(db, actor, current_password, new_password)
+        change_own_password(db, actor, current_password, new_password, clock=clock)
     except CakupanError as error:
         db.rollback()
         return _account_page(request, db, user, actor, problems=error.problems, status_code=422)
@@ -288,12 +294,13 @@ def account_password(
 def account_token_issue(
     request: Request,
     db: DbSession,
+    clock: AppClock,
     user: PageUser,
     actor: PageActor,
     name: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        issued = issue_token(db, actor, user.id, name)
+        issued = issue_token(db, actor, user.id, name, clock=clock)
     except CakupanError as error:
         db.rollback()
         return _account_page(request, db, user, actor, problems=error.problems, status_code=422)
@@ -302,8 +309,10 @@ def account_token_issue(
 
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[CsrfProtected])
-def account_token_revoke(db: DbSession, actor: PageActor, token_id: int) -> Response:
-    revoke_token(db, actor, token_id)
+def account_token_revoke(
+    db: DbSession, clock: AppClock, actor: PageActor, token_id: int
+) -> Response:
+    revoke_token(db, actor, token_id, clock=clock)
     db.commit()
     return _see_other("/account?done=token-revoked")
 
@@ -334,6 +343,7 @@ def users_page(request: Request, db: DbSession, user: PageUser, actor: PageActor
 def users_create(
     request: Request,
     db: DbSession,
+    clock: AppClock,
     user: PageUser,
     actor: PageActor,
     username: Annotated[str, Form()] = "",
@@ -365,6 +375,7 @@ def users_create(
             branch_code=branch_code,
             partner_code=partner_code,
             agent_code=agent_code,
+            clock=clock,
         )
     except CakupanError as error:
         db.rollback()
@@ -422,6 +433,7 @@ def user_detail(
 def user_update(
     request: Request,
     db: DbSession,
+    clock: AppClock,
     user: PageUser,
     actor: PageActor,
     user_id: int,
@@ -444,6 +456,7 @@ def user_update(
             branch_code=branch_code,
             partner_code=partner_code,
             agent_code=agent_code,
+            clock=clock,
         )
     except CakupanError as error:
         db.rollback()
@@ -465,20 +478,24 @@ def user_update(
 
 @router.post("/users/{user_id}/active", dependencies=[CsrfProtected])
 def user_set_active(
-    db: DbSession, actor: PageActor, user_id: int, active: Annotated[str, Form()] = "0"
+    db: DbSession,
+    clock: AppClock,
+    actor: PageActor,
+    user_id: int,
+    active: Annotated[str, Form()] = "0",
 ) -> Response:
     _require(actor, frozenset({Role.ADMIN}))
-    set_active(db, actor, user_id, active == "1")
+    set_active(db, actor, user_id, active == "1", clock=clock)
     db.commit()
     return _see_other(f"/users/{user_id}")
 
 
 @router.post("/users/{user_id}/password", dependencies=[CsrfProtected])
 def user_reset_password(
-    request: Request, db: DbSession, user: PageUser, actor: PageActor, user_id: int
+    request: Request, db: DbSession, clock: AppClock, user: PageUser, actor: PageActor, user_id: int
 ) -> Response:
     _require(actor, frozenset({Role.ADMIN}))
-    generated = reset_password(db, actor, user_id)
+    generated = reset_password(db, actor, user_id, clock=clock)
     target = _load_user(db, user_id)
     db.commit()
     return render(
