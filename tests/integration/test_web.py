@@ -336,3 +336,26 @@ def test_pages_show_indonesian_dates_from_the_app_clock(users: Engine) -> None:
         token = csrf_of(client, "/")
         client.post("/lang", data={"csrf_token": token, "to": "en", "next": "/account"})
         assert "17 August 2026 14:05 WIB" in client.get("/account").text
+
+
+def test_unexpected_error_page_has_request_id_and_logs_no_nik(
+    users: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(users, secret_key="test-secret")
+
+    @app.get("/boom/{nik}")
+    def boom(nik: str) -> None:  # a route of this test that fails with a NIK in its message
+        raise RuntimeError(f"lookup failed for {nik}")
+
+    with TestClient(app, raise_server_exceptions=False) as client, caplog.at_level("ERROR"):
+        page = client.get("/boom/3577123456780001", headers={"X-Request-ID": "req-boom-0001"})
+        api = client.get("/api/v1/me", headers={"Authorization": "Bearer " + "ckp_" + "0" * 8})
+    assert page.status_code == 500
+    assert "req-boom-0001" in page.text
+    assert "Traceback" not in page.text
+    assert "3577123456780001" not in page.text
+    assert api.status_code == 401
+    logged = "\n".join(record.getMessage() + (record.exc_text or "") for record in caplog.records)
+    assert "req-boom-0001" in logged
+    assert "3577********0001" in logged
+    assert "3577123456780001" not in logged
