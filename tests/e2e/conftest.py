@@ -2,8 +2,9 @@
 port, driven by Playwright through Debian's Chromium (``/usr/bin/chromium``; nothing downloads a
 browser). One browser and one server per test session; each test gets a fresh browser context.
 
-The database is a fresh copy of the migrated SQLite template from ``tests/conftest.py``; set
-``CAKUPAN_E2E_ENGINE=postgresql`` to run the same tests on a fresh PostgreSQL database instead.
+Every test runs on SQLite (a copy of the migrated template from ``tests/conftest.py``) and on a
+fresh PostgreSQL database (``CREATE DATABASE ... TEMPLATE``); ``CAKUPAN_E2E_ENGINES=sqlite``
+limits the run to one engine.
 """
 
 from __future__ import annotations
@@ -62,26 +63,38 @@ def username_for(role: Role) -> str:
     return f"e2e.{role.value}"
 
 
-@pytest.fixture(scope="session")
-def e2e_engine(_templates: Templates, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """A fresh migrated database for the browser session (SQLite unless CAKUPAN_E2E_ENGINE)."""
+#: Engines the browser tests run on (every test once per engine; one server per engine).
+E2E_ENGINES = tuple(os.environ.get("CAKUPAN_E2E_ENGINES", "sqlite,postgresql").split(","))
+
+
+@pytest.fixture(scope="session", params=E2E_ENGINES)
+def e2e_engine(
+    request: pytest.FixtureRequest, _templates: Templates, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """A fresh migrated database for the browser tests, on each engine in turn."""
+    if request.param == "postgresql" and _templates.pg_database is None:
+        _postgres_unavailable(_templates)
     restore = set_hash_parameters(time_cost=1, memory_cost=1024, parallelism=1)
-    if os.environ.get("CAKUPAN_E2E_ENGINE", "sqlite") == "postgresql":
-        if _templates.pg_database is None:
-            _postgres_unavailable(_templates)
-        name = f"{_templates.pg_database}_e2e_{secrets.token_hex(3)}"
-        _pg_admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{_templates.pg_database}"')
-        engine = make_engine(_pg_url_for(name))
-        yield engine
-        engine.dispose()
-        _pg_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    else:
-        path = tmp_path_factory.mktemp("e2e") / "cakupan.db"
-        shutil.copyfile(_templates.sqlite_path, path)
-        engine = make_engine(f"sqlite:///{path}")
-        yield engine
-        engine.dispose()
-    restore()
+    try:
+        if request.param == "postgresql":
+            name = f"{_templates.pg_database}_e2e_{secrets.token_hex(3)}"
+            _pg_admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{_templates.pg_database}"')
+            engine = make_engine(_pg_url_for(name))
+            try:
+                yield engine
+            finally:
+                engine.dispose()
+                _pg_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        else:
+            path = tmp_path_factory.mktemp("e2e") / "cakupan.db"
+            shutil.copyfile(_templates.sqlite_path, path)
+            engine = make_engine(f"sqlite:///{path}")
+            try:
+                yield engine
+            finally:
+                engine.dispose()
+    finally:
+        restore()
 
 
 @pytest.fixture(scope="session")
