@@ -284,3 +284,23 @@ def test_sign_in_is_throttled_after_repeated_failures(session: Session) -> None:
     session.rollback()
     clock.advance(timedelta(minutes=16))
     assert sign_in(session, "tari", PASSWORD, clock=clock).username == "tari"
+
+
+def test_cli_password_from_stdin(
+    cli: Callable[..., CliResult], engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    made = cli(
+        "users", "create", "fajar", "--role", "pap", "--branch", "PLG", "--password-stdin", "--json"
+    )
+    assert made.exit_code == 0, made.stderr
+    assert "password" not in json.loads(made.stdout)
+    with transaction(engine) as session:
+        assert sign_in(session, "fajar", PASSWORD).branch_code == "PLG"
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    weak = cli("users", "create", "gita", "--role", "auditor", "--password-stdin")
+    assert weak.exit_code == 2
+    assert "password" in weak.stderr
+    assert "short" not in weak.stderr  # the password is never echoed
