@@ -10,13 +10,16 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
+    and_,
     column,
     exists,
     extract,
     func,
     inspect,
     literal,
+    literal_column,
     or_,
     select,
     table,
@@ -43,6 +46,9 @@ from cakupan.targets.models import (
 from cakupan.targets.rules import Period, Resolved, SourcedValue
 
 NATIONAL = rules.NATIONAL
+#: Spelled exactly like the predicate of the ledger's partial unique index on covered_month so
+#: that both engines use that index (SQLAlchemy would render ``reversed = 0`` on SQLite).
+_NOT_REVERSED = literal_column("NOT covered_month.reversed", Boolean)
 _branch = table("branch", column("code"), column("region_code"))
 
 # --- offices -------------------------------------------------------------------------------
@@ -64,6 +70,88 @@ def _office_filter(session: Session, office_code: str) -> ColumnElement[bool]:
 # --- realization from the ledger -----------------------------------------------------------
 
 
+def _not_reversed_by(day: date) -> ColumnElement[bool]:
+    return ~exists().where(
+        PaymentReversal.payment_id == Payment.id, PaymentReversal.reversed_on <= day
+    )
+
+
+def _flow_statement(
+    metric: str, office: ColumnElement[bool], first_day: date, last_day: date, by_month: bool
+) -> Any:
+    """The one query of a flow metric over ``first_day..last_day``: its total, or with
+    ``by_month`` one ``(month number, total)`` row per month of the dated event.
+
+    Written so that the ledger's indexes serve it: the first month's coverage is found through
+    the partial unique index on ``covered_month (membership_id, month) WHERE NOT reversed`` (the
+    predicate is spelled the same way), re-acquisitions through ``payment.membership_id``."""
+    if metric == "new_participants":
+        day_column: Any = Membership.registered_on
+        value: Any = func.count(Membership.id)
+        statement = (
+            select()
+            .select_from(Membership)
+            # at most one non-reversed row per (membership, month): a join, not EXISTS, so that
+            # SQLite too uses the partial unique index
+            .join(
+                CoveredMonth,
+                and_(
+                    CoveredMonth.membership_id == Membership.id,
+                    CoveredMonth.month == Membership.start_month,
+                    _NOT_REVERSED,
+                ),
+            )
+            .join(Participant, Participant.id == Membership.participant_id)
+            .where(
+                Membership.episode_no == 1,
+                Membership.registered_on.between(first_day, last_day),
+                office,
+            )
+        )
+    elif metric == "contributions":
+        day_column = Payment.paid_on
+        value = func.coalesce(func.sum(Payment.amount), 0)
+        statement = (
+            select()
+            .select_from(Payment)
+            .join(Participant, Participant.id == Payment.participant_id)
+            .where(Payment.paid_on.between(first_day, last_day), _not_reversed_by(last_day), office)
+        )
+    elif metric == "reacquired":
+        # the payment that opens an episode is the one whose first month is the episode's start
+        day_column = Payment.paid_on
+        value = func.count(func.distinct(Membership.id))
+        statement = (
+            select()
+            .select_from(Membership)
+            .join(
+                Payment,
+                and_(
+                    Payment.membership_id == Membership.id,
+                    Payment.first_month == Membership.start_month,
+                ),
+            )
+            .join(Participant, Participant.id == Membership.participant_id)
+            .where(
+                Membership.episode_no > 1,
+                Payment.paid_on.between(first_day, last_day),
+                _not_reversed_by(last_day),
+                office,
+            )
+        )
+    else:
+        raise invalid(
+            "metric",
+            t("harus salah satu dari {o}, didapat {v!r}", "expected one of {o}, got {v!r}").format(
+                o=", ".join(rules.METRICS), v=metric
+            ),
+        )
+    if by_month:
+        month_of = extract("month", day_column)
+        return statement.add_columns(month_of, value).group_by(month_of)
+    return statement.add_columns(value)
+
+
 def realization_from_ledger(session: Session, office_code: str, period: Period, metric: str) -> int:
     """BPU realization of ``metric`` for an office and period, computed from the ledger with one
     set-based query.
@@ -79,68 +167,20 @@ def realization_from_ledger(session: Session, office_code: str, period: Period, 
     """
     first_day, last_day = period.first_day, period.last_day
     office = _office_filter(session, office_code)
-
-    def not_reversed_by(day: date) -> ColumnElement[bool]:
-        return ~exists().where(
-            PaymentReversal.payment_id == Payment.id, PaymentReversal.reversed_on <= day
-        )
-
-    statement: Any
-    if metric == "new_participants":
-        first_month_paid = exists().where(
-            CoveredMonth.membership_id == Membership.id,
-            CoveredMonth.month == Membership.start_month,
-            CoveredMonth.reversed.is_(False),
-        )
-        statement = (
-            select(func.count(Membership.id))
-            .join(Participant, Participant.id == Membership.participant_id)
-            .where(
-                Membership.episode_no == 1,
-                Membership.registered_on.between(first_day, last_day),
-                first_month_paid,
-                office,
-            )
-        )
-    elif metric == "active_participants":
-        statement = (
+    if metric == "active_participants":
+        statement: Any = (
             select(func.count(func.distinct(CoveredMonth.participant_id)))
             .join(Payment, Payment.id == CoveredMonth.payment_id)
             .join(Participant, Participant.id == CoveredMonth.participant_id)
             .where(
                 CoveredMonth.month == period.last,
                 Payment.paid_on <= last_day,
-                not_reversed_by(last_day),
-                office,
-            )
-        )
-    elif metric == "contributions":
-        statement = (
-            select(func.coalesce(func.sum(Payment.amount), 0))
-            .join(Participant, Participant.id == Payment.participant_id)
-            .where(Payment.paid_on.between(first_day, last_day), not_reversed_by(last_day), office)
-        )
-    elif metric == "reacquired":
-        statement = (
-            select(func.count(func.distinct(Membership.id)))
-            .join(CoveredMonth, CoveredMonth.membership_id == Membership.id)
-            .join(Payment, Payment.id == CoveredMonth.payment_id)
-            .join(Participant, Participant.id == Membership.participant_id)
-            .where(
-                Membership.episode_no > 1,
-                CoveredMonth.month == Membership.start_month,
-                Payment.paid_on.between(first_day, last_day),
-                not_reversed_by(last_day),
+                _not_reversed_by(last_day),
                 office,
             )
         )
     else:
-        raise invalid(
-            "metric",
-            t("harus salah satu dari {o}, didapat {v!r}", "expected one of {o}, got {v!r}").format(
-                o=", ".join(rules.METRICS), v=metric
-            ),
-        )
+        statement = _flow_statement(metric, office, first_day, last_day, by_month=False)
     return int(session.execute(statement).scalar_one())
 
 
@@ -156,60 +196,13 @@ def ledger_monthly(
             )
             for m in range(1, through + 1)
         ]
-    first_day = date(year, 1, 1)
-    last_day = Month(year, through).last_day
-    office = _office_filter(session, office_code)
-    if metric == "new_participants":
-        month_of = extract("month", Membership.registered_on)
-        statement: Any = (
-            select(month_of, func.count(Membership.id))
-            .join(Participant, Participant.id == Membership.participant_id)
-            .where(
-                Membership.episode_no == 1,
-                Membership.registered_on.between(first_day, last_day),
-                exists().where(
-                    CoveredMonth.membership_id == Membership.id,
-                    CoveredMonth.month == Membership.start_month,
-                    CoveredMonth.reversed.is_(False),
-                ),
-                office,
-            )
-            .group_by(month_of)
-        )
-    elif metric == "contributions":
-        month_of = extract("month", Payment.paid_on)
-        statement = (
-            select(month_of, func.coalesce(func.sum(Payment.amount), 0))
-            .join(Participant, Participant.id == Payment.participant_id)
-            .where(
-                Payment.paid_on.between(first_day, last_day),
-                ~exists().where(
-                    PaymentReversal.payment_id == Payment.id,
-                    PaymentReversal.reversed_on <= last_day,
-                ),
-                office,
-            )
-            .group_by(month_of)
-        )
-    else:  # reacquired
-        month_of = extract("month", Payment.paid_on)
-        statement = (
-            select(month_of, func.count(func.distinct(Membership.id)))
-            .join(CoveredMonth, CoveredMonth.membership_id == Membership.id)
-            .join(Payment, Payment.id == CoveredMonth.payment_id)
-            .join(Participant, Participant.id == Membership.participant_id)
-            .where(
-                Membership.episode_no > 1,
-                CoveredMonth.month == Membership.start_month,
-                Payment.paid_on.between(first_day, last_day),
-                ~exists().where(
-                    PaymentReversal.payment_id == Payment.id,
-                    PaymentReversal.reversed_on <= last_day,
-                ),
-                office,
-            )
-            .group_by(month_of)
-        )
+    statement = _flow_statement(
+        metric,
+        _office_filter(session, office_code),
+        date(year, 1, 1),
+        Month(year, through).last_day,
+        by_month=True,
+    )
     by_month = {int(m): int(v) for m, v in session.execute(statement).all()}
     return [by_month.get(m, 0) for m in range(1, through + 1)]
 

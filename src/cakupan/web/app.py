@@ -65,6 +65,7 @@ def create_app(
     ``secret_key`` signs session cookies (default: ``CAKUPAN_SECRET_KEY`` or the key kept in the
     user data directory); ``clock`` is what actions and pages read as "now" (default: system)."""
     from cakupan.db import make_engine, make_session_factory
+    from cakupan.targets import pages as targets_pages
     from cakupan.web import api, pages
     from cakupan.web.secret import load_or_create_secret
 
@@ -93,6 +94,7 @@ def create_app(
 
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(targets_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.middleware("http")
