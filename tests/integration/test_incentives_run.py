@@ -501,3 +501,36 @@ def test_export_statement_xlsx_and_pdf(ledger: Ledger, cli: Cli, tmp_path: Path)
         str(tmp_path / "x.csv"),
     )
     assert bad.exit_code == 2
+
+
+def test_run_query_count_does_not_grow_with_the_ledger(engine: Engine, ledger: Ledger) -> None:
+    from sqlalchemy import event
+
+    from cakupan.incentives.engine import compute_period
+
+    def count_queries() -> int:
+        statements: list[str] = []
+
+        def record(*args: Any) -> None:
+            statements.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            with transaction(engine) as session:
+                compute_period(session, Month(2025, 1))
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return len(statements)
+
+    nik = ledger.register("2025-01-05", NO_JHT, partner="W1", agent="P1")
+    ledger.pay(nik, MONTH[NO_JHT], "2025-01-06", "C-0")
+    small = count_queries()
+    for i in range(1, 9):
+        nik = ledger.register(
+            "2025-01-05",
+            JHT if i % 2 else NO_JHT,
+            partner="K1" if i % 3 else "W1",
+            agent=None if i % 3 else "Q1",
+        )
+        ledger.pay(nik, 2 * MONTH[JHT if i % 2 else NO_JHT], "2025-01-06", f"C-{i}")
+    assert count_queries() == small

@@ -24,6 +24,7 @@ from cakupan.incentives.rules import agreement_parameter_problems
 from cakupan.partners.models import (
     DOCUMENT_KINDS,
     EVALUATION_OUTCOMES,
+    PARTNER_KINDS,
     AgentEvaluation,
     Agreement,
     ApplicationDocument,
@@ -549,7 +550,7 @@ def submit_application(
                 t("induk {p} tidak dikenal", "unknown parent {p}").format(p=new.parent_code),
             )
         )
-    elif new.kind in ALL_KINDS and (
+    elif new.kind in PARTNER_KINDS and (
         p := parent_problem(new.kind, new.parent_code, parent.kind if parent else None)
     ):
         problems.append(("parent_code", p))
@@ -561,7 +562,7 @@ def submit_application(
     problems += scheme_problems
     if record is not None:
         problems += agreement_parameter_problems(
-            record.definition, new.parameters, new.kind if new.kind in ALL_KINDS else None
+            record.definition, new.parameters, new.kind if new.kind in PARTNER_KINDS else None
         )
     _raise(t("Pengajuan tidak valid", "Invalid application"), problems, new.code)
     assert record is not None
@@ -593,21 +594,6 @@ def submit_application(
         at=now,
     )
     return row
-
-
-ALL_KINDS = frozenset(
-    (
-        "wadah",
-        "perisai",
-        "korporasi",
-        "agen46",
-        "brilink",
-        "pos_kc",
-        "pos_regional",
-        "pemda",
-        "institution",
-    )
-)
 
 
 def _application_row(
