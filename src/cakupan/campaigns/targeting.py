@@ -41,16 +41,20 @@ def segment_responsiveness(session: Session) -> dict[str, tuple[Fraction | None,
 
 def _partners_per_area(session: Session, areas: set[str]) -> dict[str, int]:
     """Active partners (and agents) of the branches serving each area."""
-    per_branch = dict(
-        session.execute(
+    per_branch: dict[str, int] = {
+        branch: int(count)
+        for branch, count in session.execute(
             select(Partner.branch_code, func.count())
             .where(Partner.status == "active")
             .group_by(Partner.branch_code)
-        ).tuples()
-    )
-    branch_of = dict(
-        session.execute(select(BranchRegency.regency_code, BranchRegency.branch_code)).tuples()
-    )
+        )
+    }
+    branch_of: dict[str, str] = {
+        regency: branch
+        for regency, branch in session.execute(
+            select(BranchRegency.regency_code, BranchRegency.branch_code)
+        )
+    }
     regencies_of_province: dict[str, list[str]] = defaultdict(list)
     for regency in branch_of:
         regencies_of_province[regency[:2]].append(regency)

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from platformdirs import user_log_dir
 
+from cakupan.cli import campaigns as campaigns_cli
 from cakupan.cli import close as close_cli
 from cakupan.cli import contribution as contribution_cli
 from cakupan.cli import db as db_cli
@@ -54,6 +55,10 @@ app.add_typer(targets_cli.plans_app, name="plans")
 app.add_typer(targets_cli.reviews_app, name="reviews")
 app.command("serve")(serve_cli.serve)
 app.command("seed")(seed_cli.seed)
+app.add_typer(campaigns_cli.segments_app, name="segments")
+app.add_typer(campaigns_cli.targeting_app, name="targeting")
+app.add_typer(campaigns_cli.prospects_app, name="prospects")
+app.add_typer(campaigns_cli.campaigns_app, name="campaigns")
 
 
 @app.callback()
