@@ -443,6 +443,26 @@ def _converted(
 
 
 _SMALL_INSERT = 50
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value: object) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, Month):
+        return str(value.index)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _copy_text(rows: Sequence[Sequence[object]]) -> str:
+    """Rows in PostgreSQL's COPY text format (tab-separated, ``\\N`` for NULL, escaped)."""
+    return "".join("\t".join(map(_copy_field, row)) + "\n" for row in rows)
 
 
 def _bulk_insert(
@@ -468,8 +488,7 @@ def _bulk_insert(
             raw.cursor() as cursor,
             cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
         ):
-            for row in _converted(rows, _PG_CONVERTERS):
-                copy.write_row(row)
+            copy.write(_copy_text(rows))
         return
     placeholders = ", ".join("?" for _ in columns)
     connection.exec_driver_sql(
