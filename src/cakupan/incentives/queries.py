@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cakupan.auth import Actor
 from cakupan.dates import Month
 from cakupan.errors import not_found
 from cakupan.i18n import t
@@ -93,7 +94,12 @@ def scheme_in_force(session: Session, name: str, on: date) -> SchemeRecord | Non
 
 
 def stored_statements(
-    session: Session, period: Month, partner_code: str | None = None, scheme: str | None = None
+    session: Session,
+    period: Month,
+    partner_code: str | None = None,
+    scheme: str | None = None,
+    *,
+    partner_codes: set[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Stored statements of a period (of one partner / scheme when given) with their lines, as
     the run prints them, plus ``status``."""
@@ -104,6 +110,8 @@ def stored_statements(
         query = query.where(IncentiveStatement.partner_code == partner_code)
     if scheme is not None:
         query = query.where(IncentiveStatement.scheme_name == scheme)
+    if partner_codes is not None:
+        query = query.where(IncentiveStatement.partner_code.in_(sorted(partner_codes)))
     rows = list(
         session.scalars(
             query.order_by(IncentiveStatement.partner_code, IncentiveStatement.scheme_name)
@@ -139,3 +147,15 @@ def stored_statements(
             item["fees"] = dict(row.fees)
         out.append(item)
     return out
+
+
+def visible_statements(session: Session, actor: Actor, period: Month) -> list[dict[str, Any]]:
+    """The stored statements of ``period`` that ``actor`` may read: everything for national
+    roles, the partners of their branch or region for branch and regional roles, a partner's own
+    and those of everything under it, an agent's own."""
+    from cakupan.partners.queries import list_partners
+
+    if actor.sees_everything:
+        return stored_statements(session, period)
+    codes = {p.code for p in list_partners(session, actor)}
+    return stored_statements(session, period, partner_codes=codes)
