@@ -62,15 +62,15 @@ class CloseResult:
 # A payment covers first_month .. first_month + months - 1 (D-2), so the payment rows suffice;
 # only reversed payments need the reversal's date.
 _PAID = """
-SELECT p.membership_id,
+SELECT p.membership_id AS membership_id,
        MAX(CASE WHEN r.reversed_on IS NULL OR r.reversed_on > :d1
-                THEN p.first_month + p.months - 1 END),
+                THEN p.first_month + p.months - 1 END) AS through1,
        SUM(CASE WHEN r.reversed_on IS NULL OR r.reversed_on > :d1
-                THEN p.months ELSE 0 END),
+                THEN p.months ELSE 0 END) AS paid1,
        MAX(CASE WHEN p.paid_on <= :d0 AND (r.reversed_on IS NULL OR r.reversed_on > :d0)
-                THEN p.first_month + p.months - 1 END),
+                THEN p.first_month + p.months - 1 END) AS through0,
        SUM(CASE WHEN p.paid_on <= :d0 AND (r.reversed_on IS NULL OR r.reversed_on > :d0)
-                THEN p.months ELSE 0 END)
+                THEN p.months ELSE 0 END) AS paid0
 FROM payment p
 LEFT JOIN payment_reversal r ON r.payment_id = p.id
 WHERE p.paid_on <= :d1
@@ -94,11 +94,11 @@ def _status_sql(month: str, start: str, through: str) -> str:
 # status as of D1 (suffix 1) and as of D0 (suffix 0; NULL when not yet registered). An episode is
 # in force in a month when it started by then and the next episode had not started yet.
 _STATE = f"""
-SELECT g.participant_id, g.membership1, g.e1, g.through1, COALESCE(g.paid1, 0),
-       {_status_sql(":x", "g.start1", "g.through1")},
+SELECT g.participant_id, g.membership1, g.e1, g.through1, COALESCE(g.paid1, 0) AS paid1,
+       {_status_sql(":x", "g.start1", "g.through1")} AS status1,
        g.e0,
        CASE WHEN g.e0 IS NULL THEN NULL
-            ELSE {_status_sql(":x0", "g.start0", "g.through0")} END
+            ELSE {_status_sql(":x0", "g.start0", "g.through0")} END AS status0
 FROM (
     SELECT m.participant_id,
            MAX(CASE WHEN m.f1 = 1 THEN m.id END) AS membership1,
@@ -122,7 +122,7 @@ FROM (
             WHERE start_month <= :x
         ) w
     ) m
-    LEFT JOIN close_paid p ON p.membership_id = m.id
+    LEFT JOIN {{paid}} p ON p.membership_id = m.id
     WHERE m.f1 = 1 OR m.f0 = 1
     GROUP BY m.participant_id
 ) g
@@ -155,58 +155,20 @@ def close_month(
     clock = clock or SystemClock()
     postgres = is_postgres(session)
     x, x0 = month.index, (month + -1).index
-    dates = {"d1": month.last_day, "d0": (month + -1).last_day}
 
     if postgres:
         session.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_BASE + x}
         )
-        # Big one-off aggregations: hash them in memory, and skip JIT compilation (its start-up
-        # cost exceeds its gain for a few full scans).
-        _execute(session, "SET LOCAL work_mem = '256MB'")
-        _execute(session, "SET LOCAL jit = off")
     previous = session.get(MonthClose, month)
     before = dict(previous.counts) if previous is not None else None
 
-    _execute(session, "DROP TABLE IF EXISTS close_state")
-    _execute(session, "DROP TABLE IF EXISTS close_paid")
-    key_type = "BIGINT" if postgres else "INTEGER"
-    _execute(
-        session,
-        f"CREATE TEMPORARY TABLE close_paid (membership_id {key_type} PRIMARY KEY,"
-        " through1 INTEGER, paid1 INTEGER, through0 INTEGER, paid0 INTEGER)",
-    )
-    _execute(session, f"INSERT INTO close_paid {_PAID}", **dates)
-    if postgres:
-        _execute(session, "ANALYZE close_paid")
-    _execute(
-        session,
-        f"CREATE TEMPORARY TABLE close_state (participant_id {key_type}, membership1 {key_type},"
-        " e1 INTEGER, through1 INTEGER, paid1 INTEGER, status1 VARCHAR(10), e0 INTEGER,"
-        " status0 VARCHAR(10))",
-    )
-    _execute(session, f"INSERT INTO close_state {_STATE}", x=x, x0=x0)
-
     _execute(session, "DELETE FROM status_transition WHERE month = :x", x=x)
     _execute(session, "DELETE FROM status_snapshot WHERE month = :x", x=x)
-    _execute(
-        session,
-        "INSERT INTO status_snapshot"
-        " (month, participant_id, membership_id, episode_no, status, paid_through_month,"
-        " months_paid)"
-        " SELECT :x, participant_id, membership1, e1, status1, through1, paid1 FROM close_state",
-        x=x,
-    )
-    _execute(
-        session,
-        "INSERT INTO status_transition (month, participant_id, kind, membership_id)"
-        " SELECT :x, participant_id, kind, membership1"
-        f" FROM (SELECT participant_id, membership1, {_TRANSITION_KIND} AS kind"
-        " FROM close_state) t WHERE kind IS NOT NULL",
-        x=x,
-    )
-    _execute(session, "DROP TABLE close_state")
-    _execute(session, "DROP TABLE close_paid")
+    if postgres:
+        _write_postgres(session, x, x0, month.last_day, (month + -1).last_day)
+    else:
+        _write_sqlite(session, x, x0, month.last_day, (month + -1).last_day)
 
     statuses = _counts(session, "status_snapshot", "status", x)
     transitions = _counts(session, "status_transition", "kind", x)
@@ -232,6 +194,68 @@ def close_month(
         at=closed_at,
     )
     return CloseResult.from_counts(month, counts)
+
+
+_INSERT_SNAPSHOT = (
+    "INSERT INTO status_snapshot"
+    " (month, participant_id, membership_id, episode_no, status, paid_through_month, months_paid)"
+    " SELECT :x, participant_id, membership1, e1, status1, through1, paid1 FROM {state}"
+)
+_INSERT_TRANSITIONS = (
+    "INSERT INTO status_transition (month, participant_id, kind, membership_id)"
+    " SELECT :x, participant_id, kind, membership1"
+    f" FROM (SELECT participant_id, membership1, {_TRANSITION_KIND} AS kind FROM {{state}}) t"
+    " WHERE kind IS NOT NULL"
+)
+
+
+def _write_sqlite(session: Session, x: int, x0: int, d1: date, d0: date) -> None:
+    """SQLite: the per-membership aggregate and the per-participant state go through temporary
+    tables (the aggregate keyed by membership id, so the join is a rowid lookup)."""
+    _execute(session, "DROP TABLE IF EXISTS close_state")
+    _execute(session, "DROP TABLE IF EXISTS close_paid")
+    _execute(
+        session,
+        "CREATE TEMPORARY TABLE close_paid (membership_id INTEGER PRIMARY KEY,"
+        " through1 INTEGER, paid1 INTEGER, through0 INTEGER, paid0 INTEGER)",
+    )
+    _execute(session, f"INSERT INTO close_paid {_PAID}", d1=d1, d0=d0)
+    _execute(
+        session,
+        "CREATE TEMPORARY TABLE close_state (participant_id INTEGER, membership1 INTEGER,"
+        " e1 INTEGER, through1 INTEGER, paid1 INTEGER, status1 VARCHAR(10), e0 INTEGER,"
+        " status0 VARCHAR(10))",
+    )
+    _execute(
+        session, f"INSERT INTO close_state {_STATE.replace('{paid}', 'close_paid')}", x=x, x0=x0
+    )
+    _execute(session, _INSERT_SNAPSHOT.format(state="close_state"), x=x)
+    _execute(session, _INSERT_TRANSITIONS.format(state="close_state"), x=x)
+    _execute(session, "DROP TABLE close_state")
+    _execute(session, "DROP TABLE close_paid")
+
+
+def _write_postgres(session: Session, x: int, x0: int, d1: date, d0: date) -> None:
+    """PostgreSQL: one statement; the aggregate and the state are materialised CTEs (in memory,
+    hashed) and the snapshot is written by a data-modifying CTE. Temporary tables would go
+    through the small temp_buffers to disk."""
+    # Big one-off aggregations: hash them in memory, and skip JIT compilation (its start-up cost
+    # exceeds its gain for a few full scans).
+    _execute(session, "SET LOCAL work_mem = '256MB'")
+    _execute(session, "SET LOCAL jit = off")
+    snapshot = _INSERT_SNAPSHOT.format(state="state")
+    transitions = _INSERT_TRANSITIONS.format(state="state")
+    _execute(
+        session,
+        f"WITH paid AS MATERIALIZED ({_PAID}),"
+        f" state AS MATERIALIZED ({_STATE.replace('{paid}', 'paid')}),"
+        f" snapshot AS ({snapshot})"
+        f" {transitions}",
+        x=x,
+        x0=x0,
+        d1=d1,
+        d0=d0,
+    )
 
 
 def month_close_result(session: Session, month: Month) -> CloseResult | None:
