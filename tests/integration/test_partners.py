@@ -349,3 +349,39 @@ def test_agents_at_risk_without_activity(engine: Engine, tmp_path: Path, cli: Cl
     assert by_month == {1: [], 2: [("PLG-W1-P1", 2, "at_risk")], 3: [("PLG-W1-P1", 3, "due")]}
     result = cli("partners", "agents", "at-risk", "--month", "2026-03", "--json")
     assert json.loads(result.stdout)["agents"][0]["standing"] == "due"
+
+
+def test_evaluations_due_every_six_months(cli: Cli, tmp_path: Path) -> None:
+    assert _import(cli, _write(tmp_path, NETWORK))[0] == 0  # agents activated 2025-01-01
+    due = json.loads(
+        cli("partners", "agents", "evaluations-due", "--on", "2025-07-01", "--json").stdout
+    )
+    assert [(a["code"], a["due_on"]) for a in due["agents"]] == [
+        ("BDL-A1", "2025-07-01"),
+        ("PLG-W1-P1", "2025-07-01"),
+        ("PLG-W1-P2", "2025-07-01"),
+    ]
+    assert (
+        json.loads(
+            cli("partners", "agents", "evaluations-due", "--on", "2025-06-30", "--json").stdout
+        )["agents"]
+        == []
+    )
+    evaluated = cli(
+        "partners", "agents", "evaluate", "BDL-A1", "--from", "2025-01-01", "--to", "2025-06-30",
+        "--outcome", "continue",
+    )  # fmt: skip
+    assert evaluated.exit_code == 0, evaluated.stderr
+    again = cli(
+        "partners", "agents", "evaluate", "BDL-A1", "--from", "2025-01-01", "--to", "2025-06-30",
+        "--outcome", "continue",
+    )  # fmt: skip
+    assert again.exit_code == 1  # one evaluation per agent and period
+    due = json.loads(
+        cli("partners", "agents", "evaluations-due", "--on", "2025-07-01", "--json").stdout
+    )
+    assert [a["code"] for a in due["agents"]] == ["PLG-W1-P1", "PLG-W1-P2"]
+    later = json.loads(
+        cli("partners", "agents", "evaluations-due", "--on", "2025-12-30", "--json").stdout
+    )
+    assert ("BDL-A1", "2025-12-30") in [(a["code"], a["due_on"]) for a in later["agents"]]

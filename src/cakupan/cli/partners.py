@@ -634,3 +634,26 @@ def agents_at_risk(
             markup=False,
             highlight=False,
         )
+
+
+@agents_app.command("evaluations-due")
+def agents_evaluations_due(
+    on: Annotated[
+        str | None,
+        typer.Option("--on", help="Date (YYYY-MM-DD); default today.", show_default=False),
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Active agents whose six-monthly evaluation is due."""
+    day = _date(on, "on") or SystemClock().now().date()
+    engine = open_engine(database_url)
+    with make_session_factory(engine)() as session:
+        found = queries.agents_due_for_evaluation(session, Actor.system(), day)
+    if as_json:
+        print_json({"on": day.isoformat(), "agents": found})
+        return
+    for item in found:
+        console.print(
+            f"{item['code']:<16} {item['due_on']}  {item['name']}", markup=False, highlight=False
+        )

@@ -456,3 +456,39 @@ def agents_at_risk(session: Session, actor: Actor, as_of: Month) -> list[IdleAge
                 )
             )
     return sorted(result, key=lambda a: (-a.idle_months, a.code))
+
+
+def agents_due_for_evaluation(session: Session, actor: Actor, on: date) -> list[dict[str, Any]]:
+    """Active agents whose six-monthly evaluation is due on or before ``on``: six months after
+    the end of their last evaluated period, or after their activation when never evaluated.
+    One query for the agents and one for their last evaluations."""
+    from cakupan.partners.rules import next_evaluation_due
+
+    agents = [
+        p
+        for p in list_partners(session, actor, status="active")
+        if p.is_agent and (p.activated_on or p.recruited_on)
+    ]
+    rows = session.execute(
+        select(AgentEvaluation.partner_code, func.max(AgentEvaluation.period_to)).group_by(
+            AgentEvaluation.partner_code
+        )
+    ).all()
+    last: dict[str, date] = {row[0]: row[1] for row in rows}
+    due = []
+    for agent in agents:
+        started = agent.activated_on or agent.recruited_on
+        assert started is not None
+        when = next_evaluation_due(last.get(agent.code), started)
+        if when <= on:
+            due.append(
+                {
+                    "code": agent.code,
+                    "name": agent.name,
+                    "parent_code": agent.parent_code,
+                    "branch_code": agent.branch_code,
+                    "last_evaluated_to": _iso(last.get(agent.code)),
+                    "due_on": when.isoformat(),
+                }
+            )
+    return sorted(due, key=lambda item: (item["due_on"], item["code"]))
