@@ -1,0 +1,410 @@
+"""Campaigns on SQLite and PostgreSQL: prospect deduplication (NIK, phone and name variants,
+within the file, against earlier lists), attribution rules and their precedence, the AIDA
+funnel on a hand-built scenario (registrations and payments through the registry's actions),
+targeting reproducibility, and the CLI contracts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from cakupan import campaigns
+from cakupan.audit.models import AuditEntry
+from cakupan.auth import Actor
+from cakupan.campaigns.models import Prospect
+from cakupan.campaigns.prospects import stage_counts
+from cakupan.campaigns.reference import load_weights
+from cakupan.dates import JAKARTA, FixedClock
+from cakupan.db import make_session_factory
+from cakupan.errors import CakupanError, ErrorKind
+from cakupan.registry import RegistrationRow, post_payment, register_participant
+from tests.conftest import CliResult
+
+ACTOR = Actor.system("test")
+MONTH = 16_800  # JKK+JKM on a reported income of Rp 1.000.000 (one month)
+NIK_1 = "1671010101900001"
+NIK_2 = "1671010202900002"
+NIK_3 = "1671010303900003"
+NIK_4 = "1671010404900004"
+NIK_B = "1671010505900005"  # a prospect who never registers
+
+CAMPAIGNS = """code,name,objective,type,medium,start_on,end_on,budget,actual_cost,reached,interested,segments,areas,window_days
+SOS-1,Sosialisasi Kemuning,Register traders,sosialisasi_offline,,2026-01-05,2026-01-05,1.500.000,1000000,100,10,market-traders,16.71.01,30
+DM-2,Telemarketing,Call the cooperative's list,direct_marketing,,2026-01-10,2026-01-12,600000,,,,market-traders;ojol-drivers,16.71.02,0
+"""
+
+
+def _clock() -> FixedClock:
+    return FixedClock(datetime(2027, 12, 31, 12, 0, tzinfo=JAKARTA))
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _register(
+    session: Session,
+    nik: str,
+    registered_on: str,
+    *,
+    name: str = "Peserta",
+    phone: str = "0811-000-0000",
+) -> None:
+    row = RegistrationRow(
+        row=1,
+        nik=nik,
+        name=name,
+        phone=phone,
+        occupation="market_trader",
+        reported_income=1_000_000,
+        programs="JKK+JKM",
+        registered_on=registered_on,
+        district_code="16.71.01",
+    )
+    register_participant(session, ACTOR, row, clock=_clock())
+
+
+def _pay(session: Session, nik: str, months: int, paid_on: str, reference: str) -> None:
+    post_payment(
+        session,
+        ACTOR,
+        nik=nik,
+        amount=MONTH * months,
+        paid_on=paid_on,
+        reference=reference,
+        channel="bank",
+        clock=_clock(),
+    )
+
+
+@pytest.fixture
+def scenario(engine: Engine, tmp_path: Path) -> Engine:
+    """Two campaigns in Palembang (16.71.01 and 16.71.02), a prospect list of DM-2 listed on
+    2026-01-15, and four registrations:
+
+    * NIK_1 registers 2026-01-20 in 16.71.01 (SOS-1's window: 01-05 .. 02-04) -> rule 3, SOS-1;
+      pays 6 months -> retained at month 6.
+    * NIK_2 registers 2026-01-25 in 16.71.01 and gave code DM-2 -> rule 1 beats SOS-1's window;
+      pays 1 month.
+    * NIK_3 registers 2026-01-28 in 16.71.01 and was on DM-2's list -> rule 2 beats rule 3;
+      pays 3 months.
+    * NIK_4 registers 2026-02-20 in 16.71.01: after every window, no list, no code -> none.
+    """
+    result = campaigns.import_campaigns(engine, ACTOR, _write(tmp_path, "c.csv", CAMPAIGNS))
+    assert result.as_json() == {"accepted": 2, "duplicates": 0, "rejected": 0, "errors": []}
+    prospects = _write(
+        tmp_path,
+        "p.csv",
+        "nik,name,phone,district_code,listed_on\n"
+        f"{NIK_3},Siti,,16.71.01,2026-01-15\n"
+        f"{NIK_B},Bambang,0812 1111 2222,16.71.02,2026-01-15\n"
+        ",Wati,0813-3333-4444,16.71.02,2026-01-15\n",
+    )
+    result = campaigns.import_prospects(
+        engine, ACTOR, prospects, campaign_code="DM-2", clock=_clock()
+    )
+    assert result.accepted == 3, result.as_json()
+    with make_session_factory(engine)() as session, session.begin():
+        _register(session, NIK_1, "2026-01-20")
+        _register(session, NIK_2, "2026-01-25")
+        _register(session, NIK_3, "2026-01-28")
+        _register(session, NIK_4, "2026-02-20")
+        _pay(session, NIK_1, 6, "2026-01-21", "P-1")
+        _pay(session, NIK_2, 1, "2026-01-26", "P-2")
+        _pay(session, NIK_3, 3, "2026-01-29", "P-3")
+        campaigns.record_campaign_code(
+            session, ACTOR, nik=NIK_2, campaign_code="DM-2", given_on="2026-01-25", clock=_clock()
+        )
+        ids = {p.nik or p.name: p.id for p in session.scalars(select(Prospect))}
+        campaigns.record_contact(
+            session,
+            ACTOR,
+            ids[NIK_B],
+            outcome="unreachable",
+            contacted_on="2026-01-16",
+            clock=_clock(),
+        )
+        campaigns.record_contact(
+            session,
+            ACTOR,
+            ids[NIK_B],
+            outcome="interested",
+            contacted_on="2026-01-17",
+            clock=_clock(),
+        )
+        campaigns.record_contact(
+            session,
+            ACTOR,
+            ids["Wati"],
+            outcome="refused",
+            refusal_reason="bad_luck_belief",
+            contacted_on="2026-01-17",
+            clock=_clock(),
+        )
+    return engine
+
+
+def test_attribution_rules_and_precedence(scenario: Engine) -> None:
+    with make_session_factory(scenario)() as session:
+        sos = campaigns.attributions(session, "SOS-1")
+        dm = campaigns.attributions(session, "DM-2")
+    assert [(a.nik, a.rule.value) for a in sos] == [(NIK_1, "time_area_window")]
+    assert [(a.nik, a.rule.value) for a in dm] == [
+        (NIK_2, "campaign_code"),
+        (NIK_3, "prospect_list"),
+    ]
+    assert {a.nik: a.months_paid for a in dm} == {NIK_2: 1, NIK_3: 3}
+
+
+def test_funnel_counts_and_costs_exact(scenario: Engine) -> None:
+    with make_session_factory(scenario)() as session:
+        sos = campaigns.campaign_funnel(session, "SOS-1")
+        dm = campaigns.campaign_funnel(session, "DM-2")
+    assert sos["cost"] == 1_000_000
+    assert sos["cost_basis"] == "actual"
+    assert sos["stages"] == [
+        {"stage": "reached", "count": 100, "cost_per": 10_000},
+        {"stage": "interested", "count": 10, "cost_per": 100_000},
+        {"stage": "registered", "count": 1, "cost_per": 1_000_000},
+        {"stage": "paid_month_1", "count": 1, "cost_per": 1_000_000},
+        {"stage": "retained_month_3", "count": 1, "cost_per": 1_000_000},
+        {"stage": "retained_month_6", "count": 1, "cost_per": 1_000_000},
+    ]
+    assert sos["attribution"] == {"campaign_code": 0, "prospect_list": 0, "time_area_window": 1}
+    # DM-2 reports no reach: the worklist gives reached 3 (Siti registered, Bambang interested,
+    # Wati refused) and interested 2 (Siti, Bambang); cost is the budget (no actual cost yet).
+    assert dm["cost"] == 600_000
+    assert dm["cost_basis"] == "budget"
+    assert [(s["stage"], s["count"], s["cost_per"]) for s in dm["stages"]] == [
+        ("reached", 3, 200_000),
+        ("interested", 2, 300_000),
+        ("registered", 2, 300_000),
+        ("paid_month_1", 2, 300_000),
+        ("retained_month_3", 1, 600_000),
+        ("retained_month_6", 0, None),
+    ]
+    assert dm["cost_per_retained_month_6"] is None
+    assert dm["attribution"] == {"campaign_code": 1, "prospect_list": 1, "time_area_window": 0}
+
+
+def test_prospect_stages_follow_the_ledger(scenario: Engine) -> None:
+    with make_session_factory(scenario)() as session:
+        views = campaigns.prospect_views(session, campaign_code="DM-2")
+    assert {(v.name, v.stage.value, v.attempts) for v in views} == {
+        ("Siti", "retained_month_3", 0),
+        ("Bambang", "interested", 2),
+        ("Wati", "contacted", 1),
+    }
+    assert stage_counts(views) == {
+        "prospect": 3,
+        "contacted": 3,
+        "interested": 2,
+        "registered": 1,
+        "paid_month_1": 1,
+        "retained_month_3": 1,
+        "retained_month_6": 0,
+    }
+
+
+def test_compare_by_channel_and_segment(scenario: Engine) -> None:
+    with make_session_factory(scenario)() as session:
+        by_channel = campaigns.compare_funnels(session, "channel")
+        by_segment = {r["segment"]: r for r in campaigns.compare_funnels(session, "segment")}
+    # SOS-1 retained someone at month 6 (Rp 1.000.000 each), DM-2 nobody: SOS-1 first.
+    assert [r["channel"] for r in by_channel] == ["sosialisasi_offline", "direct_marketing"]
+    traders = by_segment["market-traders"]
+    assert traders["cost"] == 1_600_000
+    assert [s["count"] for s in traders["stages"]] == [103, 12, 3, 3, 2, 1]
+    assert traders["cost_per_retained_month_6"] == 1_600_000
+    assert by_segment["ojol-drivers"]["campaigns"] == ["DM-2"]
+
+
+def test_prospect_dedup_across_nik_phone_and_name_variants(engine: Engine, tmp_path: Path) -> None:
+    with make_session_factory(engine)() as session, session.begin():
+        _register(session, NIK_1, "2026-01-20", name="Budi Santoso", phone="0812-3456-7890")
+    first = _write(
+        tmp_path,
+        "list1.csv",
+        "nik,name,phone\n"
+        f"{NIK_1},Budi,\n"  # registered NIK
+        ",Bapak BUDI  santoso,+62 812 3456 7890\n"  # registered by phone + name
+        ",Siti Aminah,62 812-3456-7890\n"  # same phone, another person: kept
+        f"{NIK_2},Ani,\n"
+        f"{NIK_2},Ani Lestari,\n"  # repeated NIK in the file
+        ",Ahmad,0813 9999 8888\n"
+        ",H. ahmad,+6281399998888\n",  # same phone and name after normalising
+    )
+    result = campaigns.import_prospects(engine, ACTOR, first, clock=_clock())
+    assert result.as_json() == {"accepted": 3, "duplicates": 4, "rejected": 0, "errors": []}
+    again = campaigns.import_prospects(engine, ACTOR, first, clock=_clock())
+    assert (again.accepted, again.duplicates) == (0, 7)
+    second = _write(
+        tmp_path,
+        "list2.csv",
+        "name,phone,nik\n"
+        "Dr. Siti  AMINAH,0812.3456.7890,\n"  # on the earlier list
+        f"Someone,,{NIK_2}\n"  # on the earlier list by NIK
+        "Rina,0877 1234 5678,\n",
+    )
+    result = campaigns.import_prospects(engine, ACTOR, second, clock=_clock())
+    assert (result.accepted, result.duplicates) == (1, 2)
+    with make_session_factory(engine)() as session:
+        names = sorted(session.scalars(select(Prospect.name)))
+        audits = session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "prospect.import")
+        )
+    assert names == ["Ahmad", "Ani", "Rina", "Siti Aminah"]
+    assert audits == 3
+
+
+def test_prospect_import_all_or_nothing_and_partial(
+    engine: Engine, tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    path = _write(
+        tmp_path,
+        "bad.csv",
+        "nik,name,phone,occupation\n"
+        "167101010190000,Short Nik,,\n"
+        ",No Contact,,\n"
+        ",Good,0812 5555 6666,fisher\n"
+        ",Bad Job,0812 5555 7777,astronaut\n",
+    )
+    out = cli("prospects", "import", str(path), "--json")
+    assert out.exit_code == 1
+    payload = json.loads(out.stdout)
+    assert payload["accepted"] == 0
+    assert payload["rejected"] == 3
+    assert [(e["row"], e["field"]) for e in payload["errors"]] == [
+        (2, "nik"),
+        (3, "nik"),
+        (5, "occupation"),
+    ]
+    with make_session_factory(engine)() as session:
+        assert session.scalar(select(func.count()).select_from(Prospect)) == 0
+    partial = cli("prospects", "import", str(path), "--partial", "--json")
+    assert partial.exit_code == 1
+    assert json.loads(partial.stdout)["accepted"] == 1
+    missing = cli("prospects", "import", str(tmp_path / "nope.csv"), "--json")
+    assert missing.exit_code == 2
+
+
+def test_contact_needs_a_reason_only_when_refused(scenario: Engine) -> None:
+    with make_session_factory(scenario)() as session:
+        prospect_id = session.scalars(select(Prospect.id)).first()
+        assert prospect_id is not None
+        with pytest.raises(CakupanError) as refused:
+            campaigns.record_contact(session, ACTOR, prospect_id, outcome="refused")
+        assert refused.value.kind is ErrorKind.INVALID
+        assert refused.value.problems[0].field == "reason"
+        with pytest.raises(CakupanError):
+            campaigns.record_contact(
+                session, ACTOR, prospect_id, outcome="interested", refusal_reason="distrust"
+            )
+        with pytest.raises(CakupanError) as missing:
+            campaigns.record_contact(session, ACTOR, 999_999, outcome="contacted")
+        assert missing.value.kind is ErrorKind.NOT_FOUND
+
+
+def test_assign_prospects_to_an_agent_and_staff(scenario: Engine) -> None:
+    with make_session_factory(scenario)() as session, session.begin():
+        assigned = campaigns.assign_prospects(
+            session, ACTOR, to="ar.palembang", kind="staff", campaign_code="DM-2", limit=2
+        )
+        again = campaigns.assign_prospects(
+            session, ACTOR, to="ar.palembang", kind="staff", campaign_code="DM-2"
+        )
+        with pytest.raises(CakupanError) as unknown:
+            campaigns.assign_prospects(
+                session, ACTOR, to="NOPE", kind="agent", campaign_code="DM-2"
+            )
+        assert unknown.value.kind is ErrorKind.NOT_FOUND
+    assert (assigned, again) == (2, 1)
+    with make_session_factory(scenario)() as session:
+        worklist = campaigns.prospect_views(session, assigned_to="ar.palembang")
+    assert len(worklist) == 3
+
+
+def test_campaign_import_contract(cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    path = _write(tmp_path, "c.csv", CAMPAIGNS)
+    first = cli("campaigns", "import", str(path), "--json")
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout) == {"accepted": 2, "duplicates": 0, "rejected": 0, "errors": []}
+    again = cli("campaigns", "import", str(path), "--json")
+    assert json.loads(again.stdout) == {"accepted": 0, "duplicates": 2, "rejected": 0, "errors": []}
+    changed = _write(tmp_path, "c2.csv", CAMPAIGNS.replace(",600000,,", ",600000,550000,"))
+    updated = cli("campaigns", "import", str(changed), "--json")
+    assert json.loads(updated.stdout)["accepted"] == 1
+    bad = _write(
+        tmp_path,
+        "bad.csv",
+        "code,name,objective,type,medium,start_on,end_on,budget,segments,areas\n"
+        "ADV-1,Radio,Awareness,advertising,,2026-02-01,2026-01-01,10jt,nope,18.7\n",
+    )
+    out = cli("campaigns", "import", str(bad), "--json")
+    assert out.exit_code == 1
+    fields = [e["field"] for e in json.loads(out.stdout)["errors"]]
+    assert fields == ["medium", "end_on", "budget", "segments", "areas"]
+    funnel = cli("campaigns", "funnel", "DM-2", "--json")
+    assert funnel.exit_code == 0, funnel.stderr
+    payload = json.loads(funnel.stdout)
+    assert payload["campaign"] == "DM-2"
+    assert payload["cost"] == 550_000
+    assert [s["stage"] for s in payload["stages"]] == [
+        "reached",
+        "interested",
+        "registered",
+        "paid_month_1",
+        "retained_month_3",
+        "retained_month_6",
+    ]
+    assert cli("campaigns", "funnel", "NOPE", "--json").exit_code == 1
+
+
+def test_coverage_and_targeting_ranking_reproducible(scenario: Engine, tmp_path: Path) -> None:
+    potential = _write(
+        tmp_path,
+        "pot.csv",
+        "area_code,segment,year,potential,source\n"
+        "16.71.01,market-traders,2026,40,synthetic test\n"
+        "16.71.02,market-traders,2026,10,synthetic test\n"
+        "16.71,ojol-drivers,2026,20,synthetic test\n",
+    )
+    result = campaigns.import_potential(scenario, ACTOR, potential)
+    assert result.accepted == 3
+    as_of = date(2026, 2, 15)
+    weights = load_weights()
+    with make_session_factory(scenario)() as session:
+        rows = {(r.segment, r.area): r for r in campaigns.coverage(session, as_of)}
+        first = campaigns.rank_targets(session, as_of, weights)
+        second = campaigns.rank_targets(session, as_of, weights)
+    kemuning = rows[("market-traders", "16.71.01")]
+    # Registered by 2026-02-15: three (NIK_4 registers on 02-20); active in February: NIK_1
+    # (paid to June) and NIK_3 (to March), not NIK_2 (January only).
+    assert (kemuning.registered, kemuning.active, kemuning.gap) == (3, 2, 38)
+    assert kemuning.coverage_percent == 5.0
+    assert [s.as_json() for s in first] == [s.as_json() for s in second]
+    assert [(s.segment, s.area) for s in first] == [
+        ("market-traders", "16.71.01"),
+        ("ojol-drivers", "16.71"),
+        ("market-traders", "16.71.02"),
+    ]
+    for scored in first:
+        assert scored.score == sum(scored.contributions.values(), Decimal(0))
+    top = first[0]
+    # gap 38 is the largest -> factor 1; market-traders history: 3 registered of 103 reached,
+    # 1 retained at month 6 of 3 registered.
+    assert top.factors["gap"] == Decimal("1.0000")
+    assert top.factors["conversion"] == Decimal("0.0291")
+    assert top.factors["retention"] == Decimal("0.3333")
+    assert top.contributions["gap"] == Decimal("0.4000")
