@@ -288,7 +288,8 @@ def parse_segment_rule(value: Any) -> tuple[SegmentRule | None, list[tuple[str, 
             condition = _condition(f"rule.{group}[{i}]", item, problems)
             if condition is not None:
                 groups[group].append(condition)
-    if not groups["all"] and not groups["any"]:
+    given = sum(len(value.get(g, [])) for g in ("all", "any") if isinstance(value.get(g), list))
+    if not given:
         problems.append(
             ("rule", t("aturan tanpa kondisi", "the rule has no conditions (all / any)"))
         )
