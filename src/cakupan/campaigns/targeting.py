@@ -49,11 +49,8 @@ def _partners_per_area(session: Session, areas: set[str]) -> dict[str, int]:
             .group_by(Partner.branch_code)
         )
     }
-    branch_of: dict[str, str] = dict(
-        session.execute(select(BranchRegency.regency_code, BranchRegency.branch_code))
-        .tuples()
-        .all()
-    )
+    pairs = session.execute(select(BranchRegency.regency_code, BranchRegency.branch_code)).all()
+    branch_of: dict[str, str] = {row[0]: row[1] for row in pairs}
     regencies_of_province: dict[str, list[str]] = defaultdict(list)
     for regency in branch_of:
         regencies_of_province[regency[:2]].append(regency)
