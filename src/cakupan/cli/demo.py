@@ -15,8 +15,11 @@ from sqlalchemy.orm import Session
 from cakupan.cli.common import DatabaseUrlOption, console, open_engine
 from cakupan.cli.serve import HostOption, PortOption, run_web
 from cakupan.db import make_session_factory
-from cakupan.money import format_number
-from cakupan.schema import metadata
+from cakupan.money import format_number, format_rupiah
+from cakupan.partners.models import Partner
+from cakupan.regions.models import Branch
+from cakupan.registry.models import Participant, Payment
+from cakupan.synthetic.seed import seed as seed_synthetic
 from cakupan.users.demo import ensure_demo_users, logins_path
 
 
@@ -34,7 +37,7 @@ def demo(
     port: PortOption = 8000,
     participants: Annotated[
         int, typer.Option("--participants", help="Synthetic participants to seed.", min=0)
-    ] = 20_000,
+    ] = 30_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the synthetic data.")] = 7,
 ) -> None:
     """Prepare the demo database (schema, reference data, demo users for every role), print the
@@ -65,10 +68,27 @@ def demo(
 
 
 def _seed_demo_data(engine: Engine, participants: int, seed: int) -> None:
-    # ---- DEMO DATA CALL SITE: the lead enables this single call when cakupan.demo_data lands:
-    # from cakupan.demo_data import seed_demo
-    # seed_demo(engine, participants=participants, seed=seed)
-    del engine, participants, seed
+    """Seed synthetic data once: a database that already holds participants is left as it is."""
+    with make_session_factory(engine)() as session:
+        existing = session.execute(select(func.count()).select_from(Participant)).scalar_one()
+    if existing:
+        console.print(
+            f"Data sudah ada / data already there: {format_number(existing)} peserta/participants",
+            markup=False,
+        )
+        return
+    console.print(
+        f"Membuat data sintetis / seeding synthetic data: {format_number(participants)} "
+        "peserta/participants...",
+        markup=False,
+    )
+    summary = seed_synthetic(engine, participants=participants, seed_value=seed)
+    console.print(
+        f"  mitra/partners {format_number(summary.partners)}, peserta/participants "
+        f"{format_number(summary.participants)}, pembayaran/payments {format_number(summary.payments)}, "
+        f"tutup bulan/months closed {len(summary.closed_months)}",
+        markup=False,
+    )
 
 
 def _data_dir(engine: Engine) -> Path:
@@ -80,6 +100,16 @@ def _data_dir(engine: Engine) -> Path:
 
 
 def _print_summary(session: Session) -> None:
-    for table in metadata.sorted_tables:
-        count = session.execute(select(func.count()).select_from(table)).scalar_one()
-        console.print(f"  {table.name:<32} {format_number(count):>12}")
+    counts = {
+        "Kantor cabang / branches": select(func.count()).select_from(Branch),
+        "Mitra & agen / partners & agents": select(func.count()).select_from(Partner),
+        "Peserta / participants": select(func.count()).select_from(Participant),
+        "Pembayaran / payments": select(func.count()).select_from(Payment),
+        "Iuran diterima / contributions received": select(
+            func.coalesce(func.sum(Payment.amount), 0)
+        ),
+    }
+    for label, query in counts.items():
+        value = session.execute(query).scalar_one()
+        shown = format_rupiah(value) if "Iuran" in label else format_number(value)
+        console.print(f"  {label:<42} {shown:>18}", markup=False)
