@@ -28,7 +28,9 @@ from cakupan.registry import RegistrationRow, post_payment, register_participant
 from tests.conftest import CliResult
 
 ACTOR = Actor.system("test")
-MONTH = 16_800  # JKK+JKM on a reported income of Rp 1.000.000 (one month)
+#: What 1, 3, 6 and 12 months from January 2026 cost for JKK+JKM on a reported income of
+#: Rp 1.000.000 under the shipped contribution policies (the registry quotes these amounts).
+PAY_FOR = {1: 16_800, 3: 50_400, 6: 75_600, 12: 126_000}
 NIK_1 = "1671010101900001"
 NIK_2 = "1671010202900002"
 NIK_3 = "1671010303900003"
@@ -78,7 +80,7 @@ def _pay(session: Session, nik: str, months: int, paid_on: str, reference: str) 
         session,
         ACTOR,
         nik=nik,
-        amount=MONTH * months,
+        amount=PAY_FOR[months],
         paid_on=paid_on,
         reference=reference,
         channel="bank",
@@ -157,7 +159,7 @@ def test_attribution_rules_and_precedence(scenario: Engine) -> None:
     with make_session_factory(scenario)() as session:
         sos = campaigns.attributions(session, "SOS-1")
         dm = campaigns.attributions(session, "DM-2")
-    assert [(a.nik, a.rule.value) for a in sos] == [(NIK_1, "time_area_window")]
+    assert [(a.nik, a.rule.value, a.months_paid) for a in sos] == [(NIK_1, "time_area_window", 6)]
     assert [(a.nik, a.rule.value) for a in dm] == [
         (NIK_2, "campaign_code"),
         (NIK_3, "prospect_list"),
@@ -408,3 +410,62 @@ def test_coverage_and_targeting_ranking_reproducible(scenario: Engine, tmp_path:
     assert top.factors["conversion"] == Decimal("0.0291")
     assert top.factors["retention"] == Decimal("0.3333")
     assert top.contributions["gap"] == Decimal("0.4000")
+
+
+def test_custom_segment_rule_selects_in_sql(
+    engine: Engine, tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    definition = {
+        "code": "young-women-plg",
+        "name_id": "Perempuan muda Palembang",
+        "name_en": "Young women in Palembang",
+        "rule": {
+            "all": [
+                {"field": "area", "op": "in", "value": ["16.71"]},
+                {"field": "sex", "op": "in", "value": ["F"]},
+                {"field": "age", "op": "between", "value": [18, 35]},
+                {"field": "occupation_group", "op": "in", "value": ["trade"]},
+            ]
+        },
+        "partner_institutions": ["PKK"],
+        "channels": ["community_leader_engagement"],
+        "media": ["social_media"],
+    }
+    path = _write(tmp_path, "seg.json", json.dumps(definition))
+    out = cli("segments", "define", str(path), "--json")
+    assert out.exit_code == 0, out.stderr
+    assert json.loads(out.stdout)["rule"] == definition["rule"]
+    bad = dict(definition, rule={"all": [{"field": "occupation", "op": "in", "value": ["pilot"]}]})
+    refused = cli("segments", "define", str(_write(tmp_path, "bad.json", json.dumps(bad))))
+    assert refused.exit_code == 2
+    assert "pilot" in refused.stderr
+    with make_session_factory(engine)() as session, session.begin():
+        _register(session, "1671014101950001", "2026-01-05")  # woman born 1995-01-01: 31
+        _register(session, "1671010101950002", "2026-01-05")  # man born 1995
+        _register(session, "1671014101800003", "2026-01-05")  # woman born 1980: 46
+        _pay(session, "1671014101950001", 12, "2026-01-06", "Y-1")
+    potential = _write(
+        tmp_path,
+        "pot.csv",
+        "area_code,segment,year,potential,source\n16.71,young-women-plg,2026,8,synthetic test\n",
+    )
+    assert cli("segments", "potential", "import", str(potential), "--json").exit_code == 0
+    coverage = cli("segments", "coverage", "--as-of", "2026-06-01", "--json")
+    assert coverage.exit_code == 0, coverage.stderr
+    assert json.loads(coverage.stdout)["rows"] == [
+        {
+            "segment": "young-women-plg",
+            "area": "16.71",
+            "year": 2026,
+            "potential": 8,
+            "registered": 1,
+            "active": 1,
+            "coverage_percent": 12.5,
+            "gap": 7,
+        }
+    ]
+    ranked = cli("targeting", "rank", "--as-of", "2026-06-01", "--json")
+    assert ranked.exit_code == 0, ranked.stderr
+    top = json.loads(ranked.stdout)["ranking"][0]
+    assert top["rank"] == 1
+    assert top["contributions"]["gap"] == "0.4000"
