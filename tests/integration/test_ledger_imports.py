@@ -513,7 +513,7 @@ def _replay(
 
 
 @settings(
-    max_examples=12,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -528,9 +528,17 @@ def test_replaying_imports_gives_the_same_ledger(
     second = _replay(engine, tmp_path, files)
     assert _ledger(engine, serials) == ledger
     for before, after in zip(first, second, strict=True):
+        # nothing new; every row is a duplicate or rejected again (a row rejected the first time
+        # because another version of its reference came later in the sequence is a conflict or a
+        # duplicate now, so the split between the two may differ)
         assert after.accepted == 0
-        assert after.rejected == before.rejected
-        assert after.duplicates == before.duplicates + before.accepted
+        assert after.duplicates + after.rejected == (
+            before.accepted + before.duplicates + before.rejected
+        )
+    # a replay is a fixed point: a third one answers exactly like the second
+    third = _replay(engine, tmp_path, files)
+    assert _ledger(engine, serials) == ledger
+    assert [r.as_json() for r in third] == [r.as_json() for r in second]
 
 
 # -- concurrency (PostgreSQL) ------------------------------------------------------------------
