@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -469,3 +470,139 @@ def test_custom_segment_rule_selects_in_sql(
     top = json.loads(ranked.stdout)["ranking"][0]
     assert top["rank"] == 1
     assert top["contributions"]["gap"] == "0.4000"
+
+
+# -- pages -----------------------------------------------------------------------------------------
+
+WEB_PASSWORD = "kopi-tubruk-2026"
+WEB_SCOPES: dict[str, dict[str, str]] = {
+    "admin": {},
+    "kabid": {"branch_code": "PLG"},
+    "ar": {"branch_code": "BDL"},
+    "agent": {"partner_code": "WDH-01", "agent_code": "PRS-007"},
+}
+
+
+@pytest.fixture
+def web(scenario: Engine, tmp_path: Path) -> Callable[[str], Any]:
+    """The app on the scenario, with one user per role above, the agent PRS-007 (under WDH-01,
+    branch PLG) and Bambang's prospect assigned to it; returns a sign-in helper."""
+    from fastapi.testclient import TestClient
+
+    from cakupan.partners.actions import NewPartner, create_partner
+    from cakupan.users import create_user
+    from cakupan.web import create_app
+
+    with make_session_factory(scenario)() as session, session.begin():
+        for role, scope in WEB_SCOPES.items():
+            create_user(
+                session,
+                ACTOR,
+                username=f"w.{role}",
+                role=role,
+                full_name=role,
+                password=WEB_PASSWORD,
+                **scope,
+            )
+        create_partner(session, ACTOR, _clock(), NewPartner("WDH-01", "Wadah", "wadah", "PLG"))
+        create_partner(
+            session, ACTOR, _clock(), NewPartner("PRS-007", "Agen", "perisai", None, "WDH-01")
+        )
+        bambang = session.scalar(select(Prospect.id).where(Prospect.nik == NIK_B))
+        assert bambang is not None
+        campaigns.assign_prospects(session, ACTOR, to="PRS-007", kind="agent", ids=[bambang])
+    potential = _write(
+        tmp_path,
+        "pot.csv",
+        "area_code,segment,year,potential,source\n"
+        "16.71.01,market-traders,2026,40,synthetic test\n"
+        "18.71.01,market-traders,2026,30,synthetic test\n",
+    )
+    campaigns.import_potential(scenario, ACTOR, potential)
+    clients: list[TestClient] = []
+
+    def sign_in(role: str) -> TestClient:
+        client = TestClient(
+            create_app(scenario, secret_key="test-secret", clock=_clock()),
+            raise_server_exceptions=False,
+        )
+        clients.append(client)
+        page = client.get("/login").text
+        token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        response = client.post(
+            "/login",
+            data={"csrf_token": token, "username": f"w.{role}", "password": WEB_PASSWORD},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text
+        return client
+
+    return sign_in
+
+
+def _csrf(html: str) -> str:
+    return html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+def test_campaign_pages_by_role(web: Callable[[str], Any]) -> None:
+    admin = web("admin")
+    listing = admin.get("/campaigns")
+    assert listing.status_code == 200
+    assert 'data-testid="funnel-SOS-1"' in listing.text
+    assert "Rp 1.000.000" in listing.text
+    assert "/static/js/campaign_funnel.js" in listing.text
+    by_segment = admin.get("/campaigns?by=segment")
+    assert 'data-testid="funnel-market-traders"' in by_segment.text
+    detail = admin.get("/campaigns/DM-2")
+    assert detail.status_code == 200
+    assert NIK_2 in detail.text  # admin sees NIKs (audited)
+    kabid = web("kabid").get("/campaigns/DM-2")
+    assert kabid.status_code == 200
+    assert NIK_2 not in kabid.text
+    assert "1671********0002" in kabid.text
+    assert web("agent").get("/campaigns").status_code == 403
+    assert admin.get("/campaigns/NOPE").status_code == 404
+
+
+def test_coverage_page_is_scoped_to_the_branch(web: Callable[[str], Any]) -> None:
+    kabid = web("kabid").get("/segments/coverage?as_of=2026-02-15")
+    assert kabid.status_code == 200
+    assert 'data-testid="coverage-market-traders-16.71.01"' in kabid.text
+    assert "18.71.01" not in kabid.text
+    ar = web("ar").get("/segments/coverage?as_of=2026-02-15").text
+    assert 'data-testid="coverage-market-traders-18.71.01"' in ar
+    assert "16.71.01" not in ar
+
+
+def test_prospect_worklist_scoped_and_contact_recorded(web: Callable[[str], Any]) -> None:
+    agent = web("agent")
+    page = agent.get("/prospects")
+    assert page.status_code == 200
+    assert "Bambang" in page.text
+    assert "Siti" not in page.text
+    assert 'href="tel:0812 1111 2222"' in page.text  # the assignee calls: phone in clear
+    with make_session_factory(_engine_of(agent))() as session:
+        ids = {p.name: p.id for p in session.scalars(select(Prospect))}
+    posted = agent.post(
+        f"/prospects/{ids['Bambang']}/contact",
+        data={"csrf_token": _csrf(page.text), "outcome": "contacted", "method": "visit"},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303
+    refused = agent.post(
+        f"/prospects/{ids['Siti']}/contact",
+        data={"csrf_token": _csrf(page.text), "outcome": "contacted"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 404
+    after = agent.get("/prospects").text
+    assert "percobaan 3 · contacted" in after
+    kabid = web("kabid").get("/prospects").text
+    assert all(name in kabid for name in ("Bambang", "Siti", "Wati"))
+    assert "0813-3333-4444" not in kabid  # masked for branch staff who are not the assignee
+    assert "Bambang" not in web("ar").get("/prospects").text
+
+
+def _engine_of(client: Any) -> Engine:
+    engine: Engine = client.app.state.engine
+    return engine

@@ -28,6 +28,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    or_,
     select,
     type_coerce,
     update,
@@ -59,6 +60,7 @@ __all__ = [
     "assign_prospects",
     "import_prospects",
     "participant_phone_key",
+    "prospect_scope",
     "prospect_views",
     "record_contact",
 ]
@@ -568,9 +570,11 @@ def prospect_views(
     assigned_to: str | None = None,
     ids: Sequence[int] = (),
     limit: int | None = None,
+    scope: ColumnElement[bool] | None = None,
 ) -> list[ProspectView]:
     """Prospects with their contact attempts and current stage, computed from contacts and the
-    ledger in one query (never stored). Ordered by id."""
+    ledger in one query (never stored); ``scope`` (:func:`prospect_scope`) restricts them to what
+    a user may see. Ordered by id."""
     contacts = (
         select(
             ProspectContact.prospect_id,
@@ -617,6 +621,8 @@ def prospect_views(
         query = query.where(Prospect.assigned_to == assigned_to)
     if ids:
         query = query.where(Prospect.id.in_(ids))
+    if scope is not None:
+        query = query.where(scope)
     if limit is not None:
         query = query.limit(limit)
     views = []
@@ -658,3 +664,46 @@ def stage_counts(views: Sequence[ProspectView]) -> dict[str, int]:
         for stage in PROSPECT_STAGES[: PROSPECT_STAGES.index(view.stage) + 1]:
             reached[stage.value] += 1
     return {stage.value: reached[stage.value] for stage in PROSPECT_STAGES}
+
+
+# -- scope -----------------------------------------------------------------------------------------
+
+
+def prospect_scope(session: Session, actor: Actor) -> ColumnElement[bool]:
+    """Which prospects ``actor`` sees, as one SQL condition: national roles all; a regional
+    office the districts of its branches' regencies; branch staff the districts of their branch
+    and whatever is assigned to them; a partner what is assigned to it or its agents; an agent
+    what is assigned to it. Anything else: nothing (fail closed)."""
+    from sqlalchemy import false, true
+
+    from cakupan.access import BRANCH_ROLES, NATIONAL_ROLES
+    from cakupan.auth import Role
+    from cakupan.regions.models import BranchRegency
+
+    regency = func.substr(Prospect.district_code, 1, 5)
+    if actor.role in NATIONAL_ROLES:
+        return true()
+    if actor.role is Role.REGIONAL and actor.region_code:
+        from cakupan.regions import branches_of_region
+
+        branches = branches_of_region(session, actor.region_code)
+        return regency.in_(
+            select(BranchRegency.regency_code).where(BranchRegency.branch_code.in_(branches))
+        )
+    if actor.role in BRANCH_ROLES and actor.branch_code:
+        return or_(
+            regency.in_(
+                select(BranchRegency.regency_code).where(
+                    BranchRegency.branch_code == actor.branch_code
+                )
+            ),
+            Prospect.assigned_to == actor.name,
+        )
+    if actor.role is Role.PARTNER and actor.partner_code:
+        from cakupan.partners import agents_under
+
+        codes = {actor.partner_code, *agents_under(session, actor.partner_code)}
+        return and_(Prospect.assigned_kind == "agent", Prospect.assigned_to.in_(sorted(codes)))
+    if actor.role is Role.AGENT and actor.agent_code:
+        return and_(Prospect.assigned_kind == "agent", Prospect.assigned_to == actor.agent_code)
+    return false()

@@ -360,12 +360,15 @@ def campaign_funnel(session: Session, code: str) -> dict[str, Any]:
     }
 
 
-def compare_funnels(session: Session, by: str) -> list[dict[str, Any]]:
+def compare_funnels(
+    session: Session, by: str, campaign_codes: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
     """Funnels summed per ``campaign``, ``segment`` (a campaign with two segments counts in both)
     or ``channel`` (campaign type, with the medium for advertising); costs per stage are
     recomputed from the sums. Ordered by cost per participant retained at month 6 (cheapest
-    first, groups without any retained participant last), then key."""
-    all_funnels = funnels(session)
+    first, groups without any retained participant last), then key. ``campaign_codes`` limits
+    the comparison to those campaigns (e.g. the ones a user may see)."""
+    all_funnels = funnels(session, campaign_codes)
     keys: dict[str, list[str]] = defaultdict(list)
     if by == "campaign":
         for code in all_funnels:
@@ -393,6 +396,8 @@ def compare_funnels(session: Session, by: str) -> list[dict[str, Any]]:
     rows = []
     for key, codes in keys.items():
         parts = [all_funnels[c] for c in sorted(set(codes)) if c in all_funnels]
+        if not parts:
+            continue
         total = Funnel(
             key=key,
             cost=sum(f.cost for f in parts),
@@ -414,10 +419,15 @@ def compare_funnels(session: Session, by: str) -> list[dict[str, Any]]:
     return rows
 
 
-def list_campaigns(session: Session) -> list[dict[str, Any]]:
-    """Every campaign, by start date then code."""
+def list_campaigns(
+    session: Session, campaign_codes: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """Every campaign (or those of ``campaign_codes``), by start date then code."""
     out = []
-    for c in session.scalars(select(Campaign).order_by(Campaign.start_on, Campaign.code)):
+    query = select(Campaign).order_by(Campaign.start_on, Campaign.code)
+    if campaign_codes is not None:
+        query = query.where(Campaign.code.in_(campaign_codes))
+    for c in session.scalars(query):
         out.append(
             {
                 "code": c.code,
@@ -428,6 +438,7 @@ def list_campaigns(session: Session) -> list[dict[str, Any]]:
                 "end_on": c.end_on.isoformat(),
                 "budget": c.budget,
                 "actual_cost": c.actual_cost,
+                "branch_code": c.branch_code,
                 "partners": list(c.partners),
                 "materials": list(c.materials),
                 "stories": list(c.stories),
