@@ -325,6 +325,7 @@ def test_cli_contract(ledger: Engine, cli: Callable[..., CliResult]) -> None:
     assert human.exit_code == 0, human.stderr
     assert "2025-06" in human.stdout
     assert "arrears" in human.stdout
+    assert cli("close", "--month", "0001-01", "--json").exit_code == 2
     bad = cli("close", "--month", "2025-13", "--json")
     assert bad.exit_code == 2
     assert "YYYY-MM" in bad.stderr

@@ -23,6 +23,8 @@ from cakupan.audit import record_audit
 from cakupan.auth import Actor
 from cakupan.dates import Clock, Month, SystemClock
 from cakupan.db import is_postgres
+from cakupan.errors import invalid
+from cakupan.i18n import t
 from cakupan.registry.close_models import STATUSES, TRANSITION_KINDS, MonthClose
 
 __all__ = ["CloseResult", "close_month", "month_close_result"]
@@ -153,6 +155,11 @@ def close_month(
     earlier close of the same month, and audit it. Runs in the caller's transaction (the caller
     commits); set-based: the cost is a few scans of the ledger tables, whatever the size."""
     clock = clock or SystemClock()
+    if month.index <= Month(1, 1).index:  # the month before it cannot be represented
+        raise invalid(
+            "month",
+            t("bulan {m} di luar jangkauan", "month {m} is out of range").format(m=str(month)),
+        )
     postgres = is_postgres(session)
     x, x0 = month.index, (month + -1).index
 
@@ -169,6 +176,10 @@ def close_month(
         _write_postgres(session, x, x0, month.last_day, (month + -1).last_day)
     else:
         _write_sqlite(session, x, x0, month.last_day, (month + -1).last_day)
+    # The dashboard's KPI pre-aggregates of the month, from the snapshot just written.
+    from cakupan.dashboard import refresh_kpis_in_close
+
+    refresh_kpis_in_close(session, month)
 
     statuses = _counts(session, "status_snapshot", "status", x)
     transitions = _counts(session, "status_transition", "kind", x)
