@@ -17,12 +17,15 @@ from cakupan.registry.actions import (
     register_participants,
     reverse_payment,
 )
+from cakupan.registry.close import CloseResult, close_month, month_close_result
+from cakupan.registry.imports import import_participants, import_payments
 from cakupan.registry.inputs import PaymentRow, RegistrationRow
 from cakupan.registry.queries import ParticipantDetail, StatusView, participant_detail, status_of
 from cakupan.registry.rules import Status, status_on
 
 __all__ = [
     "BatchResult",
+    "CloseResult",
     "IssuedCode",
     "ParticipantDetail",
     "PaymentRow",
@@ -33,6 +36,10 @@ __all__ = [
     "Status",
     "StatusView",
     "change_participant",
+    "close_month",
+    "import_participants",
+    "import_payments",
+    "month_close_result",
     "participant_detail",
     "post_payment",
     "post_payments",
