@@ -316,6 +316,7 @@ def test_payments_multi_month_partial_reimport_and_conflict(
     [error] = body["errors"]
     assert error["row"] == 2
     assert "B2" in error["message"]
+    assert "different content" in error["message"]
     assert count(engine, Payment) == 3
 
 
