@@ -1,0 +1,287 @@
+"""Writes of the dashboard area: the KPI pre-aggregates of a closed month (called by the monthly
+close and by ``cakupan kpi refresh``) and the worklist's contact action log.
+
+Both are set-based or single-row and audited; definitions of every figure: docs/dashboard.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Date, Integer, bindparam, delete, select, text
+from sqlalchemy.orm import Session
+
+from cakupan.audit import record_audit
+from cakupan.auth import Actor, Role
+from cakupan.dashboard.models import CONTACT_OUTCOMES, ContactAction, KpiMonthly
+from cakupan.dashboard.queries import participant_row_scope
+from cakupan.dates import Clock, Month, SystemClock, parse_date
+from cakupan.errors import CakupanError, FieldProblem, forbidden, not_found
+from cakupan.i18n import t
+from cakupan.registry.close_models import MonthClose
+from cakupan.registry.models import Participant
+
+__all__ = ["ContactRecorded", "record_contact", "refresh_kpis", "refresh_kpis_in_close"]
+
+#: Oldest cohort age kept (retention is reported at months 1, 3, 6 and 12).
+MAX_AGE = 12
+
+_DIMENSIONS = "branch_code, partner_code, agent_code, channel, occupation, programs"
+_DIMS_OF = "p.branch_code, m.partner_code, m.agent_code, m.channel, p.occupation, p.programs"
+
+# One row per (dimensions) of the month: statuses from the close's snapshot, registrations from
+# the memberships starting that month, transitions from the close, contributions from payments
+# paid in the month and not reversed by its last day.
+_MONTHLY = f"""
+INSERT INTO kpi_monthly (month, {_DIMENSIONS}, registrations, reacquired, closed_by_system,
+                         pending, active, arrears, closed, contributions, payments)
+SELECT :x, {_DIMENSIONS}, SUM(registrations), SUM(reacquired), SUM(closed_by_system),
+       SUM(pending), SUM(active), SUM(arrears), SUM(closed), SUM(contributions), SUM(payments)
+FROM (
+    SELECT {_DIMS_OF}, 0 AS registrations, 0 AS reacquired, 0 AS closed_by_system,
+           CASE WHEN s.status = 'pending' THEN 1 ELSE 0 END AS pending,
+           CASE WHEN s.status = 'active' THEN 1 ELSE 0 END AS active,
+           CASE WHEN s.status = 'arrears' THEN 1 ELSE 0 END AS arrears,
+           CASE WHEN s.status = 'closed' THEN 1 ELSE 0 END AS closed,
+           0 AS contributions, 0 AS payments
+    FROM status_snapshot s
+    JOIN membership m ON m.id = s.membership_id
+    JOIN participant p ON p.id = s.participant_id
+    WHERE s.month = :x AND s.status <> 'void'
+    UNION ALL
+    SELECT {_DIMS_OF}, 1, 0, 0, 0, 0, 0, 0, 0, 0
+    FROM membership m JOIN participant p ON p.id = m.participant_id
+    WHERE m.start_month = :x AND m.episode_no = 1
+    UNION ALL
+    SELECT {_DIMS_OF},
+           0, CASE WHEN t.kind = 'reacquired' THEN 1 ELSE 0 END,
+           CASE WHEN t.kind = 'closed_by_system' THEN 1 ELSE 0 END, 0, 0, 0, 0, 0, 0
+    FROM status_transition t
+    JOIN membership m ON m.id = t.membership_id
+    JOIN participant p ON p.id = t.participant_id
+    WHERE t.month = :x AND t.kind IN ('reacquired', 'closed_by_system')
+    UNION ALL
+    SELECT {_DIMS_OF}, 0, 0, 0, 0, 0, 0, 0, pay.amount, 1
+    FROM payment pay
+    JOIN membership m ON m.id = pay.membership_id
+    JOIN participant p ON p.id = pay.participant_id
+    LEFT JOIN payment_reversal r ON r.payment_id = pay.id
+    WHERE pay.paid_on BETWEEN :first AND :last AND (r.id IS NULL OR r.reversed_on > :last)
+) u
+GROUP BY {_DIMENSIONS}
+"""
+
+# The cohorts of the last 13 months seen at this close (age = this month - cohort month): the
+# episode is "paying" when the snapshot shows it active (this month is covered), and "first paid"
+# when anything of it was paid by the month end (or a later episode replaced it, which needs a
+# payment first: only a closed episode is replaced, D-4).
+_COHORT = f"""
+INSERT INTO kpi_cohort (cohort_month, age, {_DIMENSIONS}, members, paying, first_paid)
+SELECT m.start_month, :x - m.start_month, {_DIMS_OF}, COUNT(*),
+       SUM(CASE WHEN s.status = 'active' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN s.participant_id IS NULL OR s.paid_through_month IS NOT NULL
+                THEN 1 ELSE 0 END)
+FROM membership m
+JOIN participant p ON p.id = m.participant_id
+LEFT JOIN status_snapshot s
+       ON s.month = :x AND s.participant_id = m.participant_id AND s.membership_id = m.id
+WHERE m.start_month BETWEEN :x - {MAX_AGE} AND :x
+GROUP BY m.start_month, {_DIMS_OF}
+"""
+
+
+def refresh_kpis_in_close(session: Session, month: Month) -> dict[str, int]:
+    """Rewrite the KPI pre-aggregates of ``month`` from its close (``status_snapshot`` and
+    ``status_transition`` of that month must be written): the close calls this in its own
+    transaction and audit. Set-based: a few grouped scans; returns the row counts."""
+    x = month.index
+    session.execute(delete(KpiMonthly).where(KpiMonthly.month == month))
+    _run(
+        session,
+        f"DELETE FROM kpi_cohort WHERE cohort_month BETWEEN :x - {MAX_AGE} AND :x"
+        " AND cohort_month + age = :x",
+        x=x,
+    )
+    _run(session, _MONTHLY, x=x, first=month.first_day, last=month.last_day)
+    _run(session, _COHORT, x=x)
+    monthly = session.execute(
+        text("SELECT COUNT(*) FROM kpi_monthly WHERE month = :x"), {"x": x}
+    ).scalar_one()
+    cohorts = session.execute(
+        text("SELECT COUNT(*) FROM kpi_cohort WHERE cohort_month + age = :x"), {"x": x}
+    ).scalar_one()
+    return {"kpi_monthly_rows": int(monthly), "kpi_cohort_rows": int(cohorts)}
+
+
+def refresh_kpis(session: Session, actor: Actor, month: Month) -> dict[str, int]:
+    """Rewrite the KPI pre-aggregates of an already closed ``month`` (``cakupan kpi refresh``),
+    audited as ``dashboard.kpi_refresh``. Raises NOT_FOUND when the month was never closed."""
+    if session.get(MonthClose, month) is None:
+        raise not_found(
+            t(
+                f"Bulan {month} belum ditutup: jalankan 'cakupan close --month {month}' dulu",
+                f"Month {month} is not closed: run 'cakupan close --month {month}' first",
+            ),
+            code="dashboard.month_not_closed",
+        )
+    counts = refresh_kpis_in_close(session, month)
+    record_audit(session, actor, "dashboard.kpi_refresh", "kpi_monthly", str(month), after=counts)
+    return counts
+
+
+def _run(session: Session, sql: str, **params: int | date) -> None:
+    statement = text(sql).bindparams(
+        *(
+            bindparam(name, type_=Date() if isinstance(value, date) else Integer())
+            for name, value in params.items()
+        )
+    )
+    session.execute(statement, params)
+
+
+#: Roles that work the arrears / re-acquisition worklist and log contacts.
+CONTACT_ROLES = frozenset(
+    {Role.ADMIN, Role.KABID, Role.ARK, Role.AR, Role.PAP, Role.PARTNER, Role.AGENT, Role.SYSTEM}
+)
+
+
+@dataclass(frozen=True)
+class ContactRecorded:
+    """A logged contact (the API's response)."""
+
+    id: int
+    participant_id: int
+    outcome: str
+    reason: str | None
+    promised_on: date | None
+    note: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "participant_id": self.participant_id,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "promised_on": None if self.promised_on is None else self.promised_on.isoformat(),
+            "note": self.note,
+        }
+
+
+def record_contact(
+    session: Session,
+    actor: Actor,
+    participant_id: int,
+    *,
+    outcome: str,
+    reason: str | None = None,
+    promised_on: str | date | None = None,
+    note: str | None = None,
+    clock: Clock | None = None,
+) -> ContactRecorded:
+    """Log one contact with a participant within the actor's scope (called, visited, promised to
+    pay on a date, refused with a reason) and audit it. Raises FORBIDDEN for a role that does not
+    work the worklist, NOT_FOUND outside the scope, INVALID naming each bad field."""
+    if actor.role not in CONTACT_ROLES:
+        raise forbidden()
+    visible = session.scalar(
+        select(Participant.id).where(
+            Participant.id == participant_id,
+            participant_row_scope(session, actor),
+        )
+    )
+    if visible is None:
+        raise not_found(
+            t(
+                f"Peserta {participant_id} tidak ditemukan",
+                f"Participant {participant_id} not found",
+            ),
+            code="dashboard.participant_not_found",
+        )
+    problems: list[FieldProblem] = []
+    outcome = (outcome or "").strip()
+    if outcome not in CONTACT_OUTCOMES:
+        problems.append(
+            FieldProblem(
+                field="outcome",
+                message=t(
+                    f"harus salah satu dari {', '.join(CONTACT_OUTCOMES)}, bukan {outcome!r}",
+                    f"must be one of {', '.join(CONTACT_OUTCOMES)}, got {outcome!r}",
+                ),
+            )
+        )
+    reason = (reason or "").strip() or None
+    note = (note or "").strip() or None
+    if outcome == "refused" and reason is None:
+        problems.append(
+            FieldProblem(
+                field="reason",
+                message=t("alasan penolakan wajib diisi", "a reason is required for a refusal"),
+            )
+        )
+    promised: date | None = None
+    if isinstance(promised_on, date):
+        promised = promised_on
+    elif promised_on and promised_on.strip():
+        try:
+            promised = parse_date(promised_on.strip())
+        except ValueError:
+            problems.append(
+                FieldProblem(
+                    field="promised_on",
+                    message=t(
+                        f"tanggal YYYY-MM-DD, bukan {promised_on!r}",
+                        f"a date YYYY-MM-DD, got {promised_on!r}",
+                    ),
+                )
+            )
+    if outcome == "promised_to_pay" and promised is None and not problems:
+        problems.append(
+            FieldProblem(
+                field="promised_on",
+                message=t(
+                    "tanggal janji bayar wajib diisi", "the promised payment date is required"
+                ),
+            )
+        )
+    for name, value in (("reason", reason), ("note", note)):
+        if value is not None and len(value) > 400:
+            problems.append(
+                FieldProblem(
+                    field=name,
+                    message=t(
+                        f"paling banyak 400 karakter, ada {len(value)}",
+                        f"at most 400 characters, got {len(value)}",
+                    ),
+                )
+            )
+    if problems:
+        raise CakupanError(
+            title=t("Catatan kontak tidak valid", "Invalid contact record"),
+            problems=problems,
+            code="dashboard.invalid_contact",
+        )
+    now = (clock or SystemClock()).now()
+    row = ContactAction(
+        participant_id=participant_id,
+        outcome=outcome,
+        reason=reason,
+        promised_on=promised,
+        note=note,
+        at=now,
+        actor=actor.name,
+    )
+    session.add(row)
+    session.flush()
+    recorded = ContactRecorded(row.id, participant_id, outcome, reason, promised, note)
+    record_audit(
+        session,
+        actor,
+        "dashboard.contact",
+        "participant",
+        participant_id,
+        after=recorded.as_json(),
+        at=now,
+    )
+    return recorded

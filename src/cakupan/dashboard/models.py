@@ -1,0 +1,94 @@
+"""Tables of the dashboard: the KPI pre-aggregates written at each monthly close, and the
+contact action log of the arrears / re-acquisition worklist.
+
+``kpi_monthly`` and ``kpi_cohort`` are derived data (re-computable from the ledger and the
+close's snapshots, see :mod:`cakupan.dashboard.actions`), so they carry no foreign keys. Their
+dimensions are the attribution of the membership episode (channel, partner, agent: who
+registered it) and the participant's current branch, occupation and program set at the close.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cakupan.dates import Month
+from cakupan.db import AwareDateTime, Base, BigIntPK, MonthType
+
+CODE = 40
+
+#: Outcomes of a contact with a participant in arrears or closed (the worklist's action log).
+CONTACT_OUTCOMES: tuple[str, ...] = ("called", "visited", "promised_to_pay", "refused")
+
+
+class KpiMonthly(Base):
+    """Figures of one closed month for one combination of dimensions (see docs/dashboard.md)."""
+
+    __tablename__ = "kpi_monthly"
+    __table_args__ = (Index("ix_kpi_monthly_month", "month"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    month: Mapped[Month] = mapped_column(MonthType())
+    branch_code: Mapped[str | None] = mapped_column(String(CODE))
+    partner_code: Mapped[str | None] = mapped_column(String(CODE))
+    agent_code: Mapped[str | None] = mapped_column(String(CODE))
+    channel: Mapped[str] = mapped_column(String(12))
+    occupation: Mapped[str] = mapped_column(String(CODE))
+    programs: Mapped[str] = mapped_column(String(12))
+    registrations: Mapped[int] = mapped_column(Integer)
+    reacquired: Mapped[int] = mapped_column(Integer)
+    closed_by_system: Mapped[int] = mapped_column(Integer)
+    pending: Mapped[int] = mapped_column(Integer)
+    active: Mapped[int] = mapped_column(Integer)
+    arrears: Mapped[int] = mapped_column(Integer)
+    closed: Mapped[int] = mapped_column(Integer)
+    contributions: Mapped[int] = mapped_column(BigInteger)
+    payments: Mapped[int] = mapped_column(Integer)
+
+
+class KpiCohort(Base):
+    """One registration cohort (episodes starting in ``cohort_month``) seen at the close of
+    ``cohort_month + age``: its size, how many were paying that month, how many had paid."""
+
+    __tablename__ = "kpi_cohort"
+    __table_args__ = (
+        Index("ix_kpi_cohort_cohort_month", "cohort_month"),
+        CheckConstraint("age BETWEEN 0 AND 12", name="age"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    cohort_month: Mapped[Month] = mapped_column(MonthType())
+    age: Mapped[int] = mapped_column(Integer)
+    branch_code: Mapped[str | None] = mapped_column(String(CODE))
+    partner_code: Mapped[str | None] = mapped_column(String(CODE))
+    agent_code: Mapped[str | None] = mapped_column(String(CODE))
+    channel: Mapped[str] = mapped_column(String(12))
+    occupation: Mapped[str] = mapped_column(String(CODE))
+    programs: Mapped[str] = mapped_column(String(12))
+    members: Mapped[int] = mapped_column(Integer)
+    paying: Mapped[int] = mapped_column(Integer)
+    first_paid: Mapped[int] = mapped_column(Integer)
+
+
+class ContactAction(Base):
+    """One contact with a participant of the arrears / re-acquisition worklist. Append-only."""
+
+    __tablename__ = "contact_action"
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IN ('called', 'visited', 'promised_to_pay', 'refused')", name="outcome"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("participant.id"), index=True
+    )
+    outcome: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(400))
+    promised_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(400))
+    at: Mapped[datetime] = mapped_column(AwareDateTime())
+    actor: Mapped[str] = mapped_column(String(120))

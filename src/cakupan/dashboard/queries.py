@@ -1,0 +1,1039 @@
+"""Read side of the dashboard: KPIs, cohort curves, trends, the partner league table, early
+warnings, drill-down lists and the arrears worklist, every one scoped to the caller.
+
+Figures come from the pre-aggregates written at each monthly close (``kpi_monthly``,
+``kpi_cohort``), so a dashboard request costs a few grouped index range scans whatever the size
+of the ledger; drill-down lists read the ledger itself (the same definitions, one page at a
+time). Scoping: :func:`cakupan.access.participant_scope_for` on the rows' branch (the
+participant's) and partner/agent (who registered the episode). Definitions: docs/dashboard.md.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.orm import Session
+
+from cakupan.access import SensitiveValue, participant_scope_for, reveal
+from cakupan.auth import Actor, Role
+from cakupan.dashboard import rules
+from cakupan.dashboard.models import ContactAction, KpiCohort, KpiMonthly
+from cakupan.dashboard.rules import RETENTION_AGES, Ratio
+from cakupan.dates import Month
+from cakupan.errors import CakupanError, forbidden, invalid
+from cakupan.i18n import t
+from cakupan.registry.close_models import MonthClose, StatusSnapshot, StatusTransition
+from cakupan.registry.models import Membership, Participant, Payment, PaymentReversal
+
+__all__ = [
+    "DRILL_KPIS",
+    "Filters",
+    "cohorts",
+    "drill_down",
+    "latest_closed_month",
+    "league",
+    "summary",
+    "trend",
+    "warnings",
+    "worklist",
+]
+
+#: Default length of the period (months ending at the latest closed month).
+DEFAULT_MONTHS = 12
+#: Rows per page of a drill-down list or worklist.
+PAGE_SIZE = 50
+#: Roles that see the league table (a partner sees its own rank and anonymised peers).
+LEAGUE_ROLES = frozenset(
+    {
+        Role.ADMIN,
+        Role.HEAD_OFFICE,
+        Role.AUDITOR,
+        Role.REGIONAL,
+        Role.KABID,
+        Role.ARK,
+        Role.AR,
+        Role.PAP,
+        Role.PARTNER,
+        Role.SYSTEM,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the dashboard is asked for: a period of closed months and optional dimensions."""
+
+    first: Month | None = None
+    last: Month | None = None
+    region: str | None = None
+    branch: str | None = None
+    partner: str | None = None
+    channel: str | None = None
+    occupation: str | None = None
+    programs: str | None = None
+
+    @classmethod
+    def parse(cls, **values: str | None) -> Filters:
+        """From query-string values (empty means "not given"); INVALID names a bad month."""
+        cleaned = {k: (v.strip() if isinstance(v, str) else v) or None for k, v in values.items()}
+        months: dict[str, Month | None] = {}
+        for name in ("first", "last"):
+            text_value = cleaned.pop(name, None)
+            try:
+                months[name] = None if text_value is None else Month.parse(text_value)
+            except ValueError:
+                raise invalid(
+                    name,
+                    t(
+                        f"bulan YYYY-MM, bukan {text_value!r}",
+                        f"a month YYYY-MM, got {text_value!r}",
+                    ),
+                ) from None
+        programs = cleaned.get("programs")
+        if programs is not None:
+            cleaned["programs"] = programs.replace(" ", "+").upper()
+        return cls(**months, **cleaned)  # type: ignore[arg-type]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "first": None if self.first is None else str(self.first),
+            "last": None if self.last is None else str(self.last),
+            "region": self.region,
+            "branch": self.branch,
+            "partner": self.partner,
+            "channel": self.channel,
+            "occupation": self.occupation,
+            "programs": self.programs,
+        }
+
+
+def latest_closed_month(session: Session) -> Month | None:
+    """The latest month the close has run for (the dashboard's "now"), or None."""
+    value: Month | None = session.scalar(select(func.max(MonthClose.month)))
+    return value
+
+
+def resolve_period(session: Session, filters: Filters) -> tuple[Filters, Month | None]:
+    """The filters with a concrete period: ``last`` defaults to (and is capped at) the latest
+    closed month, ``first`` to ``DEFAULT_MONTHS`` months earlier. Also returns that month."""
+    latest = latest_closed_month(session)
+    if latest is None:
+        return filters, None
+    last = latest if filters.last is None or filters.last > latest else filters.last
+    first = filters.first if filters.first is not None else last + -(DEFAULT_MONTHS - 1)
+    if first > last:
+        raise invalid(
+            "first",
+            t(
+                f"awal periode {first} sesudah akhir periode {last}",
+                f"the period starts ({first}) after it ends ({last})",
+            ),
+        )
+    return replace(filters, first=first, last=last), latest
+
+
+def _dimension_conditions(
+    session: Session,
+    actor: Actor,
+    filters: Filters,
+    *,
+    branch_code: Any,
+    partner_code: Any,
+    agent_code: Any,
+    channel: Any,
+    occupation: Any,
+    programs: Any,
+) -> list[ColumnElement[bool]]:
+    """The caller's scope plus the filters, on any table carrying these columns."""
+    from cakupan.partners import agents_under
+    from cakupan.regions import branches_of_region
+
+    conditions = [
+        participant_scope_for(
+            session,
+            actor,
+            branch_code=branch_code,
+            partner_code=partner_code,
+            agent_code=agent_code,
+        )
+    ]
+    if filters.region:
+        conditions.append(branch_code.in_(branches_of_region(session, filters.region)))
+    if filters.branch:
+        conditions.append(branch_code == filters.branch)
+    if filters.partner:
+        below = sorted(agents_under(session, filters.partner))
+        conditions.append(
+            or_(partner_code == filters.partner, agent_code.in_(below))
+            if below
+            else partner_code == filters.partner
+        )
+    if filters.channel:
+        conditions.append(channel == filters.channel)
+    if filters.occupation:
+        conditions.append(occupation == filters.occupation)
+    if filters.programs:
+        conditions.append(programs == filters.programs)
+    return conditions
+
+
+def participant_row_scope(session: Session, actor: Actor) -> ColumnElement[bool]:
+    """The actor's scope on ``participant`` rows (current branch, registering partner/agent)."""
+    columns: dict[str, Any] = {
+        "branch_code": Participant.branch_code,
+        "partner_code": Participant.partner_code,
+        "agent_code": Participant.agent_code,
+    }
+    return participant_scope_for(session, actor, **columns)
+
+
+def _kpi_conditions(
+    session: Session, actor: Actor, filters: Filters, table: type[KpiMonthly] | type[KpiCohort]
+) -> list[ColumnElement[bool]]:
+    return _dimension_conditions(
+        session,
+        actor,
+        filters,
+        branch_code=table.branch_code,
+        partner_code=table.partner_code,
+        agent_code=table.agent_code,
+        channel=table.channel,
+        occupation=table.occupation,
+        programs=table.programs,
+    )
+
+
+def _int(value: Any) -> int:
+    return 0 if value is None else int(value)
+
+
+def _month_int(column: Any) -> ColumnElement[int]:
+    return type_coerce(column, Integer)
+
+
+@dataclass
+class Summary:
+    """The KPI cards of a period (see docs/dashboard.md for each definition)."""
+
+    filters: Filters
+    latest_closed: Month | None
+    registrations: int = 0
+    reacquired: int = 0
+    closed_by_system: int = 0
+    contributions: int = 0
+    payments: int = 0
+    active: int = 0
+    arrears: int = 0
+    pending: int = 0
+    closed: int = 0
+    compliance: Ratio = field(default_factory=lambda: Ratio(0, 0))
+    conversion: Ratio = field(default_factory=lambda: Ratio(0, 0))
+    retention: dict[int, Ratio] = field(default_factory=dict)
+    targets: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "period": self.filters.as_json(),
+            "latest_closed_month": None if self.latest_closed is None else str(self.latest_closed),
+            "new_registrations": self.registrations,
+            "first_month_paid": self.conversion.as_json(),
+            "active_participants": self.active,
+            "arrears_participants": self.arrears,
+            "pending_participants": self.pending,
+            "closed_participants": self.closed,
+            "retention": {f"m{age}": self.retention[age].as_json() for age in RETENTION_AGES},
+            "compliance": self.compliance.as_json(),
+            "contributions_collected": self.contributions,
+            "payments": self.payments,
+            "closed_by_system": self.closed_by_system,
+            "reacquired": self.reacquired,
+            "benefits_paid": None,
+            "benefits_note": {
+                "id": "belum ada data klaim",
+                "en": "no claims data yet",
+            },
+            "targets": self.targets,
+        }
+
+
+def summary(session: Session, actor: Actor, filters: Filters) -> Summary:
+    """The KPI cards for ``filters`` within the actor's scope: three grouped queries on the
+    pre-aggregates. An empty summary when no month is closed yet."""
+    filters, latest = resolve_period(session, filters)
+    result = Summary(filters=filters, latest_closed=latest)
+    result.retention = {age: Ratio(0, 0) for age in RETENTION_AGES}
+    if latest is None or filters.first is None or filters.last is None:
+        return result
+    k = KpiMonthly
+    conditions = _kpi_conditions(session, actor, filters, k)
+    last = filters.last
+    due = k.active + k.arrears + k.pending
+    at_last = k.month == last
+    row = session.execute(
+        select(
+            func.sum(k.registrations),
+            func.sum(k.reacquired),
+            func.sum(k.closed_by_system),
+            func.sum(k.contributions),
+            func.sum(k.payments),
+            func.sum(k.active),
+            func.sum(due),
+            func.sum(_case(at_last, k.active)),
+            func.sum(_case(at_last, k.arrears)),
+            func.sum(_case(at_last, k.pending)),
+            func.sum(_case(at_last, k.closed)),
+        ).where(k.month.between(filters.first, last), *conditions)
+    ).one()
+    (
+        result.registrations,
+        result.reacquired,
+        result.closed_by_system,
+        result.contributions,
+        result.payments,
+        paid_due,
+        all_due,
+        result.active,
+        result.arrears,
+        result.pending,
+        result.closed,
+    ) = (_int(v) for v in row)
+    result.compliance = Ratio(paid_due, all_due)
+
+    c = KpiCohort
+    cohort_conditions = _kpi_conditions(session, actor, filters, c)
+    in_period = c.cohort_month.between(filters.first, last)
+    rows = session.execute(
+        select(c.age, func.sum(c.members), func.sum(c.paying))
+        .where(in_period, c.age.in_(RETENTION_AGES), *cohort_conditions)
+        .group_by(c.age)
+    ).all()
+    for age, members, paying in rows:
+        result.retention[int(age)] = Ratio(_int(paying), _int(members))
+    # Conversion: final at age 2; the period's last two cohorts use their latest close.
+    conversion = session.execute(
+        select(func.sum(c.members), func.sum(c.first_paid)).where(
+            in_period,
+            or_(
+                c.age == rules.CONVERSION_AGE,
+                and_(
+                    c.age < rules.CONVERSION_AGE,
+                    _month_int(c.cohort_month) + c.age == latest.index,
+                ),
+            ),
+            *cohort_conditions,
+        )
+    ).one()
+    result.conversion = Ratio(_int(conversion[1]), _int(conversion[0]))
+    result.targets = _targets(session, actor, filters)
+    return result
+
+
+def _case(condition: ColumnElement[bool], value: Any) -> Any:
+    from sqlalchemy import case
+
+    return case((condition, value), else_=literal(0))
+
+
+def _targets(session: Session, actor: Actor, filters: Filters) -> list[dict[str, Any]]:
+    """Targets vs realization of the actor's office (or the filtered branch/region) for the year
+    of the period's last month, from the targets area's report (with its conflicts)."""
+    from cakupan.targets import queries as targets_queries
+    from cakupan.targets.actions import authorize_office
+
+    office = filters.branch or filters.region or actor.branch_code or actor.region_code
+    if office is None:
+        if actor.role not in {Role.ADMIN, Role.HEAD_OFFICE, Role.AUDITOR, Role.SYSTEM}:
+            return []
+        office = "NATIONAL"
+    assert filters.last is not None
+    try:
+        authorize_office(session, actor, office, "read")
+        rows = targets_queries.report(session, office, filters.last.year)
+    except CakupanError:  # an office the actor may not read, or unknown: no targets shown
+        return []
+    out = []
+    for row in rows:
+        out.append(
+            {
+                "office": row.office_code,
+                "segment": row.segment,
+                "metric": row.metric,
+                "target": row.target.value,
+                "realization": row.realization.value,
+                "achievement_percent": row.achievement_percent,
+                "conflicts": row.conflicts,
+            }
+        )
+    return out
+
+
+def trend(session: Session, actor: Actor, filters: Filters) -> dict[str, Any]:
+    """Per closed month of the period: registrations, active, compliance, contributions,
+    closed by system and re-acquired (one grouped query)."""
+    filters, latest = resolve_period(session, filters)
+    if latest is None or filters.first is None or filters.last is None:
+        return {"period": filters.as_json(), "months": []}
+    k = KpiMonthly
+    rows = session.execute(
+        select(
+            k.month,
+            func.sum(k.registrations),
+            func.sum(k.active),
+            func.sum(k.active + k.arrears + k.pending),
+            func.sum(k.contributions),
+            func.sum(k.closed_by_system),
+            func.sum(k.reacquired),
+        )
+        .where(
+            k.month.between(filters.first, filters.last),
+            *_kpi_conditions(session, actor, filters, k),
+        )
+        .group_by(k.month)
+        .order_by(k.month)
+    ).all()
+    months = []
+    for month, registrations, active, due, contributions, closed, reacquired in rows:
+        months.append(
+            {
+                "month": str(month),
+                "new_registrations": _int(registrations),
+                "active_participants": _int(active),
+                "compliance": Ratio(_int(active), _int(due)).as_json(),
+                "contributions_collected": _int(contributions),
+                "closed_by_system": _int(closed),
+                "reacquired": _int(reacquired),
+            }
+        )
+    return {"period": filters.as_json(), "months": months}
+
+
+def cohorts(session: Session, actor: Actor, filters: Filters) -> dict[str, Any]:
+    """Retention curves: per registration cohort of the period, the share still paying at each
+    age 0..12 that has been closed (one grouped query)."""
+    filters, latest = resolve_period(session, filters)
+    if latest is None or filters.first is None or filters.last is None:
+        return {"period": filters.as_json(), "cohorts": []}
+    c = KpiCohort
+    rows = session.execute(
+        select(c.cohort_month, c.age, func.sum(c.members), func.sum(c.paying))
+        .where(
+            c.cohort_month.between(filters.first, filters.last),
+            *_kpi_conditions(session, actor, filters, c),
+        )
+        .group_by(c.cohort_month, c.age)
+        .order_by(c.cohort_month, c.age)
+    ).all()
+    curves: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    size: dict[str, int] = {}
+    for cohort_month, age, members, paying in rows:
+        key = str(cohort_month)
+        if int(age) == 0:
+            size[key] = _int(members)
+        curves[key].append({"age": int(age), **Ratio(_int(paying), _int(members)).as_json()})
+    return {
+        "period": filters.as_json(),
+        "cohorts": [
+            {"cohort": key, "members": size.get(key, 0), "curve": curve}
+            for key, curve in curves.items()
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class _PartnerFigures:
+    registrations: int
+    compliance: Ratio
+    contributions: int
+    retention: dict[int, Ratio]
+
+
+def _partner_figures(
+    session: Session,
+    conditions_monthly: list[ColumnElement[bool]],
+    conditions_cohort: list[ColumnElement[bool]],
+    filters: Filters,
+) -> dict[str, _PartnerFigures]:
+    k, c = KpiMonthly, KpiCohort
+    assert filters.first is not None
+    assert filters.last is not None
+    monthly = session.execute(
+        select(
+            k.partner_code,
+            func.sum(k.registrations),
+            func.sum(k.active),
+            func.sum(k.active + k.arrears + k.pending),
+            func.sum(k.contributions),
+        )
+        .where(
+            k.month.between(filters.first, filters.last),
+            k.partner_code.is_not(None),
+            *conditions_monthly,
+        )
+        .group_by(k.partner_code)
+    ).all()
+    retention: dict[str, dict[int, Ratio]] = defaultdict(dict)
+    for code, age, members, paying in session.execute(
+        select(c.partner_code, c.age, func.sum(c.members), func.sum(c.paying))
+        .where(
+            c.cohort_month.between(filters.first, filters.last),
+            c.age.in_((3, 6)),
+            c.partner_code.is_not(None),
+            *conditions_cohort,
+        )
+        .group_by(c.partner_code, c.age)
+    ).all():
+        retention[str(code)][int(age)] = Ratio(_int(paying), _int(members))
+    return {
+        str(code): _PartnerFigures(
+            registrations=_int(registrations),
+            compliance=Ratio(_int(active), _int(due)),
+            contributions=_int(contributions),
+            retention=retention.get(str(code), {}),
+        )
+        for code, registrations, active, due, contributions in monthly
+    }
+
+
+def league(session: Session, actor: Actor, filters: Filters) -> dict[str, Any]:
+    """Partners ranked on keeping participants (month-6 then month-3 retention, then compliance;
+    volume only breaks ties). Staff see the partners within their scope by name; a partner sees
+    every partner's figures, its own by name and the others as "Mitra A", "Mitra B", ... in rank
+    order (peers' figures are aggregates only, never rows). Agents have no league table."""
+    if actor.role not in LEAGUE_ROLES:
+        raise forbidden()
+    filters, latest = resolve_period(session, filters)
+    if latest is None:
+        return {"period": filters.as_json(), "partners": [], "own_rank": None}
+    partner_view = actor.role is Role.PARTNER
+    if partner_view:
+        # Compare with every partner: drop the scope (and the partner filter), keep the rest.
+        everyone = Actor(actor.name, Role.SYSTEM)
+        peers_filters = replace(filters, partner=None)
+        monthly = _kpi_conditions(session, everyone, peers_filters, KpiMonthly)
+        cohort = _kpi_conditions(session, everyone, peers_filters, KpiCohort)
+    else:
+        monthly = _kpi_conditions(session, actor, filters, KpiMonthly)
+        cohort = _kpi_conditions(session, actor, filters, KpiCohort)
+    figures = _partner_figures(session, monthly, cohort, filters)
+    entries = [
+        rules.LeagueEntry(
+            partner_code=code,
+            registrations=f.registrations,
+            retention_m3=f.retention.get(3, Ratio(0, 0)),
+            retention_m6=f.retention.get(6, Ratio(0, 0)),
+            compliance=f.compliance,
+            contributions=f.contributions,
+        )
+        for code, f in figures.items()
+    ]
+    names = _partner_names(session, [e.partner_code for e in entries])
+    ranked = rules.rank_league(entries)
+    rows = []
+    own_rank = None
+    peer = 0
+    for rank, entry in ranked:
+        own = partner_view and entry.partner_code == actor.partner_code
+        if partner_view and not own:
+            code, name = None, rules.anonymous_name(peer)
+            peer += 1
+        else:
+            code, name = entry.partner_code, names.get(entry.partner_code, entry.partner_code)
+        if own:
+            own_rank = rank
+        rows.append(
+            {
+                "rank": rank,
+                "partner_code": code,
+                "name": name,
+                "own": own,
+                "new_registrations": entry.registrations,
+                "retention_m3": entry.retention_m3.as_json(),
+                "retention_m6": entry.retention_m6.as_json(),
+                "compliance": entry.compliance.as_json(),
+                "contributions_collected": entry.contributions,
+            }
+        )
+    return {"period": filters.as_json(), "partners": rows, "own_rank": own_rank}
+
+
+def _partner_names(session: Session, codes: Sequence[str]) -> dict[str, str]:
+    from cakupan.partners.models import Partner
+
+    if not codes:
+        return {}
+    return dict(
+        session.execute(select(Partner.code, Partner.name).where(Partner.code.in_(codes))).all()
+    )
+
+
+#: Dimensions the early warnings look at (the kpi tables' columns).
+WARNING_DIMENSIONS = ("occupation", "partner_code", "branch_code")
+
+
+def warnings(session: Session, actor: Actor, filters: Filters) -> dict[str, Any]:
+    """Segments (occupation), partners and branches whose month-3 retention or compliance
+    dropped, by the warning rules in force on the latest closed month (data, with their source):
+    the latest value against the plain average of the ``trailing`` periods before it."""
+    filters, latest = resolve_period(session, filters)
+    if latest is None or filters.last is None:
+        return {"rules": [], "warnings": []}
+    last = filters.last
+    on = last.last_day
+    all_rules = rules.load_warning_rules()
+    found: list[dict[str, Any]] = []
+    used: list[dict[str, Any]] = []
+    retention_rule = rules.rule_in_force(all_rules, "retention_m3", on)
+    compliance_rule = rules.rule_in_force(all_rules, "compliance", on)
+    k, c = KpiMonthly, KpiCohort
+    monthly_conditions = _kpi_conditions(session, actor, filters, k)
+    cohort_conditions = _kpi_conditions(session, actor, filters, c)
+    for dimension in WARNING_DIMENSIONS:
+        if retention_rule is not None:
+            newest = last + -3  # the latest cohort whose month 3 is closed
+            oldest = newest + -retention_rule.trailing
+            column = getattr(c, dimension)
+            series: dict[str, dict[Month, Ratio]] = defaultdict(dict)
+            for value, cohort_month, members, paying in session.execute(
+                select(column, c.cohort_month, func.sum(c.members), func.sum(c.paying))
+                .where(
+                    c.age == 3,
+                    c.cohort_month.between(oldest, newest),
+                    column.is_not(None),
+                    *cohort_conditions,
+                )
+                .group_by(column, c.cohort_month)
+            ).all():
+                series[str(value)][cohort_month] = Ratio(_int(paying), _int(members))
+            for value, by_month in series.items():
+                warning = rules.drop_warning(
+                    by_month.get(newest, Ratio(0, 0)),
+                    [
+                        by_month.get(newest + -i, Ratio(0, 0))
+                        for i in range(1, retention_rule.trailing + 1)
+                    ],
+                    retention_rule,
+                )
+                if warning is not None:
+                    found.append(
+                        {
+                            "metric": "retention_m3",
+                            "dimension": dimension,
+                            "value": value,
+                            "period": str(newest),
+                            **warning.as_json(),
+                        }
+                    )
+        if compliance_rule is not None:
+            oldest = last + -compliance_rule.trailing
+            column = getattr(k, dimension)
+            compliance_series: dict[str, dict[Month, Ratio]] = defaultdict(dict)
+            for value, month, active, due in session.execute(
+                select(
+                    column, k.month, func.sum(k.active), func.sum(k.active + k.arrears + k.pending)
+                )
+                .where(k.month.between(oldest, last), column.is_not(None), *monthly_conditions)
+                .group_by(column, k.month)
+            ).all():
+                compliance_series[str(value)][month] = Ratio(_int(active), _int(due))
+            for value, by_month in compliance_series.items():
+                warning = rules.drop_warning(
+                    by_month.get(last, Ratio(0, 0)),
+                    [
+                        by_month.get(last + -i, Ratio(0, 0))
+                        for i in range(1, compliance_rule.trailing + 1)
+                    ],
+                    compliance_rule,
+                )
+                if warning is not None:
+                    found.append(
+                        {
+                            "metric": "compliance",
+                            "dimension": dimension,
+                            "value": value,
+                            "period": str(last),
+                            **warning.as_json(),
+                        }
+                    )
+    for rule in (retention_rule, compliance_rule):
+        if rule is not None:
+            used.append(rule.as_json())
+    if actor.role is Role.PARTNER or actor.role is Role.AGENT:
+        names: dict[str, str] = {}
+    else:
+        names = _partner_names(
+            session, [w["value"] for w in found if w["dimension"] == "partner_code"]
+        )
+    for item in found:
+        if item["dimension"] == "partner_code":
+            item["label"] = names.get(item["value"], item["value"])
+        else:
+            item["label"] = item["value"]
+    found.sort(key=lambda w: (-w["drop_points"], w["metric"], w["dimension"], w["value"]))
+    return {"rules": used, "warnings": found}
+
+
+# ----- drill-down -----------------------------------------------------------------------------
+
+#: KPI figures that link to their records, and what the records are.
+DRILL_KPIS: dict[str, str] = {
+    "new_registrations": "participants",
+    "active": "participants",
+    "arrears": "participants",
+    "pending": "participants",
+    "closed": "participants",
+    "closed_by_system": "participants",
+    "reacquired": "participants",
+    "payments": "payments",
+}
+
+
+def _ledger_conditions(
+    session: Session, actor: Actor, filters: Filters
+) -> list[ColumnElement[bool]]:
+    return _dimension_conditions(
+        session,
+        actor,
+        filters,
+        branch_code=Participant.branch_code,
+        partner_code=Membership.partner_code,
+        agent_code=Membership.agent_code,
+        channel=Membership.channel,
+        occupation=Participant.occupation,
+        programs=Participant.programs,
+    )
+
+
+def _drill_select(kpi: str, month: Month) -> Any:
+    base_columns = (
+        Participant.id,
+        Participant.nik,
+        Participant.name,
+        Participant.phone,
+        Participant.branch_code,
+        Participant.occupation,
+        Participant.programs,
+        Membership.episode_no,
+        Membership.start_month,
+        Membership.channel,
+        Membership.partner_code,
+        Membership.agent_code,
+    )
+    if kpi == "new_registrations":
+        return (
+            select(*base_columns, literal(None).label("extra"))
+            .select_from(Membership)
+            .join(Participant, Participant.id == Membership.participant_id)
+            .where(Membership.start_month == month, Membership.episode_no == 1)
+        )
+    if kpi in {"active", "arrears", "pending", "closed"}:
+        return (
+            select(*base_columns, StatusSnapshot.paid_through_month.label("extra"))
+            .select_from(StatusSnapshot)
+            .join(Membership, Membership.id == StatusSnapshot.membership_id)
+            .join(Participant, Participant.id == StatusSnapshot.participant_id)
+            .where(StatusSnapshot.month == month, StatusSnapshot.status == kpi)
+        )
+    if kpi in {"closed_by_system", "reacquired"}:
+        return (
+            select(*base_columns, literal(None).label("extra"))
+            .select_from(StatusTransition)
+            .join(Membership, Membership.id == StatusTransition.membership_id)
+            .join(Participant, Participant.id == StatusTransition.participant_id)
+            .where(StatusTransition.month == month, StatusTransition.kind == kpi)
+        )
+    # payments paid in the month, not reversed by its last day
+    return (
+        select(
+            *base_columns,
+            Payment.id.label("payment_id"),
+            Payment.reference,
+            Payment.amount,
+            Payment.paid_on,
+            Payment.first_month,
+            Payment.months,
+        )
+        .select_from(Payment)
+        .join(Membership, Membership.id == Payment.membership_id)
+        .join(Participant, Participant.id == Payment.participant_id)
+        .outerjoin(PaymentReversal, PaymentReversal.payment_id == Payment.id)
+        .where(
+            Payment.paid_on.between(month.first_day, month.last_day),
+            or_(PaymentReversal.id.is_(None), PaymentReversal.reversed_on > month.last_day),
+        )
+    )
+
+
+def drill_down(
+    session: Session,
+    actor: Actor,
+    kpi: str,
+    month: Month | None,
+    filters: Filters,
+    *,
+    page: int = 1,
+) -> dict[str, Any]:
+    """The records behind one KPI figure of one closed month (default: the latest), scoped,
+    masked (unmasking audited) and paginated by ``PAGE_SIZE``, with the total count."""
+    if kpi not in DRILL_KPIS:
+        raise invalid(
+            "kpi",
+            t(
+                f"salah satu dari {', '.join(DRILL_KPIS)}, bukan {kpi!r}",
+                f"one of {', '.join(DRILL_KPIS)}, got {kpi!r}",
+            ),
+        )
+    if page < 1:
+        raise invalid("page", t(f"halaman >= 1, bukan {page}", f"a page >= 1, got {page}"))
+    latest = latest_closed_month(session)
+    month = month or latest
+    if month is None:
+        return {
+            "kpi": kpi,
+            "month": None,
+            "total": 0,
+            "page": page,
+            "page_size": PAGE_SIZE,
+            "rows": [],
+        }
+    query = _drill_select(kpi, month).where(*_ledger_conditions(session, actor, filters))
+    total = _int(session.scalar(select(func.count()).select_from(query.subquery())))
+    rows = session.execute(
+        query.order_by(Participant.id, *([Payment.id] if kpi == "payments" else []))
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    shown = _masked(session, actor, rows)
+    out = []
+    for row, (nik, phone) in zip(rows, shown, strict=True):
+        item: dict[str, Any] = {
+            "participant_id": row.id,
+            "nik": nik,
+            "name": row.name,
+            "phone": phone,
+            "branch_code": row.branch_code,
+            "occupation": row.occupation,
+            "programs": row.programs,
+            "episode": row.episode_no,
+            "episode_start": str(row.start_month),
+            "channel": row.channel,
+            "partner_code": row.partner_code,
+            "agent_code": row.agent_code,
+        }
+        if kpi == "payments":
+            item.update(
+                payment_id=row.payment_id,
+                reference=row.reference,
+                amount=int(row.amount),
+                paid_on=row.paid_on.isoformat(),
+                first_month=str(row.first_month),
+                months=int(row.months),
+            )
+        elif kpi in {"active", "arrears", "pending", "closed"}:
+            item["paid_through_month"] = None if row.extra is None else str(_as_month(row.extra))
+        out.append(item)
+    return {
+        "kpi": kpi,
+        "records": DRILL_KPIS[kpi],
+        "month": str(month),
+        "total": total,
+        "page": page,
+        "page_size": PAGE_SIZE,
+        "rows": out,
+    }
+
+
+def _as_month(value: Any) -> Month:
+    return value if isinstance(value, Month) else Month.from_index(int(value))
+
+
+def _masked(session: Session, actor: Actor, rows: Sequence[Any]) -> list[tuple[str, str]]:
+    values: list[SensitiveValue] = []
+    for row in rows:
+        values.append(SensitiveValue("participant", row.id, "nik", row.nik, row.branch_code))
+        values.append(SensitiveValue("participant", row.id, "phone", row.phone, row.branch_code))
+    shown = reveal(session, actor, values) if values else []
+    return [(shown[i], shown[i + 1]) for i in range(0, len(shown), 2)]
+
+
+# ----- worklist -------------------------------------------------------------------------------
+
+WORKLIST_KINDS = ("arrears", "closed")
+
+
+def worklist(
+    session: Session, actor: Actor, kind: str, filters: Filters, *, page: int = 1
+) -> dict[str, Any]:
+    """Participants to contact as of the latest closed month: ``arrears`` (unpaid months that
+    may still be paid) or ``closed`` (closed by system: the re-acquisition worklist), oldest
+    paid-through first, with the latest logged contact; scoped, masked, paginated."""
+    if kind not in WORKLIST_KINDS:
+        raise invalid(
+            "kind",
+            t(f"'arrears' atau 'closed', bukan {kind!r}", f"'arrears' or 'closed', got {kind!r}"),
+        )
+    if page < 1:
+        raise invalid("page", t(f"halaman >= 1, bukan {page}", f"a page >= 1, got {page}"))
+    latest = latest_closed_month(session)
+    if latest is None:
+        return {
+            "kind": kind,
+            "month": None,
+            "total": 0,
+            "page": page,
+            "page_size": PAGE_SIZE,
+            "rows": [],
+        }
+    query = (
+        select(
+            Participant.id,
+            Participant.nik,
+            Participant.name,
+            Participant.phone,
+            Participant.branch_code,
+            Participant.occupation,
+            Membership.partner_code,
+            Membership.agent_code,
+            StatusSnapshot.paid_through_month,
+            StatusSnapshot.months_paid,
+        )
+        .select_from(StatusSnapshot)
+        .join(Membership, Membership.id == StatusSnapshot.membership_id)
+        .join(Participant, Participant.id == StatusSnapshot.participant_id)
+        .where(
+            StatusSnapshot.month == latest,
+            StatusSnapshot.status == kind,
+            *_ledger_conditions(session, actor, filters),
+        )
+    )
+    total = _int(session.scalar(select(func.count()).select_from(query.subquery())))
+    rows = session.execute(
+        query.order_by(StatusSnapshot.paid_through_month, Participant.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    ids = [row.id for row in rows]
+    last_contact: dict[int, ContactAction] = {}
+    if ids:
+        for logged in session.scalars(
+            select(ContactAction)
+            .where(ContactAction.participant_id.in_(ids))
+            .order_by(ContactAction.participant_id, ContactAction.at, ContactAction.id)
+        ):
+            last_contact[logged.participant_id] = logged
+    shown = _masked(session, actor, rows)
+    out = []
+    for row, (nik, phone) in zip(rows, shown, strict=True):
+        contact = last_contact.get(row.id)
+        through = None if row.paid_through_month is None else _as_month(row.paid_through_month)
+        out.append(
+            {
+                "participant_id": row.id,
+                "nik": nik,
+                "name": row.name,
+                "phone": phone,
+                "branch_code": row.branch_code,
+                "occupation": row.occupation,
+                "partner_code": row.partner_code,
+                "agent_code": row.agent_code,
+                "paid_through_month": None if through is None else str(through),
+                "unpaid_months": None if through is None else latest - through,
+                "months_paid": int(row.months_paid),
+                "last_contact": None
+                if contact is None
+                else {
+                    "outcome": contact.outcome,
+                    "reason": contact.reason,
+                    "promised_on": None
+                    if contact.promised_on is None
+                    else contact.promised_on.isoformat(),
+                    "at": contact.at.isoformat(),
+                    "actor": contact.actor,
+                },
+            }
+        )
+    return {
+        "kind": kind,
+        "month": str(latest),
+        "total": total,
+        "page": page,
+        "page_size": PAGE_SIZE,
+        "rows": out,
+    }
+
+
+def contacts_of(session: Session, actor: Actor, participant_id: int) -> list[dict[str, Any]]:
+    """The contact log of one participant within the actor's scope (empty outside it)."""
+    visible = session.scalar(
+        select(Participant.id).where(
+            Participant.id == participant_id, participant_row_scope(session, actor)
+        )
+    )
+    if visible is None:
+        return []
+    return [
+        {
+            "outcome": c.outcome,
+            "reason": c.reason,
+            "promised_on": None if c.promised_on is None else c.promised_on.isoformat(),
+            "note": c.note,
+            "at": c.at.isoformat(),
+            "actor": c.actor,
+        }
+        for c in session.scalars(
+            select(ContactAction)
+            .where(ContactAction.participant_id == participant_id)
+            .order_by(ContactAction.at.desc(), ContactAction.id.desc())
+        )
+    ]
+
+
+def ledger_summary(session: Session, month: Month) -> dict[str, int]:
+    """Whole-ledger figures of one month computed directly from the ledger tables (not from the
+    pre-aggregates or the close): the check that the pre-aggregates match (tests, ``cakupan kpi
+    verify``). Active = episodes whose month is covered by a payment made by the month end and
+    not reversed by then; registrations = first episodes starting that month; contributions =
+    payments made in the month and not reversed by its end."""
+    end = month.last_day
+    registrations = session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.start_month == month, Membership.episode_no == 1)
+    )
+    counted = or_(PaymentReversal.id.is_(None), PaymentReversal.reversed_on > end)
+    contributions = session.execute(
+        select(func.coalesce(func.sum(Payment.amount), 0), func.count())
+        .select_from(Payment)
+        .outerjoin(PaymentReversal, PaymentReversal.payment_id == Payment.id)
+        .where(Payment.paid_on.between(month.first_day, end), counted)
+    ).one()
+    first = _month_int(Payment.first_month)
+    active = session.scalar(
+        select(func.count(func.distinct(Payment.membership_id)))
+        .select_from(Payment)
+        .outerjoin(PaymentReversal, PaymentReversal.payment_id == Payment.id)
+        .where(
+            Payment.paid_on <= end,
+            counted,
+            first <= month.index,
+            first + Payment.months - 1 >= month.index,
+        )
+    )
+    return {
+        "new_registrations": _int(registrations),
+        "contributions_collected": _int(contributions[0]),
+        "payments": _int(contributions[1]),
+        "active_participants": _int(active),
+    }
