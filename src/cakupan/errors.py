@@ -18,6 +18,7 @@ class ErrorKind(Enum):
     CONFLICT = ("conflict", 409, 1)
     FORBIDDEN = ("forbidden", 403, 1)
     UNAUTHENTICATED = ("unauthenticated", 401, 1)
+    RATE_LIMITED = ("rate-limited", 429, 1)
 
     def __init__(self, slug: str, http_status: int, exit_code: int) -> None:
         self.slug = slug
@@ -64,6 +65,8 @@ class CakupanError(Exception):
     problems: list[FieldProblem] = field(default_factory=list)
     kind: ErrorKind = ErrorKind.INVALID
     code: str = "invalid"
+    #: Extra HTTP response headers (e.g. ``Retry-After`` of a 429).
+    headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__init__(self.render("en"))

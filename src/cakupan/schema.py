@@ -9,6 +9,7 @@ from cakupan.contributions import models as contributions_models  # noqa: F401
 from cakupan.dashboard import models as dashboard_models  # noqa: F401
 from cakupan.db import Base
 from cakupan.incentives import models as incentives_models  # noqa: F401
+from cakupan.integration import models as integration_models  # noqa: F401
 from cakupan.partners import models as partners_models  # noqa: F401
 from cakupan.regions import models as regions_models
 from cakupan.registry import close_models as registry_close_models  # noqa: F401

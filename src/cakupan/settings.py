@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     #: Mark the session cookie ``Secure`` (set true when the app is served over HTTPS).
     secure_cookies: bool = False
+    #: Partner API rate limit per client (token bucket): sustained requests per second, burst.
+    api_rate_per_second: float = 50.0
+    api_burst: int = 100
 
 
 @lru_cache(maxsize=1)

@@ -26,6 +26,7 @@ from cakupan.cli import seed as seed_cli
 from cakupan.cli import serve as serve_cli
 from cakupan.cli import targets as targets_cli
 from cakupan.cli import users as users_cli
+from cakupan.cli import webhooks as webhooks_cli
 from cakupan.cli.common import GLOBAL, err_console
 from cakupan.errors import CakupanError
 from cakupan.i18n import LANGS, Lang, set_lang
@@ -59,6 +60,7 @@ app.add_typer(campaigns_cli.segments_app, name="segments")
 app.add_typer(campaigns_cli.targeting_app, name="targeting")
 app.add_typer(campaigns_cli.prospects_app, name="prospects")
 app.add_typer(campaigns_cli.campaigns_app, name="campaigns")
+app.add_typer(webhooks_cli.app, name="webhooks")
 
 
 @app.callback()

@@ -12,12 +12,14 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from cakupan.incentives import api as incentives_api
+from cakupan.integration import api as integration_api
 from cakupan.partners import api as partners_api
 from cakupan.web.deps import ApiUser
 
 router = APIRouter(prefix="/api/v1", tags=["v1"])
 router.include_router(partners_api.router)
 router.include_router(incentives_api.router)
+router.include_router(integration_api.router)
 
 
 class MePublic(BaseModel):

@@ -150,7 +150,8 @@ def error_response(request: Request, error: CakupanError) -> Response:
     lang = request_lang(request)
     status = error.kind.http_status
     if _is_api(request):
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+        headers.update(error.headers)
         return JSONResponse(
             error.as_problem(lang, instance=request.url.path),
             status_code=status,

@@ -1,0 +1,418 @@
+"""The partner API's writes. Each calls the registry's own actions (the one write path shared
+with the CSV imports and the pages) and adds the outbox events in the same transaction.
+
+Every function runs in the caller's transaction and leaves committing to it (see
+:func:`cakupan.integration.idempotency.run_idempotent`)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Container, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cakupan import regions
+from cakupan.access import mask_nik
+from cakupan.audit import record_audit
+from cakupan.auth import Actor
+from cakupan.contributions import load_policy_book
+from cakupan.dates import JAKARTA, Clock, Month
+from cakupan.errors import CakupanError, ErrorKind, FieldProblem, not_found
+from cakupan.i18n import Text, t
+from cakupan.integration.events import Event, enqueue, registration_event
+from cakupan.integration.models import WebhookDelivery, WebhookSubscription
+from cakupan.integration.queries import ClientScope, out_of_scope_message, payable_niks
+from cakupan.integration.schemas import (
+    BatchCreate,
+    PaymentCreate,
+    QuoteCreate,
+    RegistrationCreate,
+    SubscriptionCreate,
+)
+from cakupan.registry import (
+    PaymentRow,
+    PostedPayment,
+    RegistrationRow,
+    post_payment,
+    post_payments,
+    register_participant,
+)
+from cakupan.registry.nik import check_nik
+from cakupan.registry.rules import DEFAULT_PAYMENT_CHANNEL
+
+__all__ = [
+    "create_subscription",
+    "deactivate_subscription",
+    "post_batch",
+    "post_one",
+    "quote",
+    "register",
+    "resend_delivery",
+]
+
+
+class _KnownDistricts:
+    """A ``Container`` of district codes answered by the database (one query per NIK)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and regions.district_exists(self._session, code)
+
+
+def quote(session: Session, body: QuoteCreate, clock: Clock) -> dict[str, Any]:
+    """Check a NIK and quote the contribution for ``body.months`` months; writes nothing."""
+    today = clock.now().astimezone(JAKARTA).date()
+    districts: Container[str] = _KnownDistricts(session)
+    check = check_nik(body.nik, known_districts=districts, today=today)
+    start = Month.of(today)
+    if body.start_month is not None:
+        start = Month.parse(body.start_month)
+    book = load_policy_book(session)
+    months = []
+    for offset in range(body.months):
+        q = book.quote(
+            income=body.reported_income,
+            programs=body.programs,
+            month=start + offset,
+            sector=body.sector,
+            funding=body.funding,
+        )
+        months.append({"month": str(q.month), "base_income": q.base_income, "total": q.total})
+    nik = check.as_json()
+    nik["nik"] = mask_nik(check.nik)
+    return {"nik": nik, "months": months, "total": sum(m["total"] for m in months)}
+
+
+def register(
+    session: Session, actor: Actor, scope: ClientScope, body: RegistrationCreate, clock: Clock
+) -> dict[str, Any]:
+    """Register a participant for the client (channel ``partner`` or ``agent``) with the
+    registry's action, issue the kode penetapan, and queue ``participant.registered``."""
+    row = RegistrationRow(
+        row=1,
+        nik=body.nik,
+        name=body.name,
+        phone=body.phone,
+        occupation=body.occupation,
+        reported_income=body.reported_income,
+        programs=body.programs,
+        registered_on=clock.now().astimezone(JAKARTA).date(),
+        sex=body.sex,
+        birth_date=body.birth_date,
+        email=body.email,
+        village_code=body.village_code,
+        district_code=body.district_code,
+        sector=body.sector,
+        funding=body.funding,
+        channel=scope.registration_channel,
+        partner_code=scope.partner_code,
+        agent_code=scope.agent_code,
+        months_to_pay=body.months_to_pay,
+    )
+    registration = register_participant(session, actor, row, clock=clock)
+    enqueue(session, [registration_event(scope.partner_code, registration)], clock.now())
+    code = registration.payment_code
+    return {
+        "participant_id": registration.participant_id,
+        "nik": mask_nik(registration.nik),
+        "episode": registration.episode_no,
+        "start_month": str(registration.start_month),
+        "branch_code": registration.branch_code,
+        "kode_penetapan": None if code is None else code.code,
+        "amount": None if code is None else code.amount,
+        "first_month": None if code is None else str(code.first_month),
+        "months": None if code is None else code.months,
+        "valid_until": None if code is None else code.valid_until.isoformat(),
+    }
+
+
+def _channel(value: str) -> str:
+    return value.strip().lower() or DEFAULT_PAYMENT_CHANNEL
+
+
+def _payment_json(posted: PostedPayment) -> dict[str, Any]:
+    body = posted.as_json()
+    body["nik"] = mask_nik(posted.nik)
+    return body
+
+
+def _payment_events(scope: ClientScope, registered_by: str, payload: dict[str, Any]) -> list[Event]:
+    codes = sorted({code for code in (scope.partner_code, registered_by) if code})
+    return [Event(code, "payment.posted", payload) for code in codes]
+
+
+def post_one(
+    session: Session, actor: Actor, scope: ClientScope, body: PaymentCreate, clock: Clock
+) -> dict[str, Any]:
+    """Post one payment collected by the client with the registry's action; a repeat of an
+    already-posted (channel, reference) with the same content answers ``duplicate``. Queues
+    ``payment.posted`` for the collecting and the registering partner."""
+    nik = body.nik.strip()
+    allowed = payable_niks(session, scope, [nik])
+    if nik not in allowed:
+        raise not_found(out_of_scope_message(nik), code="participant-not-found")
+    posted = post_payment(
+        session,
+        actor,
+        nik=nik,
+        amount=body.amount,
+        paid_on=body.paid_on,
+        reference=body.reference.strip(),
+        channel=_channel(body.channel),
+        partner_code=scope.partner_code,
+        agent_code=scope.agent_code,
+        clock=clock,
+    )
+    answer = _payment_json(posted)
+    if not posted.duplicate:
+        payload = {k: v for k, v in answer.items() if k != "result"}
+        enqueue(session, _payment_events(scope, allowed[nik], payload), clock.now())
+    return answer
+
+
+def _batch_error(problems: list[FieldProblem]) -> CakupanError:
+    return CakupanError(
+        title=t(
+            "Batch ditolak seluruhnya: ada baris yang tidak valid (kirim partial=true untuk "
+            "memposting baris yang valid)",
+            "Batch refused as a whole: some rows are invalid (send partial=true to post the "
+            "valid rows)",
+        ),
+        problems=problems,
+        kind=ErrorKind.INVALID,
+        code="batch-rejected",
+    )
+
+
+def post_batch(
+    session: Session, actor: Actor, scope: ClientScope, body: BatchCreate, clock: Clock
+) -> dict[str, Any]:
+    """Post a settlement batch with the registry's batch engine (:func:`post_payments`, the one
+    the payments import uses) and answer per row: ``posted`` (with its payment id),
+    ``duplicate`` (already posted with the same content) or ``rejected`` (with every problem).
+
+    Unless ``partial``, any rejected row refuses the whole batch (INVALID listing every row's
+    problems; nothing written). A constant number of queries whatever the number of rows."""
+    rows = body.rows
+    niks = [r.nik.strip() for r in rows]
+    keys = [(_channel(r.channel), r.reference.strip()) for r in rows]
+    allowed = payable_niks(session, scope, niks)
+    problems: dict[int, list[tuple[str, Text]]] = {}
+    registry_rows: list[PaymentRow] = []
+    for number, (row, nik, (channel, reference)) in enumerate(
+        zip(rows, niks, keys, strict=True), 1
+    ):
+        if nik not in allowed:
+            problems[number] = [("nik", out_of_scope_message(nik))]
+            continue
+        registry_rows.append(
+            PaymentRow(
+                number,
+                reference,
+                nik,
+                str(row.amount),
+                row.paid_on.isoformat(),
+                channel,
+                scope.partner_code,
+                scope.agent_code,
+            )
+        )
+    before = _existing_payments(session, keys)
+    savepoint = session.begin_nested()
+    result = post_payments(
+        session, actor, registry_rows, partial=body.partial or bool(problems), clock=clock
+    )
+    for error in result.errors:
+        problems.setdefault(error.row, []).append((error.field, error.message))
+    if not body.partial and (problems or result.rejected):
+        savepoint.rollback()
+        raise _batch_error(
+            [
+                FieldProblem(field=name, message=message, row=number)
+                for number in sorted(problems)
+                for name, message in problems[number]
+            ]
+        )
+    savepoint.commit()
+    after = _existing_payments(session, keys)
+    answers: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    events: list[Event] = []
+    counts = {"posted": 0, "duplicate": 0, "rejected": 0}
+    for number, (nik, key) in enumerate(zip(niks, keys, strict=True), 1):
+        found = after.get(key)
+        if number in problems or found is None:
+            outcome = "rejected"
+        elif key in before or key in seen:
+            outcome = "duplicate"
+        else:
+            outcome = "posted"
+            events += _payment_events(scope, allowed[nik], {**found[1], "nik": mask_nik(nik)})
+        seen.add(key)
+        counts[outcome] += 1
+        answers.append(
+            {
+                "row": number,
+                "reference": key[1],
+                "result": outcome,
+                "payment_id": None if outcome == "rejected" or found is None else found[0],
+                "errors": [
+                    {"field": name, "message": message.render()}
+                    for name, message in problems.get(number, [])
+                ],
+            }
+        )
+    enqueue(session, events, clock.now())
+    return {
+        "partial": body.partial,
+        "accepted": counts["posted"],
+        "duplicates": counts["duplicate"],
+        "rejected": counts["rejected"],
+        "rows": answers,
+    }
+
+
+def _existing_payments(
+    session: Session, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
+    """The payments already posted under the (channel, reference) pairs of ``keys``: id and the
+    event payload. One query per channel present (on the unique index)."""
+    from cakupan.registry.models import Membership, Payment
+
+    by_channel: dict[str, set[str]] = {}
+    for channel, reference in keys:
+        by_channel.setdefault(channel, set()).add(reference)
+    found: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+    for channel, references in by_channel.items():
+        query = (
+            select(
+                Payment.id,
+                Payment.reference,
+                Payment.amount,
+                Payment.paid_on,
+                Payment.first_month,
+                Payment.months,
+                Membership.episode_no,
+            )
+            .join(Membership, Membership.id == Payment.membership_id)
+            .where(Payment.channel == channel, Payment.reference.in_(sorted(references)))
+        )
+        for pid, reference, amount, paid_on, first_month, months, episode in session.execute(query):
+            found[(channel, reference)] = (
+                int(pid),
+                {
+                    "payment_id": int(pid),
+                    "channel": channel,
+                    "reference": reference,
+                    "amount": int(amount),
+                    "paid_on": paid_on.isoformat(),
+                    "first_month": str(first_month),
+                    "months": int(months),
+                    "episode": int(episode),
+                },
+            )
+    return found
+
+
+# -- webhook subscriptions ------------------------------------------------------------------------
+
+
+def subscription_json(row: WebhookSubscription, *, secret: bool = False) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "partner_code": row.partner_code,
+        "url": row.url,
+        "events": list(row.events),
+        "active": row.active,
+        "secret": row.secret if secret else None,
+    }
+
+
+def create_subscription(
+    session: Session, actor: Actor, scope: ClientScope, body: SubscriptionCreate, clock: Clock
+) -> dict[str, Any]:
+    """Subscribe the client's partner to ``body.events`` at ``body.url``; a new random secret
+    signs the deliveries and is returned once."""
+    row = WebhookSubscription(
+        partner_code=scope.partner_code,
+        url=body.url,
+        secret="whsec_" + secrets.token_urlsafe(32),
+        events=sorted(set(body.events)),
+        active=True,
+        created_at=clock.now(),
+        created_by=actor.name,
+    )
+    session.add(row)
+    session.flush()
+    record_audit(
+        session,
+        actor,
+        "webhook.subscribe",
+        "webhook_subscription",
+        row.id,
+        after=subscription_json(row),  # never the secret
+        at=clock.now(),
+    )
+    return subscription_json(row, secret=True)
+
+
+def deactivate_subscription(
+    session: Session, actor: Actor, scope: ClientScope, subscription_id: int, clock: Clock
+) -> dict[str, Any]:
+    """Stop a subscription of the client's partner (its pending deliveries are still tried)."""
+    row = session.get(WebhookSubscription, subscription_id)
+    if row is None or row.partner_code != scope.partner_code:
+        raise not_found(
+            t(
+                "Langganan webhook #{i} tidak ditemukan", "Webhook subscription #{i} not found"
+            ).format(i=subscription_id),
+            code="subscription-not-found",
+        )
+    if row.active:
+        before = subscription_json(row)
+        row.active = False
+        session.flush()
+        record_audit(
+            session,
+            actor,
+            "webhook.unsubscribe",
+            "webhook_subscription",
+            row.id,
+            before=before,
+            after=subscription_json(row),
+            at=clock.now(),
+        )
+    return subscription_json(row)
+
+
+def resend_delivery(session: Session, actor: Actor, delivery_id: int, clock: Clock) -> int:
+    """Queue delivery ``delivery_id`` again (whatever its state): pending, due now, attempts
+    reset. Returns the event id. NOT_FOUND for an unknown id."""
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        raise not_found(
+            t("Pengiriman webhook #{i} tidak ditemukan", "Webhook delivery #{i} not found").format(
+                i=delivery_id
+            ),
+            code="delivery-not-found",
+        )
+    before = {"status": delivery.status, "attempts": delivery.attempts}
+    delivery.status = "pending"
+    delivery.attempts = 0
+    delivery.next_attempt_at = clock.now()
+    session.flush()
+    record_audit(
+        session,
+        actor,
+        "webhook.resend",
+        "webhook_delivery",
+        delivery.id,
+        before=before,
+        after={"status": "pending", "attempts": 0},
+        at=clock.now(),
+    )
+    return delivery.event_id

@@ -1,0 +1,278 @@
+"""The partner integration API under ``/api/v1`` (thin: scope, idempotency, then the actions).
+
+Guide: ``docs/partner-api.md``. Writes taking ``Idempotency-Key`` answer a repeat with the
+stored response (header ``Idempotent-Replayed: true``); every route is rate limited per client.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from cakupan.auth import Actor
+from cakupan.dates import JAKARTA
+from cakupan.integration import actions, queries
+from cakupan.integration.idempotency import Outcome, run_idempotent
+from cakupan.integration.models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from cakupan.integration.ratelimit import RateLimited
+from cakupan.integration.rules import request_hash
+from cakupan.integration.schemas import (
+    BatchCreate,
+    BatchPublic,
+    DeliveryPublic,
+    PaymentCreate,
+    PaymentPublic,
+    QuoteCreate,
+    QuotePublic,
+    ReconciliationPublic,
+    RegistrationCreate,
+    RegistrationPublic,
+    StatusPublic,
+    StatusQuery,
+    SubscriptionCreate,
+    SubscriptionPublic,
+)
+from cakupan.web.deps import AppClock, DbSession
+
+router = APIRouter(tags=["partner-api"])
+
+
+class ProblemPublic(BaseModel):
+    """RFC 9457 problem details (``application/problem+json``)."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    errors: list[dict[str, Any]] | None = None
+    instance: str | None = None
+
+
+def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    base = {401, 403, 422, 429, *statuses}
+    return {
+        status: {"model": ProblemPublic, "content": {"application/problem+json": {}}}
+        for status in sorted(base)
+    }
+
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Unique per request (e.g. a UUID); a repeat returns the stored response",
+    ),
+]
+OptionalIdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$"),
+]
+
+
+def _answer(outcome: Outcome) -> Response:
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    return Response(
+        outcome.body,
+        status_code=outcome.status_code,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+@router.post("/registrations/quote", response_model=QuotePublic, responses=_problems())
+def quote(body: QuoteCreate, user: RateLimited, db: DbSession, clock: AppClock) -> Any:
+    """Validate a NIK and quote the contribution per month (income, programs, months); nothing
+    is written."""
+    queries.client_scope(db, Actor.for_user(user))
+    return actions.quote(db, body, clock)
+
+
+@router.post(
+    "/registrations",
+    response_model=RegistrationPublic,
+    status_code=201,
+    responses=_problems(409),
+)
+def register(
+    body: RegistrationCreate,
+    user: RateLimited,
+    db: DbSession,
+    clock: AppClock,
+    idempotency_key: OptionalIdempotencyKey = None,
+) -> Response:
+    """Register a participant for the calling partner (or agent); returns the kode penetapan and
+    the amount to pay. 409 when the NIK already holds an open membership."""
+    actor = Actor.for_user(user)
+    scope = queries.client_scope(db, actor)
+    return _answer(
+        run_idempotent(
+            db,
+            user_id=user.id,
+            key=idempotency_key,
+            endpoint="registrations",
+            request_hash=request_hash("registrations", body.model_dump(mode="json")),
+            work=lambda: actions.register(db, actor, scope, body, clock),
+            clock=clock,
+            status_code=201,
+        )
+    )
+
+
+@router.post("/participants/status", response_model=StatusPublic, responses=_problems(404))
+def participant_status(body: StatusQuery, user: RateLimited, db: DbSession, clock: AppClock) -> Any:
+    """The status (D-3) of a participant the partner registered, collects for, or that the
+    agency registered; NIK masked. 404 otherwise (the same answer as an unknown NIK)."""
+    scope = queries.client_scope(db, Actor.for_user(user))
+    as_of = body.as_of or clock.now().astimezone(JAKARTA).date()
+    return queries.participant_status(db, scope, body.nik, as_of)
+
+
+@router.post("/payments", response_model=PaymentPublic, responses=_problems(404, 409))
+def post_payment(
+    body: PaymentCreate,
+    user: RateLimited,
+    db: DbSession,
+    clock: AppClock,
+    idempotency_key: IdempotencyKey,
+) -> Response:
+    """Post one payment collected by the partner. ``result`` is ``posted``, or ``duplicate``
+    when the (channel, reference) was already posted with the same content. 422 with the
+    expected amount when the amount is wrong; 409 when the reference was used for another
+    payment or the key for another body."""
+    actor = Actor.for_user(user)
+    scope = queries.client_scope(db, actor)
+    return _answer(
+        run_idempotent(
+            db,
+            user_id=user.id,
+            key=idempotency_key,
+            endpoint="payments",
+            request_hash=request_hash("payments", body.model_dump(mode="json")),
+            work=lambda: actions.post_one(db, actor, scope, body, clock),
+            clock=clock,
+        )
+    )
+
+
+@router.post("/payments/batches", response_model=BatchPublic, responses=_problems(409))
+def post_batch(
+    body: BatchCreate,
+    user: RateLimited,
+    db: DbSession,
+    clock: AppClock,
+    idempotency_key: IdempotencyKey,
+) -> Response:
+    """Post a settlement batch (1-10,000 rows) in one transaction, with a result per row.
+    Without ``partial`` any refused row refuses the batch (422 listing every row's problems)."""
+    actor = Actor.for_user(user)
+    scope = queries.client_scope(db, actor)
+    return _answer(
+        run_idempotent(
+            db,
+            user_id=user.id,
+            key=idempotency_key,
+            endpoint="payments/batches",
+            request_hash=request_hash("payments/batches", body.model_dump(mode="json")),
+            work=lambda: actions.post_batch(db, actor, scope, body, clock),
+            clock=clock,
+        )
+    )
+
+
+@router.get("/reconciliation", response_model=ReconciliationPublic, responses=_problems())
+def reconciliation(
+    user: RateLimited,
+    db: DbSession,
+    day: Annotated[date, Query(alias="date", description="Payment date, YYYY-MM-DD")],
+) -> Any:
+    """What the agency recorded as collected by the partner on a payment date: count and sum
+    per channel, totals, and every payment (channel, reference, amount, reversed)."""
+    scope = queries.client_scope(db, Actor.for_user(user))
+    return queries.reconciliation(db, scope, day)
+
+
+@router.post(
+    "/webhooks/subscriptions",
+    response_model=SubscriptionPublic,
+    status_code=201,
+    responses=_problems(),
+)
+def subscribe(body: SubscriptionCreate, user: RateLimited, db: DbSession, clock: AppClock) -> Any:
+    """Subscribe the partner to events; the answer carries the signing secret (only once)."""
+    actor = Actor.for_user(user)
+    scope = queries.client_scope(db, actor)
+    answer = actions.create_subscription(db, actor, scope, body, clock)
+    db.commit()
+    return answer
+
+
+@router.get("/webhooks/subscriptions", response_model=list[SubscriptionPublic])
+def subscriptions(user: RateLimited, db: DbSession) -> Any:
+    """The partner's webhook subscriptions (secrets not shown)."""
+    scope = queries.client_scope(db, Actor.for_user(user))
+    rows = db.scalars(
+        select(WebhookSubscription)
+        .where(WebhookSubscription.partner_code == scope.partner_code)
+        .order_by(WebhookSubscription.id)
+    )
+    return [actions.subscription_json(row) for row in rows]
+
+
+@router.delete(
+    "/webhooks/subscriptions/{subscription_id}",
+    response_model=SubscriptionPublic,
+    responses=_problems(404),
+)
+def unsubscribe(
+    subscription_id: Annotated[int, Path(ge=1, le=2**62)],
+    user: RateLimited,
+    db: DbSession,
+    clock: AppClock,
+) -> Any:
+    """Deactivate one of the partner's subscriptions."""
+    actor = Actor.for_user(user)
+    scope = queries.client_scope(db, actor)
+    answer = actions.deactivate_subscription(db, actor, scope, subscription_id, clock)
+    db.commit()
+    return answer
+
+
+@router.get("/webhooks/deliveries", response_model=list[DeliveryPublic])
+def deliveries(
+    user: RateLimited,
+    db: DbSession,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Any:
+    """The partner's most recent webhook deliveries, newest first."""
+    scope = queries.client_scope(db, Actor.for_user(user))
+    rows = db.execute(
+        select(WebhookDelivery, WebhookEvent.event_type)
+        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+        .where(WebhookSubscription.partner_code == scope.partner_code)
+        .order_by(WebhookDelivery.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "id": d.id,
+            "event_id": d.event_id,
+            "event_type": event_type,
+            "subscription_id": d.subscription_id,
+            "status": d.status,
+            "attempts": d.attempts,
+            "next_attempt_at": d.next_attempt_at.isoformat(),
+            "last_status_code": d.last_status_code,
+            "last_error": d.last_error,
+            "delivered_at": None if d.delivered_at is None else d.delivered_at.isoformat(),
+        }
+        for d, event_type in rows
+    ]

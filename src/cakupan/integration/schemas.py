@@ -1,0 +1,227 @@
+"""Pydantic models at the edge of the partner API: ``*Create`` for what a client sends,
+``*Public`` for what it gets back (NIKs masked), so a response never leaks a field by accident."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cakupan.integration.rules import EVENT_TYPES, MAX_BATCH_ROWS
+
+Nik = Annotated[str, Field(min_length=1, max_length=32, examples=["1671010101900001"])]
+Code = Annotated[str, Field(min_length=1, max_length=40)]
+Channel = Annotated[
+    str, Field(min_length=1, max_length=20, examples=["brilink"], description="Payment channel")
+]
+Reference = Annotated[str, Field(min_length=1, max_length=80, examples=["TRX-2026-000123"])]
+Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
+Rupiah = Annotated[int, Field(ge=0, le=10_000_000_000, description="Whole rupiah")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class QuoteCreate(_Strict):
+    """Validate a NIK and quote the contribution, without writing anything."""
+
+    nik: Nik
+    reported_income: Rupiah
+    programs: Literal["JKK+JKM", "JKK+JKM+JHT"]
+    months: int = Field(default=1, ge=1, le=12)
+    start_month: Month | None = Field(default=None, description="Default: this month")
+    sector: Literal["transport", "other"] = "other"
+    funding: Literal["self", "apbn", "apbd"] = "self"
+
+
+class NikProblemPublic(BaseModel):
+    code: str
+    message: str
+
+
+class NikCheckPublic(BaseModel):
+    nik: str = Field(description="Masked")
+    valid: bool
+    errors: list[NikProblemPublic]
+    district_code: str | None
+    birth_date: date | None
+    sex: str | None
+
+
+class QuoteMonthPublic(BaseModel):
+    month: str
+    base_income: int
+    total: int
+
+
+class QuotePublic(BaseModel):
+    nik: NikCheckPublic
+    months: list[QuoteMonthPublic]
+    total: int
+
+
+class RegistrationCreate(_Strict):
+    """A registration by the partner (or agent) client; ``months_to_pay`` is what the kode
+    penetapan quotes."""
+
+    nik: Nik
+    name: str = Field(min_length=1, max_length=200)
+    phone: str = Field(min_length=1, max_length=30)
+    occupation: Code
+    reported_income: Rupiah
+    programs: Literal["JKK+JKM", "JKK+JKM+JHT"]
+    months_to_pay: int = Field(default=1, ge=1, le=12)
+    sex: Literal["M", "F"] | None = None
+    birth_date: date | None = None
+    email: str | None = Field(default=None, max_length=200)
+    village_code: str | None = Field(default=None, max_length=20)
+    district_code: str | None = Field(default=None, max_length=20)
+    sector: Literal["transport", "other"] | None = None
+    funding: Literal["self", "apbn", "apbd"] | None = None
+
+
+class RegistrationPublic(BaseModel):
+    participant_id: int
+    nik: str = Field(description="Masked")
+    episode: int
+    start_month: str
+    branch_code: str | None
+    kode_penetapan: str | None
+    amount: int | None
+    first_month: str | None
+    months: int | None
+    valid_until: date | None
+
+
+class StatusQuery(_Strict):
+    """The NIK travels in the body, never in a URL (URLs end up in logs and proxies)."""
+
+    nik: Nik
+    as_of: date | None = Field(default=None, description="Default: today (Asia/Jakarta)")
+
+
+class StatusPublic(BaseModel):
+    nik: str = Field(description="Masked")
+    status: Literal["pending", "active", "arrears", "closed", "void"]
+    episode: int
+    paid_through: str | None
+    months_paid_in_episode: int
+    as_of: date
+
+
+class PaymentCreate(_Strict):
+    nik: Nik
+    amount: Rupiah
+    paid_on: date
+    reference: Reference
+    channel: Channel
+
+
+class PaymentPublic(BaseModel):
+    result: Literal["posted", "duplicate"]
+    payment_id: int
+    channel: str
+    reference: str
+    nik: str = Field(description="Masked")
+    amount: int
+    paid_on: date
+    first_month: str
+    months: int
+    episode: int
+    paid_through: str | None
+    card_number: str | None
+
+
+class BatchCreate(_Strict):
+    """A settlement batch. ``partial``: post the valid rows and report the others; otherwise
+    (the default) post nothing when any row is refused."""
+
+    partial: bool = False
+    rows: list[PaymentCreate] = Field(min_length=1, max_length=MAX_BATCH_ROWS)
+
+
+class RowErrorPublic(BaseModel):
+    field: str
+    message: str
+
+
+class BatchRowPublic(BaseModel):
+    row: int = Field(description="1-based position in ``rows``")
+    reference: str
+    result: Literal["posted", "duplicate", "rejected"]
+    payment_id: int | None
+    errors: list[RowErrorPublic]
+
+
+class BatchPublic(BaseModel):
+    partial: bool
+    accepted: int
+    duplicates: int
+    rejected: int
+    rows: list[BatchRowPublic]
+
+
+class ChannelTotalPublic(BaseModel):
+    channel: str
+    count: int
+    amount: int
+
+
+class ReconciledPaymentPublic(BaseModel):
+    channel: str
+    reference: str
+    amount: int
+    posted_at: str
+    reversed: bool
+
+
+class ReconciliationPublic(BaseModel):
+    date: date
+    partner_code: str
+    agent_code: str | None
+    count: int
+    amount: int
+    channels: list[ChannelTotalPublic]
+    payments: list[ReconciledPaymentPublic]
+
+
+EventType = Literal[
+    "participant.registered",
+    "payment.posted",
+    "payment.reversed",
+    "participant.arrears",
+    "participant.closed",
+    "incentive_statement.approved",
+]
+assert set(EventType.__args__) == set(EVENT_TYPES)  # type: ignore[attr-defined]
+
+
+class SubscriptionCreate(_Strict):
+    url: str = Field(
+        min_length=8, max_length=500, pattern=r"^https?://", examples=["https://mitra.example/hook"]
+    )
+    events: list[EventType] = Field(min_length=1, max_length=len(EVENT_TYPES))
+
+
+class SubscriptionPublic(BaseModel):
+    id: int
+    partner_code: str
+    url: str
+    events: list[str]
+    active: bool
+    secret: str | None = Field(default=None, description="Shown once, at creation")
+
+
+class DeliveryPublic(BaseModel):
+    id: int
+    event_id: int
+    event_type: str
+    subscription_id: int
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    next_attempt_at: str
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: str | None
