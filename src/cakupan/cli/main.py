@@ -18,6 +18,7 @@ from cakupan.cli import db as db_cli
 from cakupan.cli import demo as demo_cli
 from cakupan.cli import imports as imports_cli  # noqa: F401  (adds the import commands)
 from cakupan.cli import incentives as incentives_cli
+from cakupan.cli import kpi as kpi_cli
 from cakupan.cli import nik as nik_cli
 from cakupan.cli import partners as partners_cli
 from cakupan.cli import regions as regions_cli
@@ -50,6 +51,7 @@ app.add_typer(registry_cli.participants_app, name="participants")
 app.add_typer(registry_cli.payments_app, name="payments")
 app.command("status")(registry_cli.status)
 app.command("close")(close_cli.close)
+app.add_typer(kpi_cli.app, name="kpi")
 app.add_typer(users_cli.app, name="users")
 app.add_typer(targets_cli.targets_app, name="targets")
 app.add_typer(targets_cli.plans_app, name="plans")

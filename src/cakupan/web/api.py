@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from cakupan.dashboard import api as dashboard_api
 from cakupan.incentives import api as incentives_api
 from cakupan.integration import api as integration_api
 from cakupan.partners import api as partners_api
@@ -19,6 +20,7 @@ from cakupan.web.deps import ApiUser
 router = APIRouter(prefix="/api/v1", tags=["v1"])
 router.include_router(partners_api.router)
 router.include_router(incentives_api.router)
+router.include_router(dashboard_api.router)
 router.include_router(integration_api.router)
 
 

@@ -1,0 +1,146 @@
+"""``/api/v1/dashboard``: the shared KPI dashboard as JSON (token or page session), scoped to the
+caller. Thin: every figure comes from :mod:`cakupan.dashboard.queries`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from cakupan.dashboard import actions, queries
+from cakupan.dashboard.queries import Filters
+from cakupan.dates import Month
+from cakupan.errors import invalid
+from cakupan.i18n import t
+from cakupan.web.deps import ApiActor, AppClock, DbSession
+
+router = APIRouter(prefix="/dashboard", tags=["dashboard"])
+
+
+def dashboard_filters(
+    first: Annotated[str | None, Query(description="First month YYYY-MM")] = None,
+    last: Annotated[str | None, Query(description="Last month YYYY-MM")] = None,
+    region: str | None = None,
+    branch: str | None = None,
+    partner: str | None = None,
+    channel: str | None = None,
+    occupation: str | None = None,
+    programs: Annotated[str | None, Query(description="JKK+JKM or JKK+JKM+JHT")] = None,
+) -> Filters:
+    """The dashboard's filters from the query string (shared by the API and the pages)."""
+    return Filters.parse(
+        first=first,
+        last=last,
+        region=region,
+        branch=branch,
+        partner=partner,
+        channel=channel,
+        occupation=occupation,
+        programs=programs,
+    )
+
+
+DashboardFilters = Annotated[Filters, Depends(dashboard_filters)]
+
+
+def parse_month(name: str, value: str | None) -> Month | None:
+    """``YYYY-MM`` or None; INVALID naming the field otherwise."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return Month.parse(value.strip())
+    except ValueError:
+        raise invalid(
+            name, t(f"bulan YYYY-MM, bukan {value!r}", f"a month YYYY-MM, got {value!r}")
+        ) from None
+
+
+@router.get("/summary")
+def summary(actor: ApiActor, db: DbSession, filters: DashboardFilters) -> dict[str, Any]:
+    """The KPI cards of the period (default: the 12 closed months up to the latest close)."""
+    return queries.summary(db, actor, filters).as_json()
+
+
+@router.get("/trend")
+def trend(actor: ApiActor, db: DbSession, filters: DashboardFilters) -> dict[str, Any]:
+    """The KPIs per closed month of the period."""
+    return queries.trend(db, actor, filters)
+
+
+@router.get("/cohorts")
+def cohorts(actor: ApiActor, db: DbSession, filters: DashboardFilters) -> dict[str, Any]:
+    """Retention curves of the period's registration cohorts (age 0..12)."""
+    return queries.cohorts(db, actor, filters)
+
+
+@router.get("/league")
+def league(actor: ApiActor, db: DbSession, filters: DashboardFilters) -> dict[str, Any]:
+    """Partners ranked on retention and compliance (a partner sees anonymised peers)."""
+    return queries.league(db, actor, filters)
+
+
+@router.get("/warnings")
+def warnings(actor: ApiActor, db: DbSession, filters: DashboardFilters) -> dict[str, Any]:
+    """Segments, partners and branches whose retention or compliance dropped (rules as data)."""
+    return queries.warnings(db, actor, filters)
+
+
+@router.get("/records")
+def records(
+    actor: ApiActor,
+    db: DbSession,
+    filters: DashboardFilters,
+    kpi: str,
+    month: str | None = None,
+    page: int = 1,
+) -> dict[str, Any]:
+    """The records behind a KPI figure of one month: scoped, masked, paginated."""
+    result = queries.drill_down(db, actor, kpi, parse_month("month", month), filters, page=page)
+    db.commit()  # the unmasking audit, if any
+    return result
+
+
+@router.get("/worklist")
+def worklist(
+    actor: ApiActor, db: DbSession, filters: DashboardFilters, kind: str = "arrears", page: int = 1
+) -> dict[str, Any]:
+    """Participants in arrears (or closed, to re-acquire) with their latest contact."""
+    result = queries.worklist(db, actor, kind, filters, page=page)
+    db.commit()
+    return result
+
+
+class ContactCreate(BaseModel):
+    """A contact with a participant of the worklist."""
+
+    participant_id: int
+    outcome: str
+    reason: str | None = None
+    promised_on: str | None = None
+    note: str | None = None
+
+
+@router.post("/contacts", status_code=201)
+def create_contact(
+    body: ContactCreate, actor: ApiActor, db: DbSession, clock: AppClock
+) -> dict[str, Any]:
+    """Log a contact (called, visited, promised_to_pay with a date, refused with a reason)."""
+    recorded = actions.record_contact(
+        db,
+        actor,
+        body.participant_id,
+        outcome=body.outcome,
+        reason=body.reason,
+        promised_on=body.promised_on,
+        note=body.note,
+        clock=clock,
+    )
+    db.commit()
+    return recorded.as_json()
+
+
+@router.get("/contacts/{participant_id}")
+def contacts(participant_id: int, actor: ApiActor, db: DbSession) -> list[dict[str, Any]]:
+    """The contact log of a participant within the caller's scope."""
+    return queries.contacts_of(db, actor, participant_id)

@@ -1,0 +1,198 @@
+"""Pages of the dashboard: KPI cards with filters and charts, the partner league table, early
+warnings, the drill-down lists and the arrears / re-acquisition worklist with its contact log.
+Every page reads through :mod:`cakupan.dashboard.queries` (scoped, masked)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from cakupan.auth import Role
+from cakupan.dashboard import actions, queries
+from cakupan.dashboard.api import DashboardFilters, parse_month
+from cakupan.dashboard.models import CONTACT_OUTCOMES
+from cakupan.dashboard.queries import Filters
+from cakupan.errors import CakupanError
+from cakupan.registry.models import Occupation
+from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor
+from cakupan.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+CHANNELS = ("branch", "online", "agent", "partner")
+PROGRAM_SETS = ("JKK+JKM", "JKK+JKM+JHT")
+
+
+def _query_string(filters: Filters, **extra: Any) -> str:
+    values = {k: v for k, v in filters.as_json().items() if v is not None}
+    values.update({k: v for k, v in extra.items() if v is not None})
+    return urlencode(values)
+
+
+def _form_context(db: DbSession, filters: Filters) -> dict[str, Any]:
+    occupations = db.execute(
+        select(Occupation.code, Occupation.name_id, Occupation.name_en).order_by(Occupation.code)
+    ).all()
+    return {
+        "filters": filters,
+        "channels": CHANNELS,
+        "program_sets": PROGRAM_SETS,
+        "occupations": occupations,
+    }
+
+
+@router.get("/dashboard")
+def dashboard_page(
+    request: Request, db: DbSession, actor: PageActor, filters: DashboardFilters
+) -> Response:
+    """KPI cards, trend and retention-cohort charts for the period and filters."""
+    summary = queries.summary(db, actor, filters)
+    resolved = summary.filters
+    trend = queries.trend(db, actor, resolved)
+    cohorts = queries.cohorts(db, actor, resolved)
+    chart = {
+        "months": [m["month"] for m in trend["months"]],
+        "registrations": [m["new_registrations"] for m in trend["months"]],
+        "active": [m["active_participants"] for m in trend["months"]],
+        "compliance": [m["compliance"]["percent"] for m in trend["months"]],
+        "contributions": [m["contributions_collected"] for m in trend["months"]],
+        "cohorts": [
+            {"name": c["cohort"], "data": [[p["age"], p["percent"]] for p in c["curve"]]}
+            for c in cohorts["cohorts"]
+        ],
+    }
+    context = _form_context(db, resolved)
+    context.update(
+        {
+            "summary": summary,
+            "chart_json": json.dumps(chart).replace("</", "<\\/"),
+            "qs": _query_string(resolved),
+            "last": resolved.last,
+            "no_league": actor.role is Role.AGENT,
+        }
+    )
+    return render(request, "dashboard.html", context)
+
+
+@router.get("/dashboard/league")
+def league_page(
+    request: Request, db: DbSession, actor: PageActor, filters: DashboardFilters
+) -> Response:
+    """The partner league table."""
+    table = queries.league(db, actor, filters)
+    context = _form_context(db, queries.resolve_period(db, filters)[0])
+    context.update({"table": table, "action": "/dashboard/league"})
+    return render(request, "dashboard_league.html", context)
+
+
+@router.get("/dashboard/warnings")
+def warnings_page(
+    request: Request, db: DbSession, actor: PageActor, filters: DashboardFilters
+) -> Response:
+    """Early warnings and the rules (data) that raised them."""
+    found = queries.warnings(db, actor, filters)
+    context = _form_context(db, queries.resolve_period(db, filters)[0])
+    context.update({"found": found, "action": "/dashboard/warnings"})
+    return render(request, "dashboard_warnings.html", context)
+
+
+@router.get("/dashboard/records")
+def records_page(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    filters: DashboardFilters,
+    kpi: str,
+    month: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    """The records behind one KPI figure (masked; unmasking audited)."""
+    result = queries.drill_down(db, actor, kpi, parse_month("month", month), filters, page=page)
+    db.commit()
+    return render(
+        request,
+        "dashboard_records.html",
+        {
+            "result": result,
+            "qs": _query_string(filters, kpi=kpi, month=result["month"]),
+        },
+    )
+
+
+@router.get("/dashboard/worklist")
+def worklist_page(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    filters: DashboardFilters,
+    kind: str = "arrears",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    """Participants in arrears / closed by system to contact, with the contact form."""
+    result = queries.worklist(db, actor, kind, filters, page=page)
+    db.commit()
+    return render(
+        request,
+        "dashboard_worklist.html",
+        {
+            "result": result,
+            "outcomes": CONTACT_OUTCOMES,
+            "qs": _query_string(filters, kind=kind),
+            "kind": kind,
+            "problems": [],
+        },
+    )
+
+
+@router.post("/dashboard/worklist/{participant_id}/contact", dependencies=[CsrfProtected])
+def contact_submit(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    clock: AppClock,
+    participant_id: int,
+    outcome: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    promised_on: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    kind: Annotated[str, Form()] = "arrears",
+) -> Response:
+    """Log a contact; back to the worklist (errors shown above it)."""
+    try:
+        actions.record_contact(
+            db,
+            actor,
+            participant_id,
+            outcome=outcome,
+            reason=reason,
+            promised_on=promised_on,
+            note=note,
+            clock=clock,
+        )
+    except CakupanError as error:
+        db.rollback()
+        result = queries.worklist(
+            db, actor, kind if kind in queries.WORKLIST_KINDS else "arrears", Filters()
+        )
+        db.commit()
+        return render(
+            request,
+            "dashboard_worklist.html",
+            {
+                "result": result,
+                "outcomes": CONTACT_OUTCOMES,
+                "qs": urlencode({"kind": result["kind"]}),
+                "kind": result["kind"],
+                "problems": error.problems or [],
+                "error": error,
+                "failed_id": participant_id,
+            },
+            status_code=error.kind.http_status,
+        )
+    db.commit()
+    return RedirectResponse(f"/dashboard/worklist?kind={kind}#p{participant_id}", status_code=303)
