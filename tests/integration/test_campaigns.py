@@ -606,3 +606,54 @@ def test_prospect_worklist_scoped_and_contact_recorded(web: Callable[[str], Any]
 def _engine_of(client: Any) -> Engine:
     engine: Engine = client.app.state.engine
     return engine
+
+
+def _count_queries(engine: Engine) -> tuple[list[str], Callable[[], None]]:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def before(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", before)
+    return statements, lambda: event.remove(engine, "before_cursor_execute", before)
+
+
+def test_funnels_take_a_fixed_number_of_queries(scenario: Engine, tmp_path: Path) -> None:
+    statements, stop = _count_queries(scenario)
+    try:
+        with make_session_factory(scenario)() as session:
+            campaigns.funnels(session)
+        few = len(statements)
+        more = "".join(
+            f"X-{i},Extra {i},More,event,,2026-01-0{i},2026-01-0{i},100000,,,,market-traders,16.71\n"
+            for i in range(1, 8)
+        )
+        campaigns.import_campaigns(scenario, ACTOR, _write(tmp_path, "more.csv", CAMPAIGNS + more))
+        statements.clear()
+        with make_session_factory(scenario)() as session:
+            result = campaigns.funnels(session)
+        assert len(result) == 9
+        assert len(statements) == few == 3
+    finally:
+        stop()
+
+
+def test_prospect_import_queries_do_not_grow_with_rows(engine: Engine, tmp_path: Path) -> None:
+    def file_of(rows: int, tag: str) -> Path:
+        lines = "".join(
+            f",Orang {tag}{i},0812 4{i:03d} {tag}{i:03d}9,16.71.01\n" for i in range(rows)
+        )
+        return _write(tmp_path, f"{tag}.csv", "nik,name,phone,district_code\n" + lines)
+
+    statements, stop = _count_queries(engine)
+    try:
+        campaigns.import_prospects(engine, ACTOR, file_of(5, "1"), clock=_clock())
+        small = len(statements)
+        statements.clear()
+        result = campaigns.import_prospects(engine, ACTOR, file_of(300, "2"), clock=_clock())
+        assert result.accepted == 300
+        assert len(statements) == small
+    finally:
+        stop()

@@ -27,6 +27,7 @@ from sqlalchemy import (
     and_,
     case,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -157,6 +158,7 @@ def import_prospects(
                     else:
                         rows.append(parsed)
                 fresh = _not_known(session, rows)
+                new_rows: list[dict[str, Any]] = []
                 for row in rows:
                     if row.nik is not None:
                         if row.nik in seen_nik or row.row not in fresh:
@@ -174,29 +176,30 @@ def import_prospects(
                         prospect_list = ProspectList(
                             file_name=records.source.name,
                             file_hash=records.source.sha256,
-                            institution=institution,
+                            institution=row.institution,
                             imported_at=clock.now(),
                             actor=actor.name,
                         )
                         session.add(prospect_list)
                         session.flush()
-                    session.add(
-                        Prospect(
-                            list_id=prospect_list.id,
-                            nik=row.nik,
-                            name=row.name,
-                            name_key=row.name_key,
-                            phone=row.phone,
-                            phone_key=row.phone_key,
-                            occupation=row.occupation,
-                            district_code=row.district_code,
-                            village_code=row.village_code,
-                            campaign_code=row.campaign_code,
-                            listed_on=row.listed_on,
-                        )
+                    new_rows.append(
+                        {
+                            "list_id": prospect_list.id,
+                            "nik": row.nik,
+                            "name": row.name,
+                            "name_key": row.name_key,
+                            "phone": row.phone,
+                            "phone_key": row.phone_key,
+                            "occupation": row.occupation,
+                            "district_code": row.district_code,
+                            "village_code": row.village_code,
+                            "campaign_code": row.campaign_code,
+                            "listed_on": row.listed_on,
+                        }
                     )
                     result.accepted += 1
-                session.flush()
+                if new_rows:  # one executemany per batch
+                    session.execute(insert(Prospect), new_rows)
 
         return post_file(engine, actor, "prospect", records.source, post, partial=partial)
 
