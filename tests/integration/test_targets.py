@@ -473,3 +473,39 @@ def test_projection_from_reported_months(cli: Cli, tmp_path: Path) -> None:
     assert "2026-04, 2026-05" in " ".join(missing.stderr.split())
     quarter = _rows(cli, "--office", "PLG", "--year", "2026", "--period", "2026-03")
     assert quarter[(2026, "PU", "new_participants")]["realization"] == 25000
+
+
+def test_region_target_against_its_branches(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "region.csv"
+    path.write_text(
+        HEADER
+        + "SUMBAGSEL,2027,BPU,new_participants,10000,,SK Kanwil\n"
+        + "PLG,2027,BPU,new_participants,6000,,SK Kanwil\n"
+        + "BDL,2027,BPU,new_participants,3000,,SK Kanwil\n"
+        + "MDN,2027,BPU,new_participants,999,,SK Kanwil\n"  # another region: not a part
+        + "NATIONAL,2027,BPU,new_participants,50000,,RKAT 2027\n",
+        encoding="utf-8",
+    )
+    assert _json(cli("targets", "import", str(path), "--json"))["rejected"] == 0
+    cells = _json(cli("targets", "splits", "--office", "SUMBAGSEL", "--year", "2027", "--json"))
+    (branches,) = cells["cells"][0]["splits"]
+    assert branches["part_kind"] == "branch"
+    assert branches["parts"] == [{"code": "BDL", "target": 3000}, {"code": "PLG", "target": 6000}]
+    assert (branches["parts_total"], branches["difference"]) == (9000, 1000)
+    # a branch whose sources disagree: listed, not counted, no difference claimed
+    conflicting = tmp_path / "conflict.csv"
+    conflicting.write_text(
+        HEADER
+        + "MTR,2027,BPU,new_participants,800,,SK Kanwil\n"
+        + "MTR,2027,BPU,new_participants,900,,SK Kacab MTR\n",
+        encoding="utf-8",
+    )
+    cli("targets", "import", str(conflicting))
+    cells = _json(cli("targets", "splits", "--office", "SUMBAGSEL", "--year", "2027", "--json"))
+    (branches,) = cells["cells"][0]["splits"]
+    assert (branches["unresolved_parts"], branches["difference"]) == (["MTR"], None)
+    national = _json(cli("targets", "splits", "--office", "NATIONAL", "--year", "2027", "--json"))
+    (regions,) = national["cells"][0]["splits"]
+    assert regions["part_kind"] == "region"
+    assert regions["parts"] == [{"code": "SUMBAGSEL", "target": 10000}]
+    assert regions["difference"] == 40000

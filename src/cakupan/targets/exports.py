@@ -114,9 +114,13 @@ def report_workbook(rows: Sequence[ReportRow], splits: Sequence[SplitReport] = (
                 METRIC_LABELS[split.metric],
             ]
             for check in split.checks:
-                kind = {"staff": "Staf", "partner": "Mitra", "district": "Kecamatan"}[
-                    check.part_kind
-                ]
+                kind = {
+                    "staff": "Staf",
+                    "partner": "Mitra",
+                    "district": "Kecamatan",
+                    "branch": "Kantor Cabang",
+                    "region": "Kantor Wilayah",
+                }[check.part_kind]
                 for code, value in check.parts:
                     parts.append([*base, kind, code, value])
                     parts.cell(parts.max_row, 7).number_format = number_format

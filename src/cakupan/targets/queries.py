@@ -50,6 +50,7 @@ NATIONAL = rules.NATIONAL
 #: that both engines use that index (SQLAlchemy would render ``reversed = 0`` on SQLite).
 _NOT_REVERSED = literal_column("NOT covered_month.reversed", Boolean)
 _branch = table("branch", column("code"), column("region_code"))
+_office_region = table("office_region", column("code"))
 
 # --- offices -------------------------------------------------------------------------------
 
@@ -422,6 +423,7 @@ class SplitReport:
                     "parts": [{"code": code, "target": value} for code, value in check.parts],
                     "parts_total": check.parts_total,
                     "difference": check.difference,
+                    "unresolved_parts": list(check.unresolved),
                     "balanced": check.balanced,
                 }
                 for check in self.checks
@@ -429,45 +431,91 @@ class SplitReport:
         }
 
 
+def _offices_below(session: Session, office: str) -> tuple[str, list[str]]:
+    """The kind and codes of the offices directly below: a region's branches, the regions below
+    ``NATIONAL``; none for a branch."""
+    inspector = inspect(session.connection())
+    if office == NATIONAL:
+        if not inspector.has_table("office_region"):
+            return "region", []
+        return "region", [str(c) for c in session.scalars(select(_office_region.c.code))]
+    if not inspector.has_table("branch"):
+        return "branch", []
+    return "branch", [
+        str(c)
+        for c in session.scalars(select(_branch.c.code).where(_branch.c.region_code == office))
+    ]
+
+
 def splits(
     session: Session, office_code: str, year: int, *, period: Period | None = None
 ) -> list[SplitReport]:
     """For every cell of the office and period that has parts: the whole target, and per kind of
-    part (staff, partner, district) the parts, their total and the difference to the whole
-    (positive: still unassigned; negative: over-assigned; None: whole unknown or in conflict)."""
+    part the parts, their total and the difference to the whole (positive: still unassigned;
+    negative: over-assigned; None: whole unknown or a figure in conflict).
+
+    Parts are the head's splits (staff, partner, district) and, for a region or ``NATIONAL``, the
+    targets of the offices below for the same period, segment and metric (kind ``branch`` or
+    ``region``): a region's target should equal the sum of its branches'."""
     period = period or Period.whole_year(year)
     office = office_code.strip().upper()
-    rows = session.execute(
-        select(TargetCell, TargetSplit)
-        .join(TargetSplit, TargetSplit.cell_id == TargetCell.id)
-        .where(
-            TargetCell.office_code == office,
-            TargetCell.first_month == period.first,
-            TargetCell.last_month == period.last,
-        )
-    ).all()
-    by_cell: dict[int, tuple[TargetCell, dict[str, dict[str, int]]]] = {}
-    for cell, split in rows:
-        entry = by_cell.setdefault(cell.id, (cell, defaultdict(dict)))
-        entry[1][split.part_kind][split.part_code] = split.value
-    targets: dict[int, list[SourcedValue]] = defaultdict(list)
-    if by_cell:
-        for figure in session.scalars(
-            select(TargetFigure).where(
-                TargetFigure.cell_id.in_(list(by_cell)), TargetFigure.kind == "target"
+    child_kind, children = _offices_below(session, office)
+    cells = list(
+        session.scalars(
+            select(TargetCell).where(
+                TargetCell.office_code.in_([office, *children]),
+                TargetCell.first_month == period.first,
+                TargetCell.last_month == period.last,
             )
+        )
+    )
+    if not cells:
+        return []
+    targets: dict[int, list[SourcedValue]] = defaultdict(list)
+    for figure in session.scalars(
+        select(TargetFigure).where(
+            TargetFigure.cell_id.in_([c.id for c in cells]), TargetFigure.kind == "target"
+        )
+    ):
+        targets[figure.cell_id].append(SourcedValue(figure.value, figure.source))
+    own = {(c.segment, c.metric): c for c in cells if c.office_code == office}
+    explicit: dict[tuple[str, str], dict[str, dict[str, int]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
+    own_ids = {c.id: key for key, c in own.items()}
+    if own_ids:
+        for split in session.scalars(
+            select(TargetSplit).where(TargetSplit.cell_id.in_(list(own_ids)))
         ):
-            targets[figure.cell_id].append(SourcedValue(figure.value, figure.source))
+            explicit[own_ids[split.cell_id]][split.part_kind][split.part_code] = split.value
+    below: dict[tuple[str, str], tuple[dict[str, int], list[str]]] = {}
+    for cell in cells:
+        if cell.office_code == office:
+            continue
+        resolved = rules.resolve(targets[cell.id])
+        if not resolved.sources:
+            continue  # no target stated for this office
+        parts, unresolved = below.setdefault((cell.segment, cell.metric), ({}, []))
+        if resolved.value is None:
+            unresolved.append(cell.office_code)
+        else:
+            parts[cell.office_code] = resolved.value
     out = []
-    for cell_id, (cell, parts_by_kind) in by_cell.items():
-        whole = rules.resolve(targets[cell_id])
+    for key in sorted(
+        set(explicit) | set(below),
+        key=lambda k: (rules.SEGMENTS.index(k[0]), rules.METRICS.index(k[1])),
+    ):
+        parent = own.get(key)
+        whole = rules.resolve(targets[parent.id] if parent else [])
         checks = [
-            rules.check_split(kind, parts_by_kind[kind], whole.value)
+            rules.check_split(kind, explicit[key][kind], whole.value)
             for kind in rules.PART_KINDS
-            if kind in parts_by_kind
+            if kind in explicit.get(key, {})
         ]
-        out.append(SplitReport(office, period, cell.segment, cell.metric, whole, checks))
-    out.sort(key=lambda r: (rules.SEGMENTS.index(r.segment), rules.METRICS.index(r.metric)))
+        if key in below:
+            parts, unresolved = below[key]
+            checks.append(rules.check_split(child_kind, parts, whole.value, unresolved))
+        out.append(SplitReport(office, period, key[0], key[1], whole, checks))
     return out
 
 

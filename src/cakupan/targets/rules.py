@@ -23,6 +23,8 @@ METRICS = ("new_participants", "active_participants", "contributions", "reacquir
 FLOW_METRICS = frozenset({"new_participants", "contributions", "reacquired"})
 FIGURE_KINDS = ("target", "realization")
 PART_KINDS = ("staff", "partner", "district")
+#: Parts that come from the office hierarchy (targets of the offices below), not from a split.
+HIERARCHY_PART_KINDS = ("region", "branch")
 ASSIGNEE_KINDS = ("staff", "agent", "partner")
 EXECUTION_KINDS = ("visit", "contact", "letter", "new_business", "registration")
 NOTE_KINDS = ("problem", "solution", "decision")
@@ -414,19 +416,29 @@ class SplitCheck:
     parts: tuple[tuple[str, int], ...]
     parts_total: int
     whole: int | None
-    difference: int | None  # whole - parts_total; None when the whole is unknown
+    #: None when the whole is unknown or in conflict, or some part is in conflict
+    difference: int | None
+    #: parts whose own target is in conflict between sources (not counted in the total)
+    unresolved: tuple[str, ...] = ()
 
     @property
     def balanced(self) -> bool:
         return self.difference == 0
 
 
-def check_split(part_kind: str, parts: Mapping[str, int], whole: int | None) -> SplitCheck:
+def check_split(
+    part_kind: str,
+    parts: Mapping[str, int],
+    whole: int | None,
+    unresolved: Sequence[str] = (),
+) -> SplitCheck:
     """How the parts of one kind compare with the whole target: their total and the difference
-    still unassigned (positive) or over-assigned (negative)."""
+    still unassigned (positive) or over-assigned (negative); no difference when the whole is
+    unknown or a part's own target is in conflict (``unresolved``)."""
     ordered = tuple(sorted(parts.items()))
     total = sum(parts.values())
-    return SplitCheck(part_kind, ordered, total, whole, None if whole is None else whole - total)
+    difference = None if whole is None or unresolved else whole - total
+    return SplitCheck(part_kind, ordered, total, whole, difference, tuple(sorted(unresolved)))
 
 
 def prorate(value: int, days: int, of_days: int) -> int:
