@@ -10,12 +10,27 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cakupan.integration.rules import EVENT_TYPES, MAX_BATCH_ROWS
 
-Nik = Annotated[str, Field(min_length=1, max_length=32, examples=["1671010101900001"])]
-Code = Annotated[str, Field(min_length=1, max_length=40)]
-Channel = Annotated[
-    str, Field(min_length=1, max_length=20, examples=["brilink"], description="Payment channel")
+#: No control characters (NUL cannot be stored in PostgreSQL text; none belongs in these fields).
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+Nik = Annotated[
+    str, Field(min_length=1, max_length=32, pattern=PRINTABLE, examples=["1671010101900001"])
 ]
-Reference = Annotated[str, Field(min_length=1, max_length=80, examples=["TRX-2026-000123"])]
+Code = Annotated[str, Field(min_length=1, max_length=40, pattern=PRINTABLE)]
+Channel = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=20,
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        examples=["brilink"],
+        description="Payment channel: lower-case letters, digits, _ -",
+    ),
+]
+Reference = Annotated[
+    str, Field(min_length=1, max_length=80, pattern=PRINTABLE, examples=["TRX-2026-000123"])
+]
+Line = Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
+ShortCode = Annotated[str, Field(max_length=20, pattern=PRINTABLE)]
 Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
 Rupiah = Annotated[int, Field(ge=0, le=10_000_000_000, description="Whole rupiah")]
 
@@ -67,17 +82,17 @@ class RegistrationCreate(_Strict):
     penetapan quotes."""
 
     nik: Nik
-    name: str = Field(min_length=1, max_length=200)
-    phone: str = Field(min_length=1, max_length=30)
+    name: Line
+    phone: Annotated[str, Field(min_length=1, max_length=30, pattern=PRINTABLE)]
     occupation: Code
     reported_income: Rupiah
     programs: Literal["JKK+JKM", "JKK+JKM+JHT"]
     months_to_pay: int = Field(default=1, ge=1, le=12)
     sex: Literal["M", "F"] | None = None
     birth_date: date | None = None
-    email: str | None = Field(default=None, max_length=200)
-    village_code: str | None = Field(default=None, max_length=20)
-    district_code: str | None = Field(default=None, max_length=20)
+    email: Annotated[str, Field(max_length=200, pattern=PRINTABLE)] | None = None
+    village_code: ShortCode | None = None
+    district_code: ShortCode | None = None
     sector: Literal["transport", "other"] | None = None
     funding: Literal["self", "apbn", "apbd"] | None = None
 
@@ -200,7 +215,10 @@ assert set(EventType.__args__) == set(EVENT_TYPES)  # type: ignore[attr-defined]
 
 class SubscriptionCreate(_Strict):
     url: str = Field(
-        min_length=8, max_length=500, pattern=r"^https?://", examples=["https://mitra.example/hook"]
+        min_length=8,
+        max_length=500,
+        pattern=r"^https?://[^\x00-\x20\x7f]+$",
+        examples=["https://mitra.example/hook"],
     )
     events: list[EventType] = Field(min_length=1, max_length=len(EVENT_TYPES))
 
