@@ -486,26 +486,29 @@ def coverage(
         by_segment[row.segment_code].append(row)
     out: list[CoverageRow] = []
     for code, rows in by_segment.items():
-        groups = _segment_counts(session, get_segment(session, code).rule, as_of)
+        totals = _rolled_up(_segment_counts(session, get_segment(session, code).rule, as_of))
         for row in rows:
-            registered = active = 0
-            for (district, village), (reg, act) in groups.items():
-                if _in_area(row.area_code, district, village):
-                    registered += reg
-                    active += act
+            registered, active = totals.get(row.area_code, (0, 0))
             out.append(
                 CoverageRow(code, row.area_code, row.year, row.potential, registered, active)
             )
     return out
 
 
-def _in_area(area: str, district: str | None, village: str | None) -> bool:
-    level = area_level(area)
-    if level == "village":
-        return village == area
-    if district is None:
-        return False
-    return district == area or district.startswith(area + ".")
+def _rolled_up(
+    groups: dict[tuple[str | None, str | None], tuple[int, int]],
+) -> dict[str, tuple[int, int]]:
+    """Counts per village, district, regency and province from the per-(district, village)
+    groups: one pass over the groups, then one lookup per potential row."""
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for (district, village), (registered, active) in groups.items():
+        codes = [village] if village else []
+        if district:
+            codes += [district, district[:5], district[:2]]
+        for code in codes:
+            totals[code][0] += registered
+            totals[code][1] += active
+    return {code: (values[0], values[1]) for code, values in totals.items()}
 
 
 def _segment_counts(
