@@ -16,22 +16,45 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
+import subprocess
 import time
 from collections import defaultdict
 from pathlib import Path
 
 from benchmarks.bench_ledger import AS_OF, generate
 from benchmarks.common import (
+    CAKUPAN,
     WORK,
+    Run,
     check,
     fresh_database,
     machine,
     machine_markdown,
-    run_measured,
     write_results,
 )
 from cakupan.dates import Month
+
+
+def run_measured(*args: str) -> Run:
+    """Like ``benchmarks.common.run_measured`` but with this benchmark's own output files, so
+    that benchmarks of other areas running at the same time cannot overwrite them."""
+    folder = WORK / f"incentives-out-{os.getpid()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    out_path, err_path = folder / "stdout.txt", folder / "stderr.txt"
+    started = time.perf_counter()
+    with out_path.open("w") as out, err_path.open("w") as err:
+        proc = subprocess.Popen([CAKUPAN, *args], stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    return Run(
+        seconds,
+        usage.ru_maxrss / 1024,
+        out_path.read_text(),
+        err_path.read_text(),
+        os.waitstatus_to_exitcode(status),
+    )
 
 
 def pad_network(folder: Path, partners: int) -> int:
@@ -127,11 +150,19 @@ def main() -> None:
     parser.add_argument("--partners", type=int, default=100_000)
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--name", default="incentives")
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse the generated files of the same size"
+    )
     args = parser.parse_args()
     folder = WORK / f"incentives-{args.participants}-{args.partners}"
     started = time.perf_counter()
-    counts = generate(args.participants, folder)
-    counts["partners"] = pad_network(folder, args.partners)
+    marker = folder / "counts.json"
+    if args.reuse and marker.exists():
+        counts = json.loads(marker.read_text())
+    else:
+        counts = generate(args.participants, folder)
+        counts["partners"] = pad_network(folder, args.partners)
+        marker.write_text(json.dumps(counts))
     generation = time.perf_counter() - started
     last = Month.of(AS_OF)
     periods = [str(last + -6), str(last)]

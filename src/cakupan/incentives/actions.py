@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from cakupan.audit import record_audit
@@ -143,50 +143,50 @@ def _stored_json(row: IncentiveStatement, lines: list[IncentiveLine]) -> dict[st
 def run_period(session: Session, actor: Actor, clock: Clock, period: Month) -> RunResult:
     """Compute every statement of ``period`` and store it. Idempotent: draft statements are
     replaced by the recomputation (the same ledger gives the same statements); approved, paid or
-    disputed statements are never changed (a difference is reported, not applied). One audit
+    disputed statements are never changed (a difference is reported, not applied). Set-based
+    writes (delete the period's drafts, insert the new ones and their lines in bulk); one audit
     row per run."""
     from cakupan.incentives.engine import compute_period
 
     computed = compute_period(session, period)
-    stored = {
+    statement_table: Table = IncentiveStatement.__table__  # type: ignore[assignment]
+    line_table: Table = IncentiveLine.__table__  # type: ignore[assignment]
+    closed: dict[tuple[str, str], IncentiveStatement] = {
         (row.partner_code, row.scheme_name): row
         for row in session.scalars(
-            select(IncentiveStatement).where(IncentiveStatement.period == period)
+            select(IncentiveStatement).where(
+                IncentiveStatement.period == period, IncentiveStatement.status != "draft"
+            )
         )
     }
-    stored_lines: dict[int, list[IncentiveLine]] = {}
-    if stored:
+    closed_lines: dict[int, list[IncentiveLine]] = {}
+    if closed:
         for line in session.scalars(
             select(IncentiveLine).where(
-                IncentiveLine.statement_id.in_(
-                    select(IncentiveStatement.id).where(
-                        IncentiveStatement.period == period, IncentiveStatement.status != "draft"
-                    )
-                )
+                IncentiveLine.statement_id.in_([row.id for row in closed.values()])
             )
         ):
-            stored_lines.setdefault(line.statement_id, []).append(line)
-    # Lines of drafts are recomputed below (set-based delete; closed statements keep theirs).
+            closed_lines.setdefault(line.statement_id, []).append(line)
+    drafts = select(statement_table.c.id).where(
+        statement_table.c.period == period, statement_table.c.status == "draft"
+    )
+    session.execute(delete(line_table).where(line_table.c.statement_id.in_(drafts)))
     session.execute(
-        delete(IncentiveLine).where(
-            IncentiveLine.statement_id.in_(
-                select(IncentiveStatement.id).where(
-                    IncentiveStatement.period == period, IncentiveStatement.status == "draft"
-                )
-            )
+        delete(statement_table).where(
+            statement_table.c.period == period, statement_table.c.status == "draft"
         )
     )
     now = clock.now()
     out: list[dict[str, Any]] = []
     differ: list[dict[str, Any]] = []
-    pending_lines: list[tuple[IncentiveStatement, list[Line]]] = []
+    new_rows: list[dict[str, Any]] = []
+    new_lines: dict[tuple[str, str], list[Line]] = {}
     for statement in computed:
         key = (statement.partner_code, statement.scheme)
-        row = stored.pop(key, None)
-        if row is not None and row.status != "draft":
-            kept = _stored_json(row, stored_lines.get(row.id, []))
-            fresh = {**statement.as_json(), "status": row.status}
-            if kept != fresh:
+        row = closed.pop(key, None)
+        if row is not None:
+            kept = _stored_json(row, closed_lines.get(row.id, []))
+            if kept != {**statement.as_json(), "status": row.status}:
                 differ.append(
                     {
                         "partner_code": row.partner_code,
@@ -198,44 +198,54 @@ def run_period(session: Session, actor: Actor, clock: Clock, period: Month) -> R
                 )
             out.append(kept)
             continue
-        if row is None:
-            row = IncentiveStatement(
-                period=period,
-                partner_code=statement.partner_code,
-                scheme_name=statement.scheme,
-                status="draft",
-            )
-            session.add(row)
-        row.scheme_version = statement.scheme_version
-        row.total = statement.total
-        row.fees = statement.fees
-        row.computed_at = now
-        pending_lines.append((row, statement.lines))
+        new_rows.append(
+            {
+                "period": period,
+                "partner_code": statement.partner_code,
+                "scheme_name": statement.scheme,
+                "scheme_version": statement.scheme_version,
+                "status": "draft",
+                "total": statement.total,
+                "fees": statement.fees,
+                "computed_at": now,
+                "status_changed_by": None,
+                "status_changed_at": None,
+                "status_reason": None,
+            }
+        )
+        if statement.lines:
+            new_lines[key] = statement.lines
         out.append({**statement.as_json(), "status": "draft"})
-    # Drafts no longer produced by the ledger disappear; closed ones stay.
-    vanished = [row for row in stored.values() if row.status == "draft"]
-    out += [
-        _stored_json(row, stored_lines.get(row.id, []))
-        for row in stored.values()
-        if row.status != "draft"
-    ]
-    for row in vanished:
-        session.delete(row)
-    session.flush()
-    values = [
-        {
-            "statement_id": row.id,
-            "position": position,
-            "nik": line.nik,
-            "kind": line.kind,
-            "amount": line.amount,
-            "reference": line.reference,
+    # Closed statements the ledger no longer produces stay as they are.
+    out += [_stored_json(row, closed_lines.get(row.id, [])) for row in closed.values()]
+    if new_rows:
+        session.execute(insert(statement_table), new_rows)
+    if new_lines:
+        ids = {
+            (code, scheme): statement_id
+            for statement_id, code, scheme in session.execute(
+                select(
+                    statement_table.c.id,
+                    statement_table.c.partner_code,
+                    statement_table.c.scheme_name,
+                ).where(statement_table.c.period == period, statement_table.c.status == "draft")
+            )
         }
-        for row, lines in pending_lines
-        for position, line in enumerate(lines)
-    ]
-    if values:
-        session.execute(insert(IncentiveLine), values)
+        session.execute(
+            insert(line_table),
+            [
+                {
+                    "statement_id": ids[key],
+                    "position": position,
+                    "nik": line.nik,
+                    "kind": line.kind,
+                    "amount": line.amount,
+                    "reference": line.reference,
+                }
+                for key, lines in new_lines.items()
+                for position, line in enumerate(lines)
+            ],
+        )
     out.sort(key=lambda item: (item["partner_code"], item["scheme"]))
     record_audit(
         session,

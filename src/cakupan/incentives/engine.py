@@ -11,12 +11,13 @@ on the statement, not part of its total). The Wadah override goes to the agent's
 from __future__ import annotations
 
 import bisect
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Integer, Select, String, case, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from cakupan.dates import Month
@@ -92,25 +93,24 @@ class _Context:
 
     def __init__(self, session: Session) -> None:
         self.agreements: dict[str, list[_Agreement]] = defaultdict(list)
+        parsed: dict[str, AgreementParameters] = {}
         for row in session.execute(
             select(
                 Agreement.partner_code,
                 Agreement.scheme_name,
                 Agreement.scheme_version,
-                Agreement.parameters,
+                # the JSON text as stored: most agreements share a handful of parameter sets,
+                # each parsed once
+                cast(Agreement.parameters, String),
                 Agreement.valid_from,
                 Agreement.valid_to,
             ).where(Agreement.status == "active")
         ):
+            key = row[3]
+            if key not in parsed:
+                parsed[key] = AgreementParameters.model_validate(json.loads(key))
             self.agreements[row[0]].append(
-                _Agreement(
-                    row[0],
-                    row[1],
-                    row[2],
-                    AgreementParameters.model_validate(row[3]),
-                    row[4],
-                    row[5],
-                )
+                _Agreement(row[0], row[1], row[2], parsed[key], row[4], row[5])
             )
         self._definitions: dict[tuple[str, int], SchemeDefinition] = {}
         self._session = session
@@ -144,10 +144,10 @@ class LedgerPayment:
     reference: str
     amount: int
     paid_on: date
-    first_month: Month
+    first_month: int  # month index (``Month.index``)
     months: int
     participant_id: int
-    start_month: Month
+    start_month: int  # month index
     registered_month: int
     beneficiary: str
     nik: str
@@ -161,10 +161,10 @@ def _payment_query(session: Session) -> Select[Any]:
             Payment.reference,
             Payment.amount,
             Payment.paid_on,
-            Payment.first_month,
+            raw_month(Payment.first_month),
             Payment.months,
             Payment.participant_id,
-            Membership.start_month,
+            raw_month(Membership.start_month),
             month_index_sql(session, Membership.registered_on),
             ben,
             Participant.nik,
@@ -185,19 +185,19 @@ def load_facts(
     session: Session, rows: list[LedgerPayment], id_query: Select[Any]
 ) -> dict[int, PaymentFact]:
     """Payment facts with covered-month amounts and program sets (three queries)."""
-    months: dict[int, list[tuple[Month, int]]] = defaultdict(list)
+    months: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for payment_id, month, amount in session.execute(
-        select(CoveredMonth.payment_id, CoveredMonth.month, CoveredMonth.amount)
+        select(CoveredMonth.payment_id, raw_month(CoveredMonth.month), CoveredMonth.amount)
         .where(CoveredMonth.payment_id.in_(id_query))
         .order_by(CoveredMonth.payment_id, CoveredMonth.month)
     ):
         months[payment_id].append((month, amount))
     participant_ids = select(Payment.participant_id).where(Payment.id.in_(id_query))
-    terms: dict[int, list[tuple[Month, ProgramSet]]] = defaultdict(list)
+    terms: dict[int, list[tuple[int, ProgramSet]]] = defaultdict(list)
     for participant_id, effective, programs in session.execute(
         select(
             ParticipantTerms.participant_id,
-            ParticipantTerms.effective_month,
+            raw_month(ParticipantTerms.effective_month),
             ParticipantTerms.programs,
         )
         .where(ParticipantTerms.participant_id.in_(participant_ids))
@@ -225,7 +225,12 @@ def program_set(text: str) -> ProgramSet:
     return "JKK+JKM+JHT" if text == "JKK+JKM+JHT" else "JKK+JKM"
 
 
-def _programs_in(history: list[tuple[Month, ProgramSet]], month: Month) -> ProgramSet:
+def raw_month(column: Any) -> Any:
+    """A ``MonthType`` column read as its integer index (no ``Month`` object per row)."""
+    return type_coerce(column, Integer)
+
+
+def _programs_in(history: list[tuple[int, ProgramSet]], month: int) -> ProgramSet:
     """The program set in force for ``month`` (the first terms when the month precedes them)."""
     if not history:
         return "JKK+JKM"
@@ -345,7 +350,7 @@ def _acquisitions(
             Membership.participant_id,
             Membership.registered_on,
             Membership.episode_no,
-            Membership.start_month,
+            raw_month(Membership.start_month),
             ben,
             Participant.nik,
         )
@@ -357,14 +362,14 @@ def _acquisitions(
     ).all()
     if not rows:
         return
-    terms: dict[int, list[tuple[Month, ProgramSet]]] = defaultdict(list)
+    terms: dict[int, list[tuple[int, ProgramSet]]] = defaultdict(list)
     participant_ids = select(Membership.participant_id).where(
         Membership.registered_on.between(period.first_day, period.last_day)
     )
     for participant_id, effective, programs in session.execute(
         select(
             ParticipantTerms.participant_id,
-            ParticipantTerms.effective_month,
+            raw_month(ParticipantTerms.effective_month),
             ParticipantTerms.programs,
         )
         .where(ParticipantTerms.participant_id.in_(participant_ids))

@@ -24,7 +24,7 @@ from cakupan.dates import Month
 from cakupan.errors import invalid
 from cakupan.i18n import t
 from cakupan.incentives.definition import AgreementParameters
-from cakupan.incentives.engine import LedgerPayment, load_facts, program_set
+from cakupan.incentives.engine import LedgerPayment, load_facts, program_set, raw_month
 from cakupan.incentives.queries import SchemeRecord, scheme_version, schemes
 from cakupan.incentives.rules import acquisition_line, payment_lines, qualifies
 from cakupan.money import percent_of, round_half_up
@@ -110,7 +110,7 @@ def simulate(
             Membership.id,
             Membership.participant_id,
             Membership.episode_no,
-            Membership.start_month,
+            raw_month(Membership.start_month),
             month_index_sql(session, Membership.registered_on),
             registrar,
             Membership.months_paid,
@@ -141,10 +141,10 @@ def simulate(
                 Payment.reference,
                 Payment.amount,
                 Payment.paid_on,
-                Payment.first_month,
+                raw_month(Payment.first_month),
                 Payment.months,
                 Payment.participant_id,
-                Membership.start_month,
+                raw_month(Membership.start_month),
                 month_index_sql(session, Membership.registered_on),
                 registrar,
                 Participant.nik,
@@ -156,11 +156,11 @@ def simulate(
         )
     ]
     facts = load_facts(session, rows, payment_ids)
-    terms: dict[int, list[tuple[Month, str]]] = defaultdict(list)
+    terms: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for participant_id, effective, programs in session.execute(
         select(
             ParticipantTerms.participant_id,
-            ParticipantTerms.effective_month,
+            raw_month(ParticipantTerms.effective_month),
             ParticipantTerms.programs,
         )
         .where(
