@@ -413,19 +413,21 @@ def agents_at_risk(session: Session, actor: Actor, as_of: Month) -> list[IdleAge
     """Agents holding an agreement whose scheme has a termination rule (perisai-2022: due after
     3 consecutive idle months, at risk after 2), with their idle months up to and including
     ``as_of``; only those at risk or due, most idle first."""
+    from cakupan.incentives.definition import TerminationRule
     from cakupan.incentives.queries import scheme_version
 
     on = as_of.last_day
     candidates: dict[str, tuple[PartnerInfo, str, int, int]] = {}
     visible = {p.code: p for p in list_partners(session, actor) if p.status != "terminated"}
     scope = None if actor.sees_everything else visible
+    rules: dict[tuple[str, int], TerminationRule | None] = {}
     for agreement_info in agreements_in_force(session, on, scope):
         if agreement_info.partner_code not in visible:
             continue
-        definition = scheme_version(
-            session, agreement_info.scheme_name, agreement_info.scheme_version
-        ).definition
-        rule = definition.termination
+        key = (agreement_info.scheme_name, agreement_info.scheme_version)
+        if key not in rules:  # one query per scheme version, not per agent
+            rules[key] = scheme_version(session, *key).definition.termination
+        rule = rules[key]
         info = visible[agreement_info.partner_code]
         if rule is None or not info.is_agent:
             continue
