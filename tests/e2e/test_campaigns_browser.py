@@ -92,5 +92,5 @@ def test_agent_records_a_contact_on_a_phone(
     card.locator("select[name=outcome]").select_option("refused")
     card.locator("select[name=reason]").select_option("bad_luck_belief")
     card.get_by_test_id("record-contact").click()
-    expect(page.get_by_test_id(f"prospect-{campaign_data}")).to_contain_text("refused")
+    expect(page.get_by_test_id(f"prospect-{campaign_data}")).to_contain_text("Menolak")
     assert page.get_by_role("link", name="Kampanye").count() == 0

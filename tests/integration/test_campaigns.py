@@ -596,7 +596,7 @@ def test_prospect_worklist_scoped_and_contact_recorded(web: Callable[[str], Any]
     )
     assert refused.status_code == 404
     after = agent.get("/prospects").text
-    assert "percobaan 3 · contacted" in after
+    assert "percobaan 3 · Terhubung" in after
     kabid = web("kabid").get("/prospects").text
     assert all(name in kabid for name in ("Bambang", "Siti", "Wati"))
     assert "0813-3333-4444" not in kabid  # masked for branch staff who are not the assignee

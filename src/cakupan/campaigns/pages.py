@@ -25,7 +25,7 @@ from cakupan.campaigns.prospects import (
     record_contact,
     stage_counts,
 )
-from cakupan.campaigns.rules import CONTACT_OUTCOMES, FUNNEL_STAGES, REFUSAL_REASONS
+from cakupan.campaigns.rules import CONTACT_OUTCOMES, FUNNEL_STAGES, LABELS, REFUSAL_REASONS
 from cakupan.campaigns.segments import coverage, list_segments
 from cakupan.dates import parse_date, today
 from cakupan.errors import forbidden, invalid, not_found
@@ -217,6 +217,7 @@ def prospects_page(
             "outcomes": CONTACT_OUTCOMES,
             "reasons": REFUSAL_REASONS,
             "methods": CONTACT_METHODS,
+            "labels": LABELS,
         },
     )
 

@@ -22,6 +22,7 @@ __all__ = [
     "CAMPAIGN_TYPES",
     "CONTACT_OUTCOMES",
     "FUNNEL_STAGES",
+    "LABELS",
     "MEDIA",
     "REFUSAL_REASONS",
     "SEGMENT_FIELDS",
@@ -70,6 +71,30 @@ REFUSAL_REASONS = (
 )
 #: What one contact attempt produced.
 CONTACT_OUTCOMES = ("unreachable", "contacted", "interested", "refused")
+
+#: What people read for the controlled lists (pages, worklists).
+LABELS: dict[str, Text] = {
+    "unreachable": t("Tidak tersambung", "Unreachable"),
+    "contacted": t("Terhubung", "Contacted"),
+    "interested": t("Tertarik", "Interested"),
+    "refused": t("Menolak", "Refused"),
+    "not_aware": t("Belum tahu programnya", "Not aware of the programme"),
+    "thinks_irrelevant": t("Merasa tidak perlu", "Thinks it irrelevant"),
+    "cannot_afford": t("Tidak mampu membayar", "Cannot afford it"),
+    "distrust": t("Tidak percaya", "Distrust"),
+    "bad_luck_belief": t("Takut sial (ngaluk)", "Bad-luck belief (ngaluk)"),
+    "covered_elsewhere": t("Sudah punya jaminan lain", "Covered elsewhere"),
+    "other": t("Lainnya", "Other"),
+    "phone": t("Telepon", "Phone"),
+    "whatsapp": t("WhatsApp", "WhatsApp"),
+    "visit": t("Kunjungan", "Visit"),
+    "event": t("Acara", "Event"),
+    "prospect": t("Prospek", "Prospect"),
+    "registered": t("Terdaftar", "Registered"),
+    "paid_month_1": t("Bayar bulan 1", "Paid month 1"),
+    "retained_month_3": t("Bertahan bulan 3", "Retained month 3"),
+    "retained_month_6": t("Bertahan bulan 6", "Retained month 6"),
+}
 
 
 class ProspectStage(StrEnum):
