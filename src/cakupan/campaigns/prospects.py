@@ -449,9 +449,12 @@ def record_contact(
             (
                 "reason",
                 t(
-                    "alasan penolakan salah satu dari {c}, diterima {v!r}",
-                    "a refusal needs a reason, one of {c}; got {v!r}",
-                ).format(c=", ".join(REFUSAL_REASONS), v=refusal_reason),
+                    "alasan penolakan wajib, salah satu dari {c}; diterima {v}",
+                    "a refusal needs a reason, one of {c}; got {v}",
+                ).format(
+                    c=", ".join(REFUSAL_REASONS),
+                    v=repr(refusal_reason) if refusal_reason else "(kosong / empty)",
+                ),
             )
         )
     if outcome != "refused" and refusal_reason is not None:
