@@ -268,12 +268,23 @@ class _Terms:
         index = bisect.bisect_right(self.months, month.index) - 1
         return self.values[max(index, 0)]
 
-    def amount_for(self, book: PolicyBook) -> Callable[[Month], int]:
+    def amount_for(
+        self, book: PolicyBook, memo: dict[tuple[int, int, str, str, str], int] | None = None
+    ) -> Callable[[Month], int]:
+        """The contribution of a month under these terms; ``memo`` (shared by a whole batch)
+        keeps the amounts already priced, keyed by plain values."""
+        cache = {} if memo is None else memo
+
         def amount(month: Month) -> int:
-            income, programs, sector, funding = self.at(month)
-            return book.monthly_total(
-                income=income, programs=programs, month=month, sector=sector, funding=funding
-            )
+            terms = self.at(month)
+            key = (month.index, *terms)
+            due = cache.get(key)
+            if due is None:
+                income, programs, sector, funding = terms
+                due = cache[key] = book.monthly_total(
+                    income=income, programs=programs, month=month, sector=sector, funding=funding
+                )
+            return due
 
         return amount
 
@@ -767,10 +778,11 @@ def _post_payment_rows(
     result = BatchResult()
     outcomes: list[_RowOutcome] = []
     ids = _Ids(session)
+    memo: dict[tuple[int, int, str, str, str], int] = {}
     done = 0
     for chunk in in_batches(rows, CHUNK_ROWS):
         _post_payment_chunk(
-            session, chunk, book, now, batch_id, ids, result, outcomes, keep_outcomes
+            session, chunk, book, now, batch_id, ids, result, outcomes, keep_outcomes, memo
         )
         done += len(chunk)
         if progress is not None:
@@ -794,6 +806,7 @@ def _post_payment_chunk(
     result: BatchResult,
     outcomes: list[_RowOutcome],
     keep: bool,
+    memo: dict[tuple[int, int, str, str, str], int],
 ) -> None:
     def reject(row: int, problems: Problems, kind: ErrorKind = ErrorKind.INVALID) -> None:
         result.reject(row, problems)
@@ -859,7 +872,7 @@ def _post_payment_chunk(
             continue
         episode = holder.episode
         try:
-            allocation = _allocate(episode, p, holder.terms.amount_for(book))
+            allocation = _allocate(episode, p, holder.terms.amount_for(book, memo))
         except CakupanError as error:
             reject(
                 p.row, [("paid_on", error.title)] + [(x.field, x.message) for x in error.problems]
@@ -1030,6 +1043,7 @@ def _write_payments(
     )
     payment_rows: list[tuple[object, ...]] = []
     covered_rows: list[tuple[object, ...]] = []
+    posted_at: object = now if is_postgres(session) else _sqlite_instant(now)  # once, not per row
     for item, payment_id in zip(pending, ids.take("payment", len(pending)), strict=True):
         item.payment_id = payment_id
         p, allocation = item.parsed, item.allocation
@@ -1048,7 +1062,7 @@ def _write_payments(
                 p.partner_code,
                 p.agent_code,
                 item.fingerprint,
-                now,
+                posted_at,
                 batch_id,
             )
         )
