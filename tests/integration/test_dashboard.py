@@ -111,6 +111,11 @@ def _pay(session: Any, clock: FixedClock, nik: str, months: int, on: str, ref: s
 def ledger(engine: Engine) -> Engine:
     """Five participants, January-June 2025, every month closed (see the module's test for the
     hand-computed figures)."""
+    return build_ledger(engine)
+
+
+def build_ledger(engine: Engine) -> Engine:
+    """The hand-built ledger of :func:`ledger` (shared with the operational pages' tests)."""
     clock = FixedClock(datetime(2025, 7, 15, 9, 0, tzinfo=JAKARTA))
     with transaction(engine) as session:
         create_partner(
@@ -168,6 +173,11 @@ def ledger(engine: Engine) -> Engine:
 
 @pytest.fixture
 def client(ledger: Engine) -> Iterator[TestClient]:
+    yield from app_client(ledger)
+
+
+def app_client(ledger: Engine) -> Iterator[TestClient]:
+    """A test client of the app on ``ledger`` whose clock reads 15 July 2025."""
     clock = FixedClock(datetime(2025, 7, 15, 9, 0, tzinfo=JAKARTA))
     with TestClient(
         create_app(ledger, secret_key="test", clock=clock), raise_server_exceptions=False

@@ -1,0 +1,334 @@
+"""Operational pages behind the dashboard's figures: participant search and detail, on-site
+registration (issues the kode penetapan), the participants/payments imports with their per-row
+error report, and partner detail with its incentive statements. Reads are scoped and masked
+(unmasking audited); writes go through the registry's actions and imports."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request, UploadFile
+from fastapi.responses import Response
+from sqlalchemy import func, select
+
+from cakupan.access import SensitiveValue, reveal, sees_unmasked
+from cakupan.auth import Actor, Role
+from cakupan.dashboard.queries import PAGE_SIZE, participant_row_scope
+from cakupan.dates import JAKARTA, Month
+from cakupan.errors import CakupanError, FieldProblem, forbidden, not_found
+from cakupan.i18n import t
+from cakupan.registry import RegistrationRow, participant_detail, register_participant
+from cakupan.registry.models import Occupation, Participant
+from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, request_lang
+from cakupan.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+#: Roles that register participants on site (partners and agents register their own).
+REGISTRATION_ROLES = frozenset(
+    {Role.ADMIN, Role.KABID, Role.ARK, Role.AR, Role.PAP, Role.PARTNER, Role.AGENT}
+)
+#: Roles that import participants and payments files.
+IMPORT_ROLES = frozenset({Role.ADMIN, Role.KABID, Role.PAP})
+#: Roles that may search by full NIK (those that see NIKs in clear).
+NIK_SEARCH_ROLES = frozenset({Role.ADMIN, Role.AUDITOR, Role.PAP})
+FORM_FIELDS = (
+    "nik",
+    "name",
+    "phone",
+    "email",
+    "occupation",
+    "reported_income",
+    "programs",
+    "district_code",
+    "village_code",
+    "months_to_pay",
+    "registered_on",
+)
+
+
+def _visible_participant(db: DbSession, actor: Actor, participant_id: int) -> Participant:
+    row = db.scalar(
+        select(Participant).where(
+            Participant.id == participant_id, participant_row_scope(db, actor)
+        )
+    )
+    if row is None:
+        raise not_found(
+            t(
+                f"Peserta {participant_id} tidak ditemukan",
+                f"Participant {participant_id} not found",
+            ),
+            code="participant-not-found",
+        )
+    return row
+
+
+@router.get("/participants")
+def participants_search(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    q: Annotated[str, Query(max_length=100)] = "",
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    """Search participants within the scope by name (contains), phone (ends with) or, for roles
+    that see NIKs in clear, the full NIK. Masked, paginated."""
+    term = q.strip()
+    rows: list[dict[str, Any]] = []
+    total = 0
+    problems: list[FieldProblem] = []
+    if term:
+        if re.fullmatch(r"\d{16}", term):
+            if actor.role not in NIK_SEARCH_ROLES:
+                problems.append(
+                    FieldProblem(
+                        field="q",
+                        message=t(
+                            "peran Anda tidak boleh mencari dengan NIK lengkap; cari nama atau telepon",
+                            "your role may not search by full NIK; search a name or phone",
+                        ),
+                    )
+                )
+                condition = None
+            else:
+                condition = Participant.nik == term
+        elif re.fullmatch(r"[0-9+ ]{4,}", term):
+            condition = Participant.phone.like(f"%{term.replace(' ', '')}")
+        else:
+            condition = func.lower(Participant.name).contains(term.lower())
+        if condition is not None:
+            query = select(Participant).where(condition, participant_row_scope(db, actor))
+            total = int(db.scalar(select(func.count()).select_from(query.subquery())) or 0)
+            found = list(
+                db.scalars(
+                    query.order_by(Participant.name, Participant.id)
+                    .limit(PAGE_SIZE)
+                    .offset((page - 1) * PAGE_SIZE)
+                )
+            )
+            shown = _shown(db, actor, found)
+            rows = [
+                {
+                    "id": p.id,
+                    "nik": nik,
+                    "phone": phone,
+                    "name": p.name,
+                    "branch_code": p.branch_code,
+                    "occupation": p.occupation,
+                    "registered_on": p.registered_on,
+                }
+                for p, (nik, phone) in zip(found, shown, strict=True)
+            ]
+            db.commit()
+    return render(
+        request,
+        "participants_search.html",
+        {
+            "q": term,
+            "rows": rows,
+            "total": total,
+            "page": page,
+            "page_size": PAGE_SIZE,
+            "problems": problems,
+        },
+    )
+
+
+def _shown(db: DbSession, actor: Actor, found: list[Participant]) -> list[tuple[str, str]]:
+    values: list[SensitiveValue] = []
+    for p in found:
+        values.append(SensitiveValue("participant", p.id, "nik", p.nik, p.branch_code))
+        values.append(SensitiveValue("participant", p.id, "phone", p.phone, p.branch_code))
+    shown = reveal(db, actor, values) if values else []
+    return [(shown[i], shown[i + 1]) for i in range(0, len(shown), 2)]
+
+
+@router.get("/participants/new")
+def registration_form(request: Request, db: DbSession, actor: PageActor) -> Response:
+    """The on-site registration form."""
+    if actor.role not in REGISTRATION_ROLES:
+        raise forbidden()
+    return _form(request, db, {}, {}, status_code=200)
+
+
+def _form(
+    request: Request,
+    db: DbSession,
+    values: dict[str, str],
+    errors: dict[str, list[str]],
+    *,
+    status_code: int,
+    error: CakupanError | None = None,
+) -> Response:
+    occupations = db.execute(
+        select(Occupation.code, Occupation.name_id, Occupation.name_en)
+        .where(Occupation.active)
+        .order_by(Occupation.code)
+    ).all()
+    return render(
+        request,
+        "participant_new.html",
+        {"values": values, "errors": errors, "occupations": occupations, "error": error},
+        status_code=status_code,
+    )
+
+
+@router.post("/participants/new", dependencies=[CsrfProtected])
+async def registration_submit(
+    request: Request, db: DbSession, actor: PageActor, clock: AppClock
+) -> Response:
+    """Register on site and show the kode penetapan (amount, months, validity); on errors the
+    form again with each message next to its field. Partners and agents register as themselves."""
+    if actor.role not in REGISTRATION_ROLES:
+        raise forbidden()
+    form = await request.form()
+    values = {name: str(form.get(name) or "").strip() for name in FORM_FIELDS}
+    today = clock.now().astimezone(JAKARTA).date()
+    channel = {Role.PARTNER: "partner", Role.AGENT: "agent"}.get(actor.role, "branch")
+    row = RegistrationRow(
+        row=1,
+        nik=values["nik"],
+        name=values["name"],
+        phone=values["phone"],
+        occupation=values["occupation"],
+        reported_income=values["reported_income"],
+        programs=values["programs"],
+        registered_on=values["registered_on"] or today,
+        email=values["email"] or None,
+        district_code=values["district_code"] or None,
+        village_code=values["village_code"] or None,
+        channel=channel,
+        partner_code=actor.partner_code if actor.role in (Role.PARTNER, Role.AGENT) else None,
+        agent_code=actor.agent_code if actor.role is Role.AGENT else None,
+        months_to_pay=values["months_to_pay"] or 1,
+    )
+    try:
+        registration = register_participant(db, actor, row, clock=clock)
+    except CakupanError as error:
+        db.rollback()
+        errors: dict[str, list[str]] = {}
+        lang = request_lang(request)
+        for problem in error.problems:
+            errors.setdefault(problem.field, []).append(problem.message.render(lang))
+        return _form(request, db, values, errors, status_code=error.kind.http_status, error=error)
+    db.commit()
+    return render(request, "payment_code.html", {"registration": registration})
+
+
+@router.get("/participants/{participant_id}")
+def participant_page(
+    request: Request, db: DbSession, actor: PageActor, clock: AppClock, participant_id: int
+) -> Response:
+    """One participant: status, episodes, payments, codes and history (NIK and phone masked
+    unless the role sees them; unmasking audited)."""
+    participant = _visible_participant(db, actor, participant_id)
+    detail = participant_detail(db, participant.nik, clock.now().astimezone(JAKARTA).date())
+    nik, phone = _shown(db, actor, [participant])[0]
+    db.commit()
+    return render(
+        request,
+        "participant_detail.html",
+        {
+            "p": participant,
+            "nik": nik,
+            "phone": phone,
+            "detail": detail,
+            "unmasked": sees_unmasked(actor, participant.branch_code),
+        },
+    )
+
+
+@router.get("/imports")
+def imports_page(request: Request, actor: PageActor) -> Response:
+    """Upload a participants or payments file."""
+    if actor.role not in IMPORT_ROLES:
+        raise forbidden()
+    return render(request, "imports.html", {"result": None, "kind": "participants"})
+
+
+@router.post("/imports", dependencies=[CsrfProtected])
+async def imports_submit(
+    request: Request,
+    actor: PageActor,
+    clock: AppClock,
+    file: UploadFile,
+    kind: Annotated[str, Form()] = "participants",
+    partial: Annotated[bool, Form()] = False,
+) -> Response:
+    """Import the uploaded file through the registry's imports (audited once per file): every
+    row is checked; unless ``partial`` nothing is posted when any row is rejected. The result
+    lists every error by row and field."""
+    from cakupan.registry.imports import import_participants, import_payments
+
+    if actor.role not in IMPORT_ROLES:
+        raise forbidden()
+    name = Path(file.filename or "upload.csv").name or "upload.csv"
+    if kind not in ("participants", "payments"):
+        kind = "participants"
+    content = await file.read()
+    with tempfile.TemporaryDirectory(prefix="cakupan-import-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(content)
+        runner = import_participants if kind == "participants" else import_payments
+        try:
+            result = runner(request.app.state.engine, actor, path, partial=partial, clock=clock)
+        except CakupanError as error:
+            return render(
+                request,
+                "imports.html",
+                {"result": None, "kind": kind, "error": error, "file_name": name},
+                status_code=error.kind.http_status,
+            )
+    return render(
+        request,
+        "imports.html",
+        {"result": result, "kind": kind, "file_name": name, "partial": partial},
+    )
+
+
+@router.get("/partners/{code}/detail")
+def partner_page(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    code: str,
+    period: Annotated[str | None, Query()] = None,
+) -> Response:
+    """A partner within the scope: identity, agreements, agents under it and the incentive
+    statements of a month (the previous month by default)."""
+    from cakupan.incentives.queries import visible_statements
+    from cakupan.partners import queries as partner_queries
+
+    visible = (
+        None
+        if actor.sees_everything
+        else {p.code for p in partner_queries.list_partners(db, actor)}
+    )
+    info = partner_queries.partner(db, code)
+    if info is None or (visible is not None and code not in visible):
+        raise not_found(
+            t(f"Mitra/agen {code} tidak ditemukan", f"Partner/agent {code} not found"),
+            code="partner-not-found",
+        )
+    try:
+        month = Month.parse(period) if period else None
+    except ValueError:
+        month = None
+    if month is None:
+        month = Month.of(request.app.state.clock.now().astimezone(JAKARTA).date()) + -1
+    statements = [s for s in visible_statements(db, actor, month) if s["partner_code"] == code]
+    return render(
+        request,
+        "partner_detail.html",
+        {
+            "info": info,
+            "agents": sorted(partner_queries.agents_under(db, code)),
+            "agreements": partner_queries.agreements_of(db, code),
+            "statements": statements,
+            "period": month,
+        },
+    )
