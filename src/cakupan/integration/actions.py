@@ -10,7 +10,7 @@ import secrets
 from collections.abc import Container, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from cakupan import regions
@@ -19,6 +19,7 @@ from cakupan.audit import record_audit
 from cakupan.auth import Actor
 from cakupan.contributions import load_policy_book
 from cakupan.dates import JAKARTA, Clock, Month
+from cakupan.db import is_postgres
 from cakupan.errors import CakupanError, ErrorKind, FieldProblem, not_found
 from cakupan.i18n import Text, t
 from cakupan.integration.events import Event, enqueue, registration_event
@@ -221,6 +222,10 @@ def post_batch(
                 scope.agent_code,
             )
         )
+    # Lock the participants' memberships first (PostgreSQL; the registry locks the same rows in
+    # the same order, so this adds no deadlock): a concurrent batch with the same payments then
+    # commits before our snapshot of what already exists, so "posted" is reported once only.
+    _lock_memberships(session, [r.nik for r in registry_rows])
     before = _existing_payments(session, keys)
     savepoint = session.begin_nested()
     result = post_payments(
@@ -274,6 +279,18 @@ def post_batch(
         "rejected": counts["rejected"],
         "rows": answers,
     }
+
+
+def _lock_memberships(session: Session, niks: Sequence[str]) -> None:
+    if not niks or not is_postgres(session):
+        return  # SQLite: the Idempotency-Key insert already holds the single write lock
+    session.execute(
+        text(
+            "SELECT m.id FROM membership m JOIN participant p ON p.id = m.participant_id"
+            " WHERE p.nik = ANY(:niks) ORDER BY m.id FOR UPDATE OF m"
+        ),
+        {"niks": sorted(set(niks))},
+    )
 
 
 def _existing_payments(
