@@ -65,6 +65,7 @@ def create_app(
     ``secret_key`` signs session cookies (default: ``CAKUPAN_SECRET_KEY`` or the key kept in the
     user data directory); ``clock`` is what actions and pages read as "now" (default: system)."""
     from cakupan.campaigns import pages as campaigns_pages
+    from cakupan.dashboard import operations as dashboard_operations
     from cakupan.dashboard import pages as dashboard_pages
     from cakupan.db import make_engine, make_session_factory
     from cakupan.targets import pages as targets_pages
@@ -98,6 +99,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(targets_pages.router)
     app.include_router(dashboard_pages.router)
+    app.include_router(dashboard_operations.router)
     app.include_router(campaigns_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
