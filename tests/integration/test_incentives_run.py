@@ -97,10 +97,12 @@ class Ledger:
         *,
         agent: str | None = None,
         partner: str | None = None,
+        posted: datetime | None = None,
     ) -> None:
         row = PaymentRow(1, reference, nik, amount, paid_on, "bank", partner, agent)
+        clock = FixedClock(posted) if posted else CLOCK
         with transaction(self.engine) as session:
-            result = post_payments(session, ACTOR, [row], clock=CLOCK)
+            result = post_payments(session, ACTOR, [row], clock=clock)
         assert result.rejected == 0, result.as_json()
 
     def reverse(self, reference: str, on: str) -> None:
@@ -534,3 +536,35 @@ def test_run_query_count_does_not_grow_with_the_ledger(engine: Engine, ledger: L
         )
         ledger.pay(nik, 2 * MONTH[JHT if i % 2 else NO_JHT], "2025-01-06", f"C-{i}")
     assert count_queries() == small
+
+
+def test_late_payment_for_a_closed_period_is_carried_as_an_adjustment(
+    engine: Engine, ledger: Ledger
+) -> None:
+    on_time = ledger.register("2025-01-05", JHT, partner="W1", agent="P1")
+    ledger.pay(
+        on_time, MONTH[JHT], "2025-01-10", "J-1", posted=datetime(2025, 1, 10, 10, tzinfo=JAKARTA)
+    )
+    assert _run(engine, "2025-01")[("P1", "komunitas-2024")]["total"] == 4_000
+    with transaction(engine) as session:
+        set_statement_status(
+            session, ACTOR, CLOCK, Month(2025, 1), "P1", "komunitas-2024", "approved"
+        )
+    # A bank settles a January payment on 3 February, after January was approved.
+    late = ledger.register("2025-01-06", NO_JHT, partner="W1", agent="P1")
+    ledger.pay(
+        late, MONTH[NO_JHT], "2025-01-20", "L-1", posted=datetime(2025, 2, 3, 8, tzinfo=JAKARTA)
+    )
+    with transaction(engine) as session:
+        january = run_period(session, ACTOR, CLOCK, Month(2025, 1))
+    kept = next(s for s in january.statements if s["partner_code"] == "P1")
+    assert (kept["status"], kept["total"]) == ("approved", 4_000)  # never silently changed
+    assert january.unchanged_closed == [
+        {"partner_code": "P1", "scheme": "komunitas-2024", "status": "approved",
+         "stored_total": 4_000, "recomputed_total": 6_500},
+    ]  # fmt: skip
+    february = _run(engine, "2025-02")[("P1", "komunitas-2024")]
+    assert february["lines"] == [
+        {"nik": late, "kind": "adjustment", "amount": 2_500, "reference": "2025-01:L-1"}
+    ]
+    assert _run(engine, "2025-02")[("P1", "komunitas-2024")] == february  # idempotent

@@ -14,19 +14,20 @@ import bisect
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, Select, String, case, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from cakupan.dates import Month
+from cakupan.dates import JAKARTA, Month
 from cakupan.incentives.definition import AgreementParameters, ProgramSet, SchemeDefinition
 from cakupan.incentives.queries import scheme_version
 from cakupan.incentives.rules import (
     Line,
     PaymentFact,
     acquisition_line,
+    adjustment_line,
     clawback_line,
     override_line,
     payment_lines,
@@ -221,6 +222,36 @@ def load_facts(
     return facts
 
 
+def _closed_references(
+    session: Session, rows: list[LedgerPayment]
+) -> dict[tuple[str, str, int], set[str]]:
+    """For the closed statements of the registrars and months of ``rows``: the payment
+    references their lines name, keyed by (partner, scheme, month index)."""
+    from cakupan.incentives.models import IncentiveLine, IncentiveStatement
+
+    codes = sorted({row.beneficiary for row in rows})
+    months = sorted({Month.of(row.paid_on).index for row in rows})
+    closed: dict[tuple[str, str, int], set[str]] = {}
+    for code, scheme, month, reference in session.execute(
+        select(
+            IncentiveStatement.partner_code,
+            IncentiveStatement.scheme_name,
+            raw_month(IncentiveStatement.period),
+            IncentiveLine.reference,
+        )
+        .outerjoin(IncentiveLine, IncentiveLine.statement_id == IncentiveStatement.id)
+        .where(
+            IncentiveStatement.status != "draft",
+            IncentiveStatement.partner_code.in_(codes),
+            raw_month(IncentiveStatement.period).in_(months),
+        )
+    ):
+        references = closed.setdefault((code, scheme, int(month)), set())
+        if reference is not None:
+            references.add(reference)
+    return closed
+
+
 def program_set(text: str) -> ProgramSet:
     return "JKK+JKM+JHT" if text == "JKK+JKM+JHT" else "JKK+JKM"
 
@@ -312,6 +343,26 @@ def compute_period(session: Session, period: Month) -> list[Statement]:
             line = clawback_line(lines, row.reference, row.nik)
             if line is not None:
                 statement(row.beneficiary, agreement).lines.append(line)
+
+    # Payments posted in the period for an earlier period whose statement was already closed
+    # (approved, paid or disputed) without them: what they earn is carried into this period.
+    start = datetime.combine(first_day, time.min, tzinfo=JAKARTA)
+    end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=JAKARTA)
+    late_ids = select(Payment.id).where(
+        Payment.posted_at >= start, Payment.posted_at < end, Payment.paid_on < first_day
+    )
+    late_rows = _load_payments(session, base.where(Payment.id.in_(late_ids)))
+    if late_rows:
+        closed = _closed_references(session, late_rows)
+        late_facts = load_facts(session, late_rows, late_ids)
+        for row in late_rows:
+            earned_month = Month.of(row.paid_on)
+            for agreement, lines in earned(row, late_facts[row.payment_id]):
+                closed_key = (row.beneficiary, agreement.scheme, earned_month.index)
+                if closed_key in closed and row.reference not in closed[closed_key]:
+                    line = adjustment_line(lines, f"{earned_month}:{row.reference}", row.nik)
+                    if line is not None:
+                        statement(row.beneficiary, agreement).lines.append(line)
 
     _acquisitions(session, context, period, counts, statement)
     _thresholds(session, context, period, statements)

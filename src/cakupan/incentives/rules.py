@@ -224,6 +224,15 @@ def clawback_line(earned: Sequence[Line], reference: str, nik: str | None) -> Li
     return Line(nik, "clawback", -total, reference)
 
 
+def adjustment_line(earned: Sequence[Line], reference: str, nik: str | None) -> Line | None:
+    """What a payment earned for a period whose statement was already closed without it, carried
+    into the period the payment was posted in (``reference`` = ``YYYY-MM:<payment reference>``)."""
+    total = sum(line.amount for line in earned)
+    if total == 0:
+        return None
+    return Line(nik, "adjustment", total, reference)
+
+
 def payment_lines(
     fact: PaymentFact,
     definition: SchemeDefinition,
