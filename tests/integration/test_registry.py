@@ -217,6 +217,9 @@ def test_exact_amounts_across_the_pp50_window_and_card_at_first_payment(
     ]
     code = session.execute(select(PaymentCode)).scalar_one()
     assert code.payment_id is None  # the code quoted 1 month (8.400); B-1 paid 3
+    first = session.execute(select(Payment).where(Payment.reference == "B-1")).scalar_one()
+    assert first.posted_at == clock.now()
+    assert first.paid_on == date(2026, 11, 5)
 
 
 def test_the_kode_penetapan_is_settled_by_the_payment_it_quotes(
@@ -688,6 +691,13 @@ def test_concurrent_posters_lose_and_duplicate_nothing(engine: Engine, database_
     with transaction(engine) as session:
         assert session.execute(select(func.count()).select_from(Payment)).scalar_one() == len(
             posted_references
+        )
+        # written with COPY: values read back exactly
+        some = session.execute(select(Payment).limit(1)).scalar_one()
+        assert (some.posted_at, some.paid_on, some.amount) == (
+            clock.now(),
+            date(2026, 4, 10),
+            8_400,
         )
         for membership in session.execute(select(Membership)).scalars():
             months = sorted(
