@@ -442,3 +442,21 @@ def test_openapi_documents_the_partner_api(api: Api) -> None:
         assert path in spec["paths"]
     parameters = spec["paths"]["/api/v1/payments"]["post"]["parameters"]
     assert any(p["name"] == "Idempotency-Key" and p["required"] for p in parameters)
+
+
+def test_demo_prints_a_working_sandbox_partner_key(cli: Cli, engine: Engine) -> None:
+    first = cli("demo", "--no-serve", "--participants", "0")
+    assert first.exit_code == 0, first.stderr
+    token = first.stdout.split("token ", 1)[1].split()[0]
+    assert token.startswith("ckp_")
+    app = create_app(engine, secret_key="test-secret", clock=clock())
+    with TestClient(app) as client:
+        response = client.get(
+            "/api/v1/reconciliation",
+            params={"date": "2026-11-26"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert response.status_code == 200, response.text
+    assert response.json()["partner_code"] == "SANDBOX"
+    again = cli("demo", "--no-serve", "--participants", "0")
+    assert again.stdout.split("token ", 1)[1].split()[0] == token

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from cakupan.cli.common import DatabaseUrlOption, console, open_engine
 from cakupan.cli.serve import HostOption, PortOption, run_web
 from cakupan.db import make_session_factory
+from cakupan.integration.sandbox import print_sandbox
 from cakupan.money import format_number, format_rupiah
 from cakupan.partners.models import Partner
 from cakupan.regions.models import Branch
@@ -62,6 +63,7 @@ def demo(
     console.print(
         f"(kata sandi disimpan di / passwords kept in {logins_path(data_dir)})", markup=False
     )
+    print_sandbox(engine, data_dir, url)
     if no_serve:
         return
     run_web(engine, host, port)
