@@ -824,8 +824,14 @@ def _post_payment_chunk(
         return
     postgres = is_postgres(session)
     business_today = now.astimezone(JAKARTA).date()
-    holders = _load_holders(session, (p.nik for p in parsed), lock=postgres)
+    # References already posted first: a re-imported file then needs no other query. On
+    # PostgreSQL the references of the remaining rows are read again once their participants
+    # are locked, so a concurrent poster of the same reference is seen (no lost duplicate).
     known = _existing_fingerprints(session, parsed)
+    fresh = [p for p in parsed if (p.channel, p.reference) not in known]
+    holders = _load_holders(session, (p.nik for p in fresh), lock=postgres) if fresh else {}
+    if postgres and fresh:
+        known.update(_existing_fingerprints(session, fresh))
     pending: list[_PendingPayment] = []
     pending_outcomes: list[_RowOutcome] = []
     for p in parsed:
