@@ -177,9 +177,9 @@ def test_import_errors_all_or_nothing(cli: Cli, tmp_path: Path, engine: Engine) 
     payload = _json(result)
     assert (payload["accepted"], payload["duplicates"], payload["rejected"]) == (0, 0, 2)
     assert [(e["row"], e["field"]) for e in payload["errors"]] == [
-        (3, "metric"),
-        (4, "year"),
-        (4, "realization"),
+        (2, "metric"),
+        (3, "year"),
+        (3, "realization"),
     ]
     assert "'members'" in payload["errors"][0]["message"]
     with transaction(engine) as session:
@@ -209,8 +209,8 @@ def test_unknown_office_and_same_source_correction(cli: Cli, tmp_path: Path) -> 
     )
     payload = _json(cli("targets", "import", str(path), "--json"))
     assert [(e["row"], e["field"]) for e in payload["errors"]] == [
-        (3, "target"),
-        (4, "office_code"),
+        (2, "target"),
+        (3, "office_code"),
     ]
     assert (
         "correction needs its own source name"
@@ -509,3 +509,22 @@ def test_region_target_against_its_branches(cli: Cli, tmp_path: Path) -> None:
     assert regions["part_kind"] == "region"
     assert regions["parts"] == [{"code": "SUMBAGSEL", "target": 10000}]
     assert regions["difference"] == 40000
+
+
+def test_xlsx_import(cli: Cli, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["office_code", "year", "segment", "metric", "target", "realization", "source"])
+    sheet.append(["PLG", 2026, "BPU", "contributions", 1_500_000_000, None, "SK Kacab 2026"])
+    sheet.append(["PLG", 2026, "PU", "new_participants", 240000, 61000.0, "Laporan"])
+    path = tmp_path / "targets.xlsx"
+    book.save(path)
+    assert _json(cli("targets", "import", str(path), "--json")) == {
+        "accepted": 2,
+        "duplicates": 0,
+        "rejected": 0,
+        "errors": [],
+    }
+    rows = _rows(cli, "--office", "PLG", "--year", "2026", "--segment", "PU")
+    assert rows[(2026, "PU", "new_participants")]["achievement_percent"] == 25.4
