@@ -827,11 +827,15 @@ def _post_payment_chunk(
     # References already posted first: a re-imported file then needs no other query. On
     # PostgreSQL the references of the remaining rows are read again once their participants
     # are locked, so a concurrent poster of the same reference is seen (no lost duplicate).
-    known = _existing_fingerprints(session, parsed)
-    fresh = [p for p in parsed if (p.channel, p.reference) not in known]
-    holders = _load_holders(session, (p.nik for p in fresh), lock=postgres) if fresh else {}
-    if postgres and fresh:
-        known.update(_existing_fingerprints(session, fresh))
+    if postgres and len(parsed) <= _SMALL_INSERT:  # one posting: lock first, one lookup
+        holders = _load_holders(session, (p.nik for p in parsed), lock=True)
+        known = _existing_fingerprints(session, parsed)
+    else:
+        known = _existing_fingerprints(session, parsed)
+        fresh = [p for p in parsed if (p.channel, p.reference) not in known]
+        holders = _load_holders(session, (p.nik for p in fresh), lock=postgres) if fresh else {}
+        if postgres and fresh:
+            known.update(_existing_fingerprints(session, fresh))
     pending: list[_PendingPayment] = []
     pending_outcomes: list[_RowOutcome] = []
     for p in parsed:
