@@ -124,6 +124,7 @@ def bench_engine(kind: str, folder: Path, periods: list[str]) -> dict[str, objec
                 check(imported, f"{what} import")
             out[f"{what}_import"] = {k: body.get(k) for k in ("accepted", "duplicates", "rejected")}
         for period in periods:
+            load = os.getloadavg()[0]
             first = run_measured("incentives", "run", "--period", period, "--json", *url)
             body = check(first, f"run {period}")
             again = run_measured("incentives", "run", "--period", period, "--json", *url)
@@ -137,6 +138,7 @@ def bench_engine(kind: str, folder: Path, periods: list[str]) -> dict[str, objec
                 "lines": sum(len(s["lines"]) for s in statements),
                 "total": sum(s["total"] for s in statements),
                 "rerun_identical": body == body_again,
+                "load_average_before": round(load, 1),
             }
             print(kind, period, out[period], flush=True)
         return out
@@ -181,8 +183,8 @@ def main() -> None:
         "The machine is shared with other work running at the same time: figures are upper bounds.\n",
         f"\nData: {counts['participants']:,} participants, {counts['payments']:,} payments "
         f"(synthetic, a year to {AS_OF}), {counts['partners']:,} partners and agents with agreements.\n",
-        "\n| engine | period | run | re-run (idempotent) | peak memory | statements | lines | total |",
-        "\n| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "\n| engine | period | run | re-run (idempotent) | peak memory | statements | lines | total | load average (2 cores) |",
+        "\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for kind in args.engines.split(","):
         per_engine = results[kind]
@@ -193,7 +195,8 @@ def main() -> None:
             lines.append(
                 f"\n| {kind} | {period} | {r['seconds']} s | {r['rerun_seconds']} s"
                 f"{'' if r['rerun_identical'] else ' (DIFFERENT)'} | {r['peak_rss_mib']} MiB | "
-                f"{r['statements']:,} | {r['lines']:,} | Rp {r['total']:,} |".replace(",", ".")
+                f"{r['statements']:,} | {r['lines']:,} | Rp {r['total']:,} | "
+                f"{r.get('load_average_before', '-')} |".replace(",", ".")
             )
     for kind in args.engines.split(","):
         per_engine = results[kind]
