@@ -460,3 +460,28 @@ def test_demo_prints_a_working_sandbox_partner_key(cli: Cli, engine: Engine) -> 
     assert response.json()["partner_code"] == "SANDBOX"
     again = cli("demo", "--no-serve", "--participants", "0")
     assert again.stdout.split("token ", 1)[1].split()[0] == token
+
+
+def test_cli_reversal_and_close_write_their_events_in_the_same_transaction(
+    api: Api, cli: Cli
+) -> None:
+    with webhook_receiver() as receiver:
+        api.call(
+            "mitra.a",
+            "POST",
+            "/webhooks/subscriptions",
+            {"url": receiver.url, "events": ["payment.reversed", "participant.arrears"]},
+        )
+        api.register("mitra.a", 1)
+        api.call("mitra.a", "POST", "/payments", payment(1, 8_400, "V-1"), key="v")
+        reversed_ = cli("payments", "reverse", "V-1", "--channel", "brilink", "--reason", "salah")
+        assert reversed_.exit_code == 0, reversed_.stderr
+        api.register("mitra.a", 2)
+        api.call("mitra.a", "POST", "/payments", payment(2, 8_400, "V-2"), key="v2")
+        closed = cli("close", "--month", "2026-12")
+        assert closed.exit_code == 0, closed.stderr
+        work(api.engine, once=True, clock=clock())
+        kinds = sorted(r.json()["type"] for r in receiver.received)
+        assert kinds == ["participant.arrears", "payment.reversed"]
+        reversal = next(r.json() for r in receiver.received if r.json()["type"].startswith("pay"))
+        assert reversal["data"]["reference"] == "V-1"

@@ -8,10 +8,11 @@ import typer
 
 from cakupan.auth import Actor
 from cakupan.cli.common import DatabaseUrlOption, JsonOption, console, open_engine, print_json
-from cakupan.dates import Month
+from cakupan.dates import Month, SystemClock
 from cakupan.db import transaction
 from cakupan.errors import invalid
 from cakupan.i18n import t
+from cakupan.integration import enqueue_close_events
 from cakupan.money import format_number
 from cakupan.registry.close import close_month
 
@@ -40,6 +41,7 @@ def close(
     engine = open_engine(database_url)
     with transaction(engine) as session:
         result = close_month(session, Actor.system(), closing)
+        enqueue_close_events(session, closing, SystemClock().now())  # webhooks outbox
     if as_json:
         print_json(result.as_json())
         return

@@ -18,6 +18,7 @@ from cakupan.dates import Month, SystemClock, parse_date, today
 from cakupan.db import transaction
 from cakupan.errors import invalid
 from cakupan.i18n import t
+from cakupan.integration import enqueue, reversal_events
 from cakupan.money import format_rupiah
 from cakupan.registry import (
     RegistrationRow,
@@ -317,6 +318,7 @@ def reverse(
         result = reverse_payment(
             session, Actor.system(), reference, reason=reason, channel=channel, reversed_on=day
         )
+        enqueue(session, reversal_events(session, result), SystemClock().now())  # webhooks outbox
     if as_json:
         print_json(result.as_json())
         return
