@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from cakupan.auth import Actor
 from cakupan.cli.common import DatabaseUrlOption, JsonOption, console, open_engine, print_json
 from cakupan.dashboard import refresh_kpis
-from cakupan.dashboard.models import KpiMonthly
+from cakupan.dashboard.models import GRAIN_BRANCH, KpiMonthly
 from cakupan.dashboard.queries import ledger_summary
 from cakupan.dates import Month
 from cakupan.db import transaction
@@ -91,7 +91,7 @@ def verify(
                     func.coalesce(func.sum(k.contributions), 0),
                     func.coalesce(func.sum(k.payments), 0),
                     func.coalesce(func.sum(k.active), 0),
-                ).where(k.month == closing)
+                ).where(k.month == closing, k.grain == GRAIN_BRANCH)
             ).one()
             aggregated = dict(
                 zip(

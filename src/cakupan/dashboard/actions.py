@@ -15,7 +15,16 @@ from sqlalchemy.orm import Session
 
 from cakupan.audit import record_audit
 from cakupan.auth import Actor, Role
-from cakupan.dashboard.models import CONTACT_OUTCOMES, ContactAction, KpiMonthly
+from cakupan.dashboard.models import (
+    CONTACT_OUTCOMES,
+    GRAIN_BRANCH,
+    GRAIN_DIMENSIONS,
+    GRAIN_FULL,
+    GRAIN_LEAGUE,
+    GRAIN_SEGMENT,
+    ContactAction,
+    KpiMonthly,
+)
 from cakupan.dashboard.queries import participant_row_scope
 from cakupan.dates import Clock, Month, SystemClock, parse_date
 from cakupan.errors import CakupanError, FieldProblem, forbidden, not_found
@@ -28,19 +37,68 @@ __all__ = ["ContactRecorded", "record_contact", "refresh_kpis", "refresh_kpis_in
 #: Oldest cohort age kept (retention is reported at months 1, 3, 6 and 12).
 MAX_AGE = 12
 
-_DIMENSIONS = "branch_code, partner_code, agent_code, channel, occupation, programs"
-_DIMS_OF = "p.branch_code, m.partner_code, m.agent_code, m.channel, p.occupation, p.programs"
+_DIMENSIONS = "branch_code, partner_code, agent_code, league_partner, channel, occupation, programs"
+# The league partner is the registering partner, or for an agent's registration without one the
+# agent's direct parent (its Wadah or agency).
+_DIMS_OF = (
+    "p.branch_code, m.partner_code, m.agent_code,"
+    " COALESCE(m.partner_code, (SELECT ap.parent_code FROM partner ap WHERE ap.code = m.agent_code)),"
+    " m.channel, p.occupation, p.programs"
+)
+_ALL_DIMENSIONS = (
+    "branch_code",
+    "partner_code",
+    "agent_code",
+    "league_partner",
+    "channel",
+    "occupation",
+    "programs",
+)
+_MONTHLY_MEASURES = (
+    "registrations",
+    "reacquired",
+    "closed_by_system",
+    "pending",
+    "active",
+    "arrears",
+    "closed",
+    "contributions",
+    "payments",
+)
+_COHORT_MEASURES = ("members", "paying", "first_paid")
+
+_DIMS_OF_NAMED = (
+    "p.branch_code AS branch_code, m.partner_code AS partner_code, m.agent_code AS agent_code,"
+    " COALESCE(m.partner_code, (SELECT ap.parent_code FROM partner ap WHERE ap.code = m.agent_code))"
+    " AS league_partner, m.channel AS channel, p.occupation AS occupation, p.programs AS programs"
+)
+
+
+def _rollup(table: str, period: str, measures: tuple[str, ...], grain: int) -> str:
+    """INSERT the ``grain`` rows of one period from the full-grain rows just written."""
+    kept = GRAIN_DIMENSIONS[grain]
+    period_columns = "cohort_month, age" if table == "kpi_cohort" else "month"
+    dims = ", ".join(d if d in kept else "NULL" for d in _ALL_DIMENSIONS)
+    groups = ", ".join([period_columns, *(d for d in _ALL_DIMENSIONS if d in kept)])
+    sums = ", ".join(f"SUM({m})" for m in measures)
+    return (
+        f"INSERT INTO {table} (grain, {period_columns}, {', '.join(_ALL_DIMENSIONS)},"
+        f" {', '.join(measures)})"
+        f" SELECT {grain}, {period_columns}, {dims}, {sums} FROM {table}"
+        f" WHERE grain = {GRAIN_FULL} AND {period} GROUP BY {groups}"
+    )
+
 
 # One row per (dimensions) of the month: statuses from the close's snapshot, registrations from
 # the memberships starting that month, transitions from the close, contributions from payments
 # paid in the month and not reversed by its last day.
 _MONTHLY = f"""
-INSERT INTO kpi_monthly (month, {_DIMENSIONS}, registrations, reacquired, closed_by_system,
-                         pending, active, arrears, closed, contributions, payments)
-SELECT :x, {_DIMENSIONS}, SUM(registrations), SUM(reacquired), SUM(closed_by_system),
+INSERT INTO kpi_monthly (grain, month, {_DIMENSIONS}, registrations, reacquired,
+                         closed_by_system, pending, active, arrears, closed, contributions, payments)
+SELECT {GRAIN_FULL}, :x, {_DIMENSIONS}, SUM(registrations), SUM(reacquired), SUM(closed_by_system),
        SUM(pending), SUM(active), SUM(arrears), SUM(closed), SUM(contributions), SUM(payments)
 FROM (
-    SELECT {_DIMS_OF}, 0 AS registrations, 0 AS reacquired, 0 AS closed_by_system,
+    SELECT {_DIMS_OF_NAMED}, 0 AS registrations, 0 AS reacquired, 0 AS closed_by_system,
            CASE WHEN s.status = 'pending' THEN 1 ELSE 0 END AS pending,
            CASE WHEN s.status = 'active' THEN 1 ELSE 0 END AS active,
            CASE WHEN s.status = 'arrears' THEN 1 ELSE 0 END AS arrears,
@@ -78,17 +136,21 @@ GROUP BY {_DIMENSIONS}
 # when anything of it was paid by the month end (or a later episode replaced it, which needs a
 # payment first: only a closed episode is replaced, D-4).
 _COHORT = f"""
-INSERT INTO kpi_cohort (cohort_month, age, {_DIMENSIONS}, members, paying, first_paid)
-SELECT m.start_month, :x - m.start_month, {_DIMS_OF}, COUNT(*),
-       SUM(CASE WHEN s.status = 'active' THEN 1 ELSE 0 END),
-       SUM(CASE WHEN s.participant_id IS NULL OR s.paid_through_month IS NOT NULL
-                THEN 1 ELSE 0 END)
-FROM membership m
-JOIN participant p ON p.id = m.participant_id
-LEFT JOIN status_snapshot s
-       ON s.month = :x AND s.participant_id = m.participant_id AND s.membership_id = m.id
-WHERE m.start_month BETWEEN :x - {MAX_AGE} AND :x
-GROUP BY m.start_month, {_DIMS_OF}
+INSERT INTO kpi_cohort (grain, cohort_month, age, {_DIMENSIONS}, members, paying, first_paid)
+SELECT {GRAIN_FULL}, start_month, :x - start_month, {_DIMENSIONS}, COUNT(*), SUM(paying),
+       SUM(first_paid)
+FROM (
+    SELECT m.start_month AS start_month, {_DIMS_OF_NAMED},
+           CASE WHEN s.status = 'active' THEN 1 ELSE 0 END AS paying,
+           CASE WHEN s.participant_id IS NULL OR s.paid_through_month IS NOT NULL
+                THEN 1 ELSE 0 END AS first_paid
+    FROM membership m
+    JOIN participant p ON p.id = m.participant_id
+    LEFT JOIN status_snapshot s
+           ON s.month = :x AND s.participant_id = m.participant_id AND s.membership_id = m.id
+    WHERE m.start_month BETWEEN :x - {MAX_AGE} AND :x
+) c
+GROUP BY start_month, {_DIMENSIONS}
 """
 
 
@@ -106,11 +168,20 @@ def refresh_kpis_in_close(session: Session, month: Month) -> dict[str, int]:
     )
     _run(session, _MONTHLY, x=x, first=month.first_day, last=month.last_day)
     _run(session, _COHORT, x=x)
+    cohort_period = f"cohort_month BETWEEN :x - {MAX_AGE} AND :x AND cohort_month + age = :x"
+    for grain in (GRAIN_BRANCH, GRAIN_SEGMENT, GRAIN_LEAGUE):
+        _run(session, _rollup("kpi_monthly", "month = :x", _MONTHLY_MEASURES, grain), x=x)
+        _run(session, _rollup("kpi_cohort", cohort_period, _COHORT_MEASURES, grain), x=x)
     monthly = session.execute(
-        text("SELECT COUNT(*) FROM kpi_monthly WHERE month = :x"), {"x": x}
+        text(f"SELECT COUNT(*) FROM kpi_monthly WHERE grain = {GRAIN_FULL} AND month = :x"),
+        {"x": x},
     ).scalar_one()
     cohorts = session.execute(
-        text("SELECT COUNT(*) FROM kpi_cohort WHERE cohort_month + age = :x"), {"x": x}
+        text(
+            f"SELECT COUNT(*) FROM kpi_cohort WHERE grain = {GRAIN_FULL}"
+            f" AND cohort_month BETWEEN :x - {MAX_AGE} AND :x AND cohort_month + age = :x"
+        ),
+        {"x": x},
     ).scalar_one()
     return {"kpi_monthly_rows": int(monthly), "kpi_cohort_rows": int(cohorts)}
 

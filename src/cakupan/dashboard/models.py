@@ -19,6 +19,29 @@ from cakupan.db import AwareDateTime, Base, BigIntPK, MonthType
 
 CODE = 40
 
+#: Grains of the pre-aggregates: which dimensions a row carries (the others are NULL). A query
+#: reads the coarsest grain that has every dimension its scope, filters and grouping need.
+GRAIN_BRANCH = 0  # branch
+GRAIN_SEGMENT = 1  # branch, channel, occupation, programs
+GRAIN_FULL = 2  # branch, partner, agent, league partner, channel, occupation, programs
+GRAIN_LEAGUE = 3  # branch, league partner
+GRAIN_DIMENSIONS: dict[int, frozenset[str]] = {
+    GRAIN_BRANCH: frozenset({"branch_code"}),
+    GRAIN_LEAGUE: frozenset({"branch_code", "league_partner"}),
+    GRAIN_SEGMENT: frozenset({"branch_code", "channel", "occupation", "programs"}),
+    GRAIN_FULL: frozenset(
+        {
+            "branch_code",
+            "partner_code",
+            "agent_code",
+            "league_partner",
+            "channel",
+            "occupation",
+            "programs",
+        }
+    ),
+}
+
 #: Outcomes of a contact with a participant in arrears or closed (the worklist's action log).
 CONTACT_OUTCOMES: tuple[str, ...] = ("called", "visited", "promised_to_pay", "refused")
 
@@ -27,16 +50,22 @@ class KpiMonthly(Base):
     """Figures of one closed month for one combination of dimensions (see docs/dashboard.md)."""
 
     __tablename__ = "kpi_monthly"
-    __table_args__ = (Index("ix_kpi_monthly_month", "month"),)
+    __table_args__ = (
+        Index("ix_kpi_monthly_grain_month", "grain", "month"),
+        Index("ix_kpi_monthly_partner_code_grain_month", "partner_code", "grain", "month"),
+        Index("ix_kpi_monthly_agent_code_grain_month", "agent_code", "grain", "month"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    grain: Mapped[int] = mapped_column(Integer)
     month: Mapped[Month] = mapped_column(MonthType())
     branch_code: Mapped[str | None] = mapped_column(String(CODE))
     partner_code: Mapped[str | None] = mapped_column(String(CODE))
     agent_code: Mapped[str | None] = mapped_column(String(CODE))
-    channel: Mapped[str] = mapped_column(String(12))
-    occupation: Mapped[str] = mapped_column(String(CODE))
-    programs: Mapped[str] = mapped_column(String(12))
+    league_partner: Mapped[str | None] = mapped_column(String(CODE))
+    channel: Mapped[str | None] = mapped_column(String(12))
+    occupation: Mapped[str | None] = mapped_column(String(CODE))
+    programs: Mapped[str | None] = mapped_column(String(12))
     registrations: Mapped[int] = mapped_column(Integer)
     reacquired: Mapped[int] = mapped_column(Integer)
     closed_by_system: Mapped[int] = mapped_column(Integer)
@@ -54,19 +83,25 @@ class KpiCohort(Base):
 
     __tablename__ = "kpi_cohort"
     __table_args__ = (
-        Index("ix_kpi_cohort_cohort_month", "cohort_month"),
+        Index("ix_kpi_cohort_grain_cohort_month", "grain", "cohort_month"),
+        Index(
+            "ix_kpi_cohort_partner_code_grain_cohort_month", "partner_code", "grain", "cohort_month"
+        ),
+        Index("ix_kpi_cohort_agent_code_grain_cohort_month", "agent_code", "grain", "cohort_month"),
         CheckConstraint("age BETWEEN 0 AND 12", name="age"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    grain: Mapped[int] = mapped_column(Integer)
     cohort_month: Mapped[Month] = mapped_column(MonthType())
     age: Mapped[int] = mapped_column(Integer)
     branch_code: Mapped[str | None] = mapped_column(String(CODE))
     partner_code: Mapped[str | None] = mapped_column(String(CODE))
     agent_code: Mapped[str | None] = mapped_column(String(CODE))
-    channel: Mapped[str] = mapped_column(String(12))
-    occupation: Mapped[str] = mapped_column(String(CODE))
-    programs: Mapped[str] = mapped_column(String(12))
+    league_partner: Mapped[str | None] = mapped_column(String(CODE))
+    channel: Mapped[str | None] = mapped_column(String(12))
+    occupation: Mapped[str | None] = mapped_column(String(CODE))
+    programs: Mapped[str | None] = mapped_column(String(12))
     members: Mapped[int] = mapped_column(Integer)
     paying: Mapped[int] = mapped_column(Integer)
     first_paid: Mapped[int] = mapped_column(Integer)

@@ -24,13 +24,23 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
+    union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from cakupan.access import SensitiveValue, participant_scope_for, reveal
 from cakupan.auth import Actor, Role
 from cakupan.dashboard import rules
-from cakupan.dashboard.models import ContactAction, KpiCohort, KpiMonthly
+from cakupan.dashboard.models import (
+    GRAIN_BRANCH,
+    GRAIN_DIMENSIONS,
+    GRAIN_FULL,
+    GRAIN_LEAGUE,
+    GRAIN_SEGMENT,
+    ContactAction,
+    KpiCohort,
+    KpiMonthly,
+)
 from cakupan.dashboard.rules import RETENTION_AGES, Ratio
 from cakupan.dates import Month
 from cakupan.errors import CakupanError, forbidden, invalid
@@ -200,20 +210,69 @@ def participant_row_scope(session: Session, actor: Actor) -> ColumnElement[bool]
     return participant_scope_for(session, actor, **columns)
 
 
-def _kpi_conditions(
-    session: Session, actor: Actor, filters: Filters, table: type[KpiMonthly] | type[KpiCohort]
-) -> list[ColumnElement[bool]]:
-    return _dimension_conditions(
-        session,
-        actor,
-        filters,
-        branch_code=table.branch_code,
-        partner_code=table.partner_code,
-        agent_code=table.agent_code,
-        channel=table.channel,
-        occupation=table.occupation,
-        programs=table.programs,
+def grain_for(actor: Actor, filters: Filters, grouping: frozenset[str] = frozenset()) -> int:
+    """The coarsest pre-aggregate grain carrying every dimension that the actor's scope, the
+    filters and the grouping need (partner and agent scopes need the full grain)."""
+    needed = set(grouping) | {"branch_code"}
+    if actor.role in (Role.PARTNER, Role.AGENT) or filters.partner:
+        needed |= {"partner_code", "agent_code"}
+    for name in ("channel", "occupation", "programs"):
+        if getattr(filters, name):
+            needed.add(name)
+    for grain in (GRAIN_BRANCH, GRAIN_LEAGUE, GRAIN_SEGMENT, GRAIN_FULL):
+        if needed <= GRAIN_DIMENSIONS[grain]:
+            return grain
+    return GRAIN_FULL
+
+
+def _table(session: Session, actor: Actor, filters: Filters, table: Any) -> Any:
+    """The pre-aggregate ``table`` to read, as rows narrowed by index first when a partner or
+    agent is involved (scope or filter): a UNION ALL of the rows of the partner (index on
+    ``partner_code``) and of its agents (index on ``agent_code``), so that the planner never
+    scans every full-grain row for one partner. Same attributes as ``table``."""
+    from cakupan.partners import agents_under
+
+    partner = actor.partner_code if actor.role is Role.PARTNER else filters.partner
+    if actor.role is Role.AGENT:
+        if not actor.agent_code:
+            return table
+        rows = select(table).where(table.agent_code == actor.agent_code)
+        return aliased(table, rows.subquery("scoped"))
+    if not partner:
+        return table
+    agents = sorted(agents_under(session, partner))
+    own = select(table).where(table.partner_code == partner)
+    if not agents:
+        return aliased(table, own.subquery("scoped"))
+    of_agents = select(table).where(
+        table.agent_code.in_(agents),
+        or_(table.partner_code.is_(None), table.partner_code != partner),
     )
+    return aliased(table, union_all(own, of_agents).subquery("scoped"))
+
+
+def _kpi_conditions(
+    session: Session,
+    actor: Actor,
+    filters: Filters,
+    table: Any,
+    grouping: frozenset[str] = frozenset(),
+) -> list[ColumnElement[bool]]:
+    """The grain to read, the actor's scope and the filters, on a pre-aggregate table."""
+    return [
+        table.grain == grain_for(actor, filters, grouping),
+        *_dimension_conditions(
+            session,
+            actor,
+            filters,
+            branch_code=table.branch_code,
+            partner_code=table.partner_code,
+            agent_code=table.agent_code,
+            channel=table.channel,
+            occupation=table.occupation,
+            programs=table.programs,
+        ),
+    ]
 
 
 def _int(value: Any) -> int:
@@ -277,7 +336,7 @@ def summary(session: Session, actor: Actor, filters: Filters) -> Summary:
     result.retention = {age: Ratio(0, 0) for age in RETENTION_AGES}
     if latest is None or filters.first is None or filters.last is None:
         return result
-    k = KpiMonthly
+    k = _table(session, actor, filters, KpiMonthly)
     conditions = _kpi_conditions(session, actor, filters, k)
     last = filters.last
     due = k.active + k.arrears + k.pending
@@ -312,7 +371,7 @@ def summary(session: Session, actor: Actor, filters: Filters) -> Summary:
     ) = (_int(v) for v in row)
     result.compliance = Ratio(paid_due, all_due)
 
-    c = KpiCohort
+    c = _table(session, actor, filters, KpiCohort)
     cohort_conditions = _kpi_conditions(session, actor, filters, c)
     in_period = c.cohort_month.between(filters.first, last)
     rows = session.execute(
@@ -386,7 +445,7 @@ def trend(session: Session, actor: Actor, filters: Filters) -> dict[str, Any]:
     filters, latest = resolve_period(session, filters)
     if latest is None or filters.first is None or filters.last is None:
         return {"period": filters.as_json(), "months": []}
-    k = KpiMonthly
+    k = _table(session, actor, filters, KpiMonthly)
     rows = session.execute(
         select(
             k.month,
@@ -426,7 +485,7 @@ def cohorts(session: Session, actor: Actor, filters: Filters) -> dict[str, Any]:
     filters, latest = resolve_period(session, filters)
     if latest is None or filters.first is None or filters.last is None:
         return {"period": filters.as_json(), "cohorts": []}
-    c = KpiCohort
+    c = _table(session, actor, filters, KpiCohort)
     rows = session.execute(
         select(c.cohort_month, c.age, func.sum(c.members), func.sum(c.paying))
         .where(
@@ -471,7 +530,7 @@ def _partner_figures(
     assert filters.last is not None
     monthly = session.execute(
         select(
-            k.partner_code,
+            k.league_partner,
             func.sum(k.registrations),
             func.sum(k.active),
             func.sum(k.active + k.arrears + k.pending),
@@ -479,21 +538,21 @@ def _partner_figures(
         )
         .where(
             k.month.between(filters.first, filters.last),
-            k.partner_code.is_not(None),
+            k.league_partner.is_not(None),
             *conditions_monthly,
         )
-        .group_by(k.partner_code)
+        .group_by(k.league_partner)
     ).all()
     retention: dict[str, dict[int, Ratio]] = defaultdict(dict)
     for code, age, members, paying in session.execute(
-        select(c.partner_code, c.age, func.sum(c.members), func.sum(c.paying))
+        select(c.league_partner, c.age, func.sum(c.members), func.sum(c.paying))
         .where(
             c.cohort_month.between(filters.first, filters.last),
             c.age.in_((3, 6)),
-            c.partner_code.is_not(None),
+            c.league_partner.is_not(None),
             *conditions_cohort,
         )
-        .group_by(c.partner_code, c.age)
+        .group_by(c.league_partner, c.age)
     ).all():
         retention[str(code)][int(age)] = Ratio(_int(paying), _int(members))
     return {
@@ -505,6 +564,9 @@ def _partner_figures(
         )
         for code, registrations, active, due, contributions in monthly
     }
+
+
+_LEAGUE = frozenset({"league_partner"})
 
 
 def league(session: Session, actor: Actor, filters: Filters) -> dict[str, Any]:
@@ -522,11 +584,11 @@ def league(session: Session, actor: Actor, filters: Filters) -> dict[str, Any]:
         # Compare with every partner: drop the scope (and the partner filter), keep the rest.
         everyone = Actor(actor.name, Role.SYSTEM)
         peers_filters = replace(filters, partner=None)
-        monthly = _kpi_conditions(session, everyone, peers_filters, KpiMonthly)
-        cohort = _kpi_conditions(session, everyone, peers_filters, KpiCohort)
+        monthly = _kpi_conditions(session, everyone, peers_filters, KpiMonthly, _LEAGUE)
+        cohort = _kpi_conditions(session, everyone, peers_filters, KpiCohort, _LEAGUE)
     else:
-        monthly = _kpi_conditions(session, actor, filters, KpiMonthly)
-        cohort = _kpi_conditions(session, actor, filters, KpiCohort)
+        monthly = _kpi_conditions(session, actor, filters, KpiMonthly, _LEAGUE)
+        cohort = _kpi_conditions(session, actor, filters, KpiCohort, _LEAGUE)
     figures = _partner_figures(session, monthly, cohort, filters)
     entries = [
         rules.LeagueEntry(
@@ -580,7 +642,7 @@ def _partner_names(session: Session, codes: Sequence[str]) -> dict[str, str]:
 
 
 #: Dimensions the early warnings look at (the kpi tables' columns).
-WARNING_DIMENSIONS = ("occupation", "partner_code", "branch_code")
+WARNING_DIMENSIONS = ("occupation", "league_partner", "branch_code")
 
 
 def warnings(session: Session, actor: Actor, filters: Filters) -> dict[str, Any]:
@@ -597,10 +659,12 @@ def warnings(session: Session, actor: Actor, filters: Filters) -> dict[str, Any]
     used: list[dict[str, Any]] = []
     retention_rule = rules.rule_in_force(all_rules, "retention_m3", on)
     compliance_rule = rules.rule_in_force(all_rules, "compliance", on)
-    k, c = KpiMonthly, KpiCohort
-    monthly_conditions = _kpi_conditions(session, actor, filters, k)
-    cohort_conditions = _kpi_conditions(session, actor, filters, c)
+    k = _table(session, actor, filters, KpiMonthly)
+    c = _table(session, actor, filters, KpiCohort)
     for dimension in WARNING_DIMENSIONS:
+        grouping = frozenset({dimension})
+        monthly_conditions = _kpi_conditions(session, actor, filters, k, grouping)
+        cohort_conditions = _kpi_conditions(session, actor, filters, c, grouping)
         if retention_rule is not None:
             newest = last + -3  # the latest cohort whose month 3 is closed
             oldest = newest + -retention_rule.trailing
@@ -674,10 +738,10 @@ def warnings(session: Session, actor: Actor, filters: Filters) -> dict[str, Any]
         names: dict[str, str] = {}
     else:
         names = _partner_names(
-            session, [w["value"] for w in found if w["dimension"] == "partner_code"]
+            session, [w["value"] for w in found if w["dimension"] == "league_partner"]
         )
     for item in found:
-        if item["dimension"] == "partner_code":
+        if item["dimension"] == "league_partner":
             item["label"] = names.get(item["value"], item["value"])
         else:
             item["label"] = item["value"]
@@ -714,6 +778,42 @@ def _ledger_conditions(
         occupation=Participant.occupation,
         programs=Participant.programs,
     )
+
+
+#: The pre-aggregate column counting each drill-down's records.
+_DRILL_COLUMNS = {
+    "new_registrations": "registrations",
+    "active": "active",
+    "arrears": "arrears",
+    "pending": "pending",
+    "closed": "closed",
+    "closed_by_system": "closed_by_system",
+    "reacquired": "reacquired",
+    "payments": "payments",
+}
+#: Each list's order: the order of an index the list's query reads, so a page streams.
+_DRILL_ORDER: dict[str, tuple[Any, ...]] = {
+    "new_registrations": (Membership.id,),
+    "active": (StatusSnapshot.participant_id,),
+    "arrears": (StatusSnapshot.participant_id,),
+    "pending": (StatusSnapshot.participant_id,),
+    "closed": (StatusSnapshot.participant_id,),
+    "closed_by_system": (StatusTransition.participant_id,),
+    "reacquired": (StatusTransition.participant_id,),
+    "payments": (Payment.id,),
+}
+
+
+def _figure(session: Session, actor: Actor, filters: Filters, column: str, month: Month) -> int:
+    """One figure of one closed month from the pre-aggregates (a drill-down list's total: the
+    same definition as its records, counted at the close)."""
+    k = _table(session, actor, filters, KpiMonthly)
+    value = session.scalar(
+        select(func.sum(getattr(k, column))).where(
+            k.month == month, *_kpi_conditions(session, actor, filters, k)
+        )
+    )
+    return _int(value)
 
 
 def _drill_select(kpi: str, month: Month) -> Any:
@@ -809,11 +909,9 @@ def drill_down(
             "rows": [],
         }
     query = _drill_select(kpi, month).where(*_ledger_conditions(session, actor, filters))
-    total = _int(session.scalar(select(func.count()).select_from(query.subquery())))
+    total = _figure(session, actor, filters, _DRILL_COLUMNS[kpi], month)
     rows = session.execute(
-        query.order_by(Participant.id, *([Payment.id] if kpi == "payments" else []))
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        query.order_by(*_DRILL_ORDER[kpi]).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
     shown = _masked(session, actor, rows)
     out = []
@@ -918,9 +1016,9 @@ def worklist(
             *_ledger_conditions(session, actor, filters),
         )
     )
-    total = _int(session.scalar(select(func.count()).select_from(query.subquery())))
+    total = _figure(session, actor, filters, kind, latest)
     rows = session.execute(
-        query.order_by(StatusSnapshot.paid_through_month, Participant.id)
+        query.order_by(StatusSnapshot.participant_id)
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()

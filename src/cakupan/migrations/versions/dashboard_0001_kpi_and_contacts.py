@@ -23,9 +23,10 @@ def _dimensions() -> list[sa.Column[object]]:
         sa.Column("branch_code", sa.String(40)),
         sa.Column("partner_code", sa.String(40)),
         sa.Column("agent_code", sa.String(40)),
-        sa.Column("channel", sa.String(12), nullable=False),
-        sa.Column("occupation", sa.String(40), nullable=False),
-        sa.Column("programs", sa.String(12), nullable=False),
+        sa.Column("league_partner", sa.String(40)),
+        sa.Column("channel", sa.String(12)),
+        sa.Column("occupation", sa.String(40)),
+        sa.Column("programs", sa.String(12)),
     ]
 
 
@@ -33,6 +34,7 @@ def upgrade() -> None:
     op.create_table(
         "kpi_monthly",
         sa.Column("id", BigIntPK, nullable=False),
+        sa.Column("grain", sa.Integer(), nullable=False),
         sa.Column("month", MonthType(), nullable=False),
         *_dimensions(),
         sa.Column("registrations", sa.Integer(), nullable=False),
@@ -46,10 +48,17 @@ def upgrade() -> None:
         sa.Column("payments", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_kpi_monthly"),
     )
-    op.create_index("ix_kpi_monthly_month", "kpi_monthly", ["month"])
+    op.create_index("ix_kpi_monthly_grain_month", "kpi_monthly", ["grain", "month"])
+    op.create_index(
+        "ix_kpi_monthly_partner_code_grain_month", "kpi_monthly", ["partner_code", "grain", "month"]
+    )
+    op.create_index(
+        "ix_kpi_monthly_agent_code_grain_month", "kpi_monthly", ["agent_code", "grain", "month"]
+    )
     op.create_table(
         "kpi_cohort",
         sa.Column("id", BigIntPK, nullable=False),
+        sa.Column("grain", sa.Integer(), nullable=False),
         sa.Column("cohort_month", MonthType(), nullable=False),
         sa.Column("age", sa.Integer(), nullable=False),
         *_dimensions(),
@@ -59,7 +68,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_kpi_cohort"),
         sa.CheckConstraint("age BETWEEN 0 AND 12", name="ck_kpi_cohort_age"),
     )
-    op.create_index("ix_kpi_cohort_cohort_month", "kpi_cohort", ["cohort_month"])
+    op.create_index("ix_kpi_cohort_grain_cohort_month", "kpi_cohort", ["grain", "cohort_month"])
+    op.create_index(
+        "ix_kpi_cohort_partner_code_grain_cohort_month",
+        "kpi_cohort",
+        ["partner_code", "grain", "cohort_month"],
+    )
+    op.create_index(
+        "ix_kpi_cohort_agent_code_grain_cohort_month",
+        "kpi_cohort",
+        ["agent_code", "grain", "cohort_month"],
+    )
     op.create_table(
         "contact_action",
         sa.Column("id", BigIntPK, nullable=False),
