@@ -8,8 +8,9 @@ uses this module so that files behave the same everywhere:
   column) and raises :class:`~cakupan.errors.CakupanError` (INVALID, CLI exit 2) when the file
   itself is unusable. It then streams :class:`Record` values one at a time, so a file of a million
   rows never sits in memory.
-* Row numbers are the row a person sees in a spreadsheet: the header is row 1, the first data row
-  is row 2. Entirely blank rows are skipped (but still counted in the numbering).
+* Row numbers count data rows from 1 (the header is not counted), the contract of every import
+  (issue 4): row 1 is the first line under the header. Entirely blank rows are skipped (but still
+  counted in the numbering).
 * Cells are strings with surrounding whitespace removed; an empty cell is ``""``. XLSX numbers
   that are whole become ``"123"``, dates become ``"YYYY-MM-DD"``.
 * :class:`ImportResult` is the one answer shape:
@@ -156,7 +157,7 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class Record:
-    """One data row: its row number (header = row 1), its cells by column name (missing trailing
+    """One data row: its data-row number (1 = first row under the header), its cells by column name (missing trailing
     cells are ``""``) and any non-empty cells beyond the header (``extra``)."""
 
     row: int
@@ -479,7 +480,7 @@ def _csv_rows(path: Path, reader: Any) -> Iterator[Sequence[str]]:
 
 def _records(header: list[str], rows: Iterator[Sequence[str]]) -> Iterator[Record]:
     width = len(header)
-    for number, cells in enumerate(rows, start=2):
+    for number, cells in enumerate(rows, start=1):
         stripped = [cell.strip() for cell in cells]
         if not any(stripped):
             continue

@@ -101,13 +101,13 @@ def test_all_or_nothing_and_partial(cli: Cli, tmp_path: Path, session: Session) 
     assert (body["accepted"], body["duplicates"], body["rejected"]) == (0, 0, 7)
     errors = {(e["row"], e["field"]) for e in body["errors"]}  # type: ignore[union-attr]
     assert errors == {
-        (3, "commission_rate"),
-        (4, "branch_code"),
-        (5, "parent_code"),
-        (6, "scheme"),
-        (7, "kind"),
-        (8, "commission_rate"),
-        (9, "valid_from"),
+        (2, "commission_rate"),
+        (3, "branch_code"),
+        (4, "parent_code"),
+        (5, "scheme"),
+        (6, "kind"),
+        (7, "commission_rate"),
+        (8, "valid_from"),
     }
     assert session.scalar(select(Partner.code)) is None  # nothing written
 
@@ -135,11 +135,11 @@ def test_conflicting_rows_and_cycles(cli: Cli, tmp_path: Path) -> None:
     assert (body["accepted"], body["duplicates"], body["rejected"]) == (2, 1, 5)
     fields = sorted((e["row"], e["field"]) for e in body["errors"])  # type: ignore[union-attr]
     assert fields == [
-        (2, "name"),
+        (1, "name"),
+        (2, "parent_code"),
         (3, "parent_code"),
-        (4, "parent_code"),
-        (8, "code"),
-        (9, "parent_code"),
+        (7, "code"),
+        (8, "parent_code"),
     ]
 
 

@@ -124,12 +124,12 @@ def test_import_is_all_or_nothing_and_names_rows_and_fields(
 ) -> None:
     path = _file(
         tmp_path,
-        "branch,LHT,Lahat,SUMBAGSEL,,16.04\n"  # row 2: fine
-        "branch,KRC,Kerinci,SUMBAGSEL,,15.01 16.71\n"  # row 3: 16.71 belongs to PLG
-        "branch,MDO,Manado,SULUT,,71.71\n"  # row 4: no region SULUT
-        "region,SUMBAGSEL2,Lain,,16,\n"  # row 5: province 16 taken by SUMBAGSEL
-        "kantor,X1,,,,\n"  # row 6: bad kind and empty name
-        "branch,x,,NOPE,,99.99 1671\n",  # row 7: shape and database problems together
+        "branch,LHT,Lahat,SUMBAGSEL,,16.04\n"  # row 1: fine
+        "branch,KRC,Kerinci,SUMBAGSEL,,15.01 16.71\n"  # row 2: 16.71 belongs to PLG
+        "branch,MDO,Manado,SULUT,,71.71\n"  # row 3: no region SULUT
+        "region,SUMBAGSEL2,Lain,,16,\n"  # row 4: province 16 taken by SUMBAGSEL
+        "kantor,X1,,,,\n"  # row 5: bad kind and empty name
+        "branch,x,,NOPE,,99.99 1671\n",  # row 6: shape and database problems together
     )
     result = cli("offices", "import", path, "--json")
     assert result.exit_code == 1
@@ -137,16 +137,16 @@ def test_import_is_all_or_nothing_and_names_rows_and_fields(
     assert (payload["accepted"], payload["duplicates"], payload["rejected"]) == (0, 0, 5)
     fields = [(e["row"], e["field"]) for e in payload["errors"]]
     assert fields == [
-        (3, "regency_codes"),
-        (4, "parent_code"),
-        (5, "province_codes"),
-        (6, "kind"),
+        (2, "regency_codes"),
+        (3, "parent_code"),
+        (4, "province_codes"),
+        (5, "kind"),
+        (5, "name"),
+        (6, "code"),
         (6, "name"),
-        (7, "code"),
-        (7, "name"),
-        (7, "regency_codes"),  # 1671 is not shaped like a regency code
-        (7, "parent_code"),  # no region NOPE
-        (7, "regency_codes"),  # 99.99 is no regency
+        (6, "regency_codes"),  # 1671 is not shaped like a regency code
+        (6, "parent_code"),  # no region NOPE
+        (6, "regency_codes"),  # 99.99 is no regency
     ]
     assert "16.71 (PLG)" in payload["errors"][0]["message"]
     assert session.get(Branch, "LHT") is None  # nothing written
@@ -239,7 +239,7 @@ def test_moving_a_regency_between_branches_in_one_file(
     )
     refused = json.loads(cli("offices", "import", wrong_order, "--json").stdout)
     assert (refused["accepted"], refused["rejected"]) == (0, 1)
-    assert refused["errors"][0]["row"] == 2
+    assert refused["errors"][0]["row"] == 1
 
 
 def test_import_xlsx(cli: Cli, tmp_path: Path, session: Session) -> None:

@@ -605,4 +605,4 @@ def test_actions_are_scoped_to_the_actors_office(session: Session, tmp_path: Pat
     kabid_plg = Actor("kabid-plg", Role.KABID, branch_code="PLG")
     result = actions.import_figures(engine, kabid_plg, path, partial=True)
     assert (result.accepted, result.rejected) == (1, 1)
-    assert [(e.row, e.field) for e in result.errors] == [(3, "office_code")]
+    assert [(e.row, e.field) for e in result.errors] == [(2, "office_code")]

@@ -41,10 +41,10 @@ def _unusable(path: Path, **kwargs: object) -> CakupanError:
     return caught.value
 
 
-def test_csv_rows_are_numbered_like_a_spreadsheet(tmp_path: Path) -> None:
+def test_csv_rows_are_numbered_as_data_rows(tmp_path: Path) -> None:
     path = _write(tmp_path, "a.csv", "Code , name\n A1 , Satu \n\nB2,Dua\n")
     records = _read(path, required=("code", "name"))
-    assert [(r.row, r["code"], r["name"]) for r in records] == [(2, "A1", "Satu"), (4, "B2", "Dua")]
+    assert [(r.row, r["code"], r["name"]) for r in records] == [(1, "A1", "Satu"), (3, "B2", "Dua")]
 
 
 def test_csv_with_bom_and_semicolons(tmp_path: Path) -> None:
@@ -118,8 +118,8 @@ def test_xlsx_cells_become_text(tmp_path: Path) -> None:
     workbook.save(path)
     records = _read(path, required=("code", "amount", "day"))
     assert [(r.row, r.values) for r in records] == [
-        (2, {"code": "A1", "amount": "36800", "day": "2026-11-02"}),
-        (4, {"code": "B2", "amount": "12.5", "day": "2026-01-31"}),
+        (1, {"code": "A1", "amount": "36800", "day": "2026-11-02"}),
+        (3, {"code": "B2", "amount": "12.5", "day": "2026-01-31"}),
     ]
 
 

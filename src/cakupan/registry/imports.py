@@ -101,7 +101,7 @@ def import_participants(
 
     def rows(records: Iterator[Record], result: ImportResult) -> Iterator[RegistrationRow]:
         for record in records:
-            row = record.row - 1
+            row = record.row
             problems = record.shape_problems()
             if not record["registered_on"]:
                 problems.append(
@@ -173,7 +173,7 @@ def import_payments(
 
     def rows(records: Iterator[Record], result: ImportResult) -> Iterator[PaymentRow]:
         for record in records:
-            row = record.row - 1
+            row = record.row
             problems = record.shape_problems()
             if problems:
                 result.reject(row, problems)
