@@ -4,6 +4,7 @@ webhook outbox delivered to a real loopback receiver."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -485,3 +486,23 @@ def test_cli_reversal_and_close_write_their_events_in_the_same_transaction(
         assert kinds == ["participant.arrears", "payment.reversed"]
         reversal = next(r.json() for r in receiver.received if r.json()["type"].startswith("pay"))
         assert reversal["data"]["reference"] == "V-1"
+
+
+def test_writes_are_logged_with_the_request_id_and_without_nik(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.register("mitra.a", 1)
+    with caplog.at_level(logging.INFO, logger="cakupan.web"):
+        response = api.client.post(
+            "/api/v1/payments",
+            json=payment(1, 8_400, "L-1"),
+            headers={
+                "Authorization": f"Bearer {api.tokens['mitra.a']}",
+                "Idempotency-Key": "log-1",
+                "X-Request-ID": "req-partner-0001",
+            },
+        )
+    assert response.headers["x-request-id"] == "req-partner-0001"
+    lines = [record.getMessage() for record in caplog.records]
+    assert "partner-api request req-partner-0001 client mitra.a POST /payments -> 200" in lines
+    assert not any(nik(1) in line for line in lines)

@@ -6,10 +6,11 @@ stored response (header ``Idempotent-Replayed: true``); every route is rate limi
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -77,7 +78,21 @@ OptionalIdempotencyKey = Annotated[
 ]
 
 
-def _answer(outcome: Outcome) -> Response:
+#: The web app's logger: its records are NIK-redacted (``cakupan.web.log_redaction``).
+logger = logging.getLogger("cakupan.web")
+
+
+def _answer(request: Request, username: str, endpoint: str, outcome: Outcome) -> Response:
+    """The stored or fresh answer; one log line per partner write naming the request ID, the
+    client and the outcome (never the body: it holds NIKs)."""
+    logger.info(
+        "partner-api request %s client %s %s -> %s%s",
+        getattr(request.state, "request_id", "-"),
+        username,
+        endpoint,
+        outcome.status_code,
+        " (replayed)" if outcome.replayed else "",
+    )
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     return Response(
         outcome.body,
@@ -102,6 +117,7 @@ def quote(body: QuoteCreate, user: RateLimited, db: DbSession, clock: AppClock) 
     responses=_problems(409),
 )
 def register(
+    request: Request,
     body: RegistrationCreate,
     user: RateLimited,
     db: DbSession,
@@ -113,6 +129,9 @@ def register(
     actor = Actor.for_user(user)
     scope = queries.client_scope(db, actor)
     return _answer(
+        request,
+        user.username,
+        "POST /registrations",
         run_idempotent(
             db,
             user_id=user.id,
@@ -122,7 +141,7 @@ def register(
             work=lambda: actions.register(db, actor, scope, body, clock),
             clock=clock,
             status_code=201,
-        )
+        ),
     )
 
 
@@ -137,6 +156,7 @@ def participant_status(body: StatusQuery, user: RateLimited, db: DbSession, cloc
 
 @router.post("/payments", response_model=PaymentPublic, responses=_problems(404, 409))
 def post_payment(
+    request: Request,
     body: PaymentCreate,
     user: RateLimited,
     db: DbSession,
@@ -150,6 +170,9 @@ def post_payment(
     actor = Actor.for_user(user)
     scope = queries.client_scope(db, actor)
     return _answer(
+        request,
+        user.username,
+        "POST /payments",
         run_idempotent(
             db,
             user_id=user.id,
@@ -158,12 +181,13 @@ def post_payment(
             request_hash=request_hash("payments", body.model_dump(mode="json")),
             work=lambda: actions.post_one(db, actor, scope, body, clock),
             clock=clock,
-        )
+        ),
     )
 
 
 @router.post("/payments/batches", response_model=BatchPublic, responses=_problems(409))
 def post_batch(
+    request: Request,
     body: BatchCreate,
     user: RateLimited,
     db: DbSession,
@@ -175,6 +199,9 @@ def post_batch(
     actor = Actor.for_user(user)
     scope = queries.client_scope(db, actor)
     return _answer(
+        request,
+        user.username,
+        "POST /payments/batches",
         run_idempotent(
             db,
             user_id=user.id,
@@ -183,7 +210,7 @@ def post_batch(
             request_hash=request_hash("payments/batches", body.model_dump(mode="json")),
             work=lambda: actions.post_batch(db, actor, scope, body, clock),
             clock=clock,
-        )
+        ),
     )
 
 
