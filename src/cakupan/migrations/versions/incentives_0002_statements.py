@@ -41,7 +41,8 @@ def upgrade() -> None:
             name="uq_incentive_statement_period_partner_code_scheme_name",
         ),
         sa.CheckConstraint(
-            "status IN ('draft', 'approved', 'paid', 'disputed')", name="ck_incentive_statement_status"
+            "status IN ('draft', 'approved', 'paid', 'disputed')",
+            name="ck_incentive_statement_status",
         ),
     )
     op.create_index("ix_incentive_statement_period", "incentive_statement", ["period"])
