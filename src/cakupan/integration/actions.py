@@ -10,14 +10,14 @@ import secrets
 from collections.abc import Container, Sequence
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from cakupan import regions
 from cakupan.access import mask_nik
 from cakupan.audit import record_audit
 from cakupan.auth import Actor
-from cakupan.contributions import load_policy_book
+from cakupan.contributions import PolicyBook, load_policy_book
 from cakupan.dates import JAKARTA, Clock, Month
 from cakupan.db import is_postgres
 from cakupan.errors import CakupanError, ErrorKind, FieldProblem, not_found
@@ -72,7 +72,7 @@ def quote(session: Session, body: QuoteCreate, clock: Clock) -> dict[str, Any]:
     start = Month.of(today)
     if body.start_month is not None:
         start = Month.parse(body.start_month)
-    book = load_policy_book(session)
+    book = _policy_book(session)
     months = []
     for offset in range(body.months):
         q = book.quote(
@@ -131,6 +131,27 @@ def register(
     }
 
 
+#: Policy books by (database, number of policy rows, highest policy id): policies are
+#: append-only versions, so a new regulation changes the key and the next request rebuilds.
+_BOOKS: dict[tuple[str, int, int], PolicyBook] = {}
+
+
+def _policy_book(session: Session) -> PolicyBook:
+    """The contribution policy book, built once per process and policy version (one small
+    query per request instead of loading every policy and band)."""
+    from cakupan.contributions.models import ContributionPolicy
+
+    count, top = session.execute(select(func.count(), func.max(ContributionPolicy.id))).one()
+    key = (session.get_bind().engine.url.render_as_string(), int(count), int(top or 0))
+    book = _BOOKS.get(key)
+    if book is None:
+        book = load_policy_book(session)
+        if len(_BOOKS) > 64:
+            _BOOKS.clear()
+        _BOOKS[key] = book
+    return book
+
+
 def _channel(value: str) -> str:
     return value.strip().lower() or DEFAULT_PAYMENT_CHANNEL
 
@@ -167,6 +188,7 @@ def post_one(
         partner_code=scope.partner_code,
         agent_code=scope.agent_code,
         clock=clock,
+        book=_policy_book(session),
     )
     answer = _payment_json(posted)
     if not posted.duplicate:
@@ -229,7 +251,12 @@ def post_batch(
     before = _existing_payments(session, keys)
     savepoint = session.begin_nested()
     result = post_payments(
-        session, actor, registry_rows, partial=body.partial or bool(problems), clock=clock
+        session,
+        actor,
+        registry_rows,
+        partial=body.partial or bool(problems),
+        clock=clock,
+        book=_policy_book(session),
     )
     for error in result.errors:
         problems.setdefault(error.row, []).append((error.field, error.message))

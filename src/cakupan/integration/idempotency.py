@@ -1,6 +1,7 @@
 """Running a partner API write once per ``Idempotency-Key``.
 
-The key's row is inserted FIRST and the stored response written LAST, in the same transaction
+The key's row is inserted FIRST (``INSERT ... ON CONFLICT DO NOTHING``) and the stored response
+written LAST, in the same transaction
 as the business write. So:
 
 * a committed key always has its response, and a key without a row means nothing was written
@@ -23,11 +24,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from cakupan.dates import Clock
+from cakupan.db import is_postgres
 from cakupan.errors import conflict
 from cakupan.i18n import t
 from cakupan.integration.models import IdempotentRequest
@@ -72,6 +76,29 @@ def _stored(session: Session, user_id: int, key: str, request_hash: str) -> Outc
     return Outcome(int(row[1]), str(row[2]), replayed=True)
 
 
+def _claim(
+    session: Session, user_id: int, key: str, endpoint: str, request_hash: str, clock: Clock
+) -> bool:
+    """Insert the key's row (one round trip); False when the key is already taken. A concurrent
+    twin's uncommitted row makes this wait until that transaction ends."""
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    statement = (
+        insert(IdempotentRequest)
+        .values(
+            user_id=user_id,
+            key=key,
+            endpoint=endpoint,
+            request_hash=request_hash,
+            status_code=0,
+            response="",
+            created_at=clock.now(),
+        )
+        .on_conflict_do_nothing()
+        .returning(IdempotentRequest.user_id)
+    )
+    return session.execute(statement).first() is not None
+
+
 def _transient(error: DBAPIError) -> bool:
     if isinstance(error, IntegrityError):
         return True
@@ -97,27 +124,19 @@ def run_idempotent(
     from ``work`` rolls back (the key stays unused) and propagates."""
     for attempt in range(ATTEMPTS):
         try:
-            if key is not None:
+            if key is not None and not _claim(session, user_id, key, endpoint, request_hash, clock):
                 stored = _stored(session, user_id, key, request_hash)
+                session.rollback()
                 if stored is not None:
-                    session.rollback()
                     return stored
-                row = IdempotentRequest(
-                    user_id=user_id,
-                    key=key,
-                    endpoint=endpoint,
-                    request_hash=request_hash,
-                    status_code=0,
-                    response="",
-                    created_at=clock.now(),
-                )
-                session.add(row)
-                session.flush()  # the key is claimed here: a concurrent twin waits on it
+                continue  # the twin rolled back after all: claim again
             body = _dump(work())
             if key is not None:
-                row.status_code = status_code
-                row.response = body
-                session.flush()
+                session.execute(
+                    update(IdempotentRequest)
+                    .where(IdempotentRequest.user_id == user_id, IdempotentRequest.key == key)
+                    .values(status_code=status_code, response=body)
+                )
             session.commit()
             return Outcome(status_code, body, replayed=False)
         except DBAPIError as error:
