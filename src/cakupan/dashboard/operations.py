@@ -50,6 +50,42 @@ FORM_FIELDS = (
 )
 
 
+def links_for(role: Role) -> list[dict[str, Any]]:
+    """The home page's links to the dashboard and the operational pages a role may use."""
+    links: list[dict[str, Any]] = [
+        {
+            "href": "/dashboard",
+            "label": t("Dasbor KPI", "KPI dashboard"),
+            "hint": t(
+                "Pendaftaran, retensi, kepatuhan, iuran, target; peringatan dini",
+                "Registrations, retention, compliance, contributions, targets; early warnings",
+            ),
+        },
+        {
+            "href": "/participants",
+            "label": t("Cari peserta", "Find participants"),
+            "hint": t("Nama, telepon atau NIK", "Name, phone or NIK"),
+        },
+    ]
+    if role in REGISTRATION_ROLES:
+        links.append(
+            {
+                "href": "/participants/new",
+                "label": t("Pendaftaran di tempat", "On-site registration"),
+                "hint": t("Terbitkan kode penetapan", "Issue a payment code"),
+            }
+        )
+    if role in IMPORT_ROLES:
+        links.append(
+            {
+                "href": "/imports",
+                "label": t("Impor berkas", "Import a file"),
+                "hint": t("Peserta atau pembayaran", "Participants or payments"),
+            }
+        )
+    return links
+
+
 def _visible_participant(db: DbSession, actor: Actor, participant_id: int) -> Participant:
     row = db.scalar(
         select(Participant).where(

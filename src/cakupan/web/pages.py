@@ -152,7 +152,10 @@ def switch_language(
 
 
 def _links_for(role: Role) -> list[dict[str, Any]]:
+    from cakupan.dashboard.operations import links_for as dashboard_links
+
     links = [
+        *dashboard_links(role),
         {
             "href": "/account",
             "label": t("Akun saya", "My account"),
