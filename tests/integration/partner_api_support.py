@@ -26,6 +26,7 @@ ACTOR = Actor.system("test")
 CLIENTS: dict[str, dict[str, str]] = {
     "mitra.a": {"role": "partner", "partner_code": "MITRA-A"},
     "mitra.b": {"role": "partner", "partner_code": "MITRA-B"},
+    "agen.a": {"role": "agent", "partner_code": "MITRA-A", "agent_code": "MITRA-A-P1"},
     "kabid": {"role": "kabid", "branch_code": "PLG"},
 }
 

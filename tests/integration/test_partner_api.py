@@ -506,3 +506,24 @@ def test_writes_are_logged_with_the_request_id_and_without_nik(
     lines = [record.getMessage() for record in caplog.records]
     assert "partner-api request req-partner-0001 client mitra.a POST /payments -> 200" in lines
     assert not any(nik(1) in line for line in lines)
+
+
+def test_agent_clients_act_for_themselves_and_their_partner_sees_them(api: Api) -> None:
+    by_agent = api.register("agen.a", 1)
+    api.register("mitra.a", 2)
+    with transaction(api.engine) as session:
+        row = session.execute(select(Participant).where(Participant.nik == nik(1))).scalar_one()
+        assert (row.channel, row.partner_code, row.agent_code) == ("agent", "MITRA-A", "MITRA-A-P1")
+    assert by_agent["participant_id"] == row.id
+    # The agent reads its own registration, not its partner's direct one; the partner reads both.
+    assert api.call("agen.a", "POST", "/participants/status", {"nik": nik(1)}).status_code == 200
+    assert api.call("agen.a", "POST", "/participants/status", {"nik": nik(2)}).status_code == 404
+    assert api.call("mitra.a", "POST", "/participants/status", {"nik": nik(1)}).status_code == 200
+    api.call("agen.a", "POST", "/payments", payment(1, 8_400, "AG-1"), key="ag")
+    api.call("mitra.a", "POST", "/payments", payment(2, 8_400, "PA-1"), key="pa")
+    agent_day = api.call("agen.a", "GET", "/reconciliation", date="2026-11-26").json()
+    assert [p["reference"] for p in agent_day["payments"]] == ["AG-1"]
+    assert agent_day["agent_code"] == "MITRA-A-P1"
+    partner_day = api.call("mitra.a", "GET", "/reconciliation", date="2026-11-26").json()
+    assert [p["reference"] for p in partner_day["payments"]] == ["AG-1", "PA-1"]
+    assert partner_day["amount"] == 16_800
