@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
     and_,
     column,
@@ -19,7 +18,6 @@ from sqlalchemy import (
     func,
     inspect,
     literal,
-    literal_column,
     or_,
     select,
     table,
@@ -46,9 +44,6 @@ from cakupan.targets.models import (
 from cakupan.targets.rules import Period, Resolved, SourcedValue
 
 NATIONAL = rules.NATIONAL
-#: Spelled exactly like the predicate of the ledger's partial unique index on covered_month so
-#: that both engines use that index (SQLAlchemy would render ``reversed = 0`` on SQLite).
-_NOT_REVERSED = literal_column("NOT covered_month.reversed", Boolean)
 _branch = table("branch", column("code"), column("region_code"))
 _office_region = table("office_region", column("code"))
 
@@ -87,25 +82,25 @@ def _flow_statement(
     the partial unique index on ``covered_month (membership_id, month) WHERE NOT reversed`` (the
     predicate is spelled the same way), re-acquisitions through ``payment.membership_id``."""
     if metric == "new_participants":
+        # the first month is paid when the episode's opening payment (the one starting at its
+        # first month, D-2) stands: it has no reversal
         day_column: Any = Membership.registered_on
-        value: Any = func.count(Membership.id)
+        value: Any = func.count(func.distinct(Membership.id))
         statement = (
             select()
             .select_from(Membership)
-            # at most one non-reversed row per (membership, month): a join, not EXISTS, so that
-            # SQLite too uses the partial unique index
             .join(
-                CoveredMonth,
+                Payment,
                 and_(
-                    CoveredMonth.membership_id == Membership.id,
-                    CoveredMonth.month == Membership.start_month,
-                    _NOT_REVERSED,
+                    Payment.membership_id == Membership.id,
+                    Payment.first_month == Membership.start_month,
                 ),
             )
             .join(Participant, Participant.id == Membership.participant_id)
             .where(
                 Membership.episode_no == 1,
                 Membership.registered_on.between(first_day, last_day),
+                ~exists().where(PaymentReversal.payment_id == Payment.id),
                 office,
             )
         )
