@@ -657,3 +657,36 @@ def test_prospect_import_queries_do_not_grow_with_rows(engine: Engine, tmp_path:
         assert len(statements) == small
     finally:
         stop()
+
+
+def test_window_rule_at_province_and_regency_level_latest_start_wins(
+    scenario: Engine, tmp_path: Path
+) -> None:
+    header = CAMPAIGNS.splitlines()[0]
+    province_row = (
+        "PROV-3,Radio Sumsel,Awareness,advertising,radio,2026-02-15,2026-02-16,900000,,,,"
+        "market-traders,16,10\n"
+    )
+    regency_row = (
+        "REG-4,Expo Palembang,Register,bazaar_expo,,2026-02-18,2026-02-19,800000,,,,"
+        "market-traders,16.71,5\n"
+    )
+    campaigns.import_campaigns(
+        scenario, ACTOR, _write(tmp_path, "p.csv", f"{header}\n{province_row}")
+    )
+    with make_session_factory(scenario)() as session:
+        # NIK_4 registered 02-20 in 16.71.01: inside the province campaign's window (to 02-26).
+        assert [(a.nik, a.rule.value) for a in campaigns.attributions(session, "PROV-3")] == [
+            (NIK_4, "time_area_window")
+        ]
+    campaigns.import_campaigns(
+        scenario, ACTOR, _write(tmp_path, "r.csv", f"{header}\n{regency_row}")
+    )
+    with make_session_factory(scenario)() as session:
+        province = campaigns.attributions(session, "PROV-3")
+        regency = campaigns.attributions(session, "REG-4")
+        sos = campaigns.attributions(session, "SOS-1")
+    # In both windows now: the later start (REG-4, 02-18) wins; one campaign per registration.
+    assert province == []
+    assert [(a.nik, a.rule.value) for a in regency] == [(NIK_4, "time_area_window")]
+    assert [a.nik for a in sos] == [NIK_1]

@@ -84,26 +84,31 @@ def _attributed(campaign_codes: Sequence[str] | None) -> Any:
         )
         .where(Prospect.campaign_code.is_not(None))
     )
-    in_area = or_(
-        Participant.village_code == CampaignArea.area_code,
-        Participant.district_code == CampaignArea.area_code,
-        Participant.regency_code == CampaignArea.area_code,
-        func.substr(Participant.regency_code, 1, 2) == CampaignArea.area_code,
+    # Rule 3, one equi-join per area level (village, district, regency, province) so that the
+    # database can hash-join campaign areas to participants instead of testing every pair.
+    levels = (
+        (Participant.village_code, 13),
+        (Participant.district_code, 8),
+        (Participant.regency_code, 5),
+        (func.substr(Participant.regency_code, 1, 2), 2),
     )
-    rule3 = (
+    window = [
         select(Membership.id, Campaign.code, literal(3, Integer), Campaign.start_on)
-        .select_from(Membership)
-        .join(Participant, Participant.id == Membership.participant_id)
+        .select_from(CampaignArea)
+        .join(Campaign, Campaign.code == CampaignArea.campaign_code)
+        .join(Participant, column == CampaignArea.area_code)
         .join(
-            Campaign,
+            Membership,
             and_(
+                Membership.participant_id == Participant.id,
                 Membership.registered_on >= Campaign.start_on,
                 Membership.registered_on <= Campaign.window_end_on,
             ),
         )
-        .join(CampaignArea, and_(CampaignArea.campaign_code == Campaign.code, in_area))
-    )
-    candidates = union_all(rule1, rule2, rule3).cte("candidates")
+        .where(func.length(CampaignArea.area_code) == length)
+        for column, length in levels
+    ]
+    candidates = union_all(rule1, rule2, *window).cte("candidates")
     ranked_source = select(candidates)
     if campaign_codes is not None:
         claimed = select(candidates.c.membership_id).where(
