@@ -150,6 +150,12 @@ def test_registration_returns_the_kode_penetapan_and_records_the_partner(api: Ap
         "months_paid_in_episode": 0,
         "as_of": "2026-11-26",
     }
+    before = api.call(
+        "mitra.a", "POST", "/participants/status", {"nik": nik(1), "as_of": "2026-10-01"}
+    )
+    assert before.status_code == 404
+    assert nik(1) not in before.text
+    assert "1671********0001" in before.text
 
 
 def test_only_partner_clients_use_the_partner_api(api: Api) -> None:

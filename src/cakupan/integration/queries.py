@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from cakupan.access import mask_nik
 from cakupan.auth import Actor, Role
 from cakupan.db import AwareDateTime
-from cakupan.errors import forbidden, not_found
+from cakupan.errors import CakupanError, forbidden, not_found
 from cakupan.i18n import Text, t
 from cakupan.partners import agents_under
 from cakupan.registry import status_of
@@ -114,7 +114,16 @@ def participant_status(
     nik = nik.strip()
     if nik not in payable_niks(session, scope, [nik]):
         raise not_found(out_of_scope_message(nik), code="participant-not-found")
-    view = status_of(session, nik, as_of)
+    try:
+        view = status_of(session, nik, as_of)
+    except CakupanError as error:  # e.g. not registered yet on that date: say so, NIK masked
+        raise not_found(
+            t(
+                "NIK {n} belum terdaftar pada {d}",
+                "NIK {n} was not registered yet on {d}",
+            ).format(n=mask_nik(nik), d=as_of.isoformat()),
+            code=error.code,
+        ) from None
     body = view.as_json()
     body["nik"] = mask_nik(nik)
     body["as_of"] = as_of.isoformat()
