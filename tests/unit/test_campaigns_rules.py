@@ -192,3 +192,12 @@ def test_contributions_always_sum_to_the_score(values: list[tuple[int, int, int,
     for scored in ranked:
         assert scored.score == sum(scored.contributions.values(), Decimal(0))
         assert Decimal(0) <= scored.score <= Decimal("1.0000")
+
+
+def test_every_stored_phone_form_has_the_key() -> None:
+    from cakupan.campaigns.rules import stored_phone_forms
+
+    forms = stored_phone_forms("6281234567890")
+    assert "081234567890" in forms
+    assert "+6281234567890" in forms
+    assert {phone_key(form) for form in forms} == {"6281234567890"}

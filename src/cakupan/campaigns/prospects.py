@@ -28,7 +28,6 @@ from sqlalchemy import (
     case,
     func,
     insert,
-    literal,
     or_,
     select,
     type_coerce,
@@ -46,6 +45,7 @@ from cakupan.campaigns.rules import (
     ProspectStage,
     name_key,
     phone_key,
+    stored_phone_forms,
 )
 from cakupan.dates import Clock, SystemClock, parse_date, today
 from cakupan.errors import CakupanError, FieldProblem, invalid, not_found
@@ -60,7 +60,6 @@ __all__ = [
     "ProspectView",
     "assign_prospects",
     "import_prospects",
-    "participant_phone_key",
     "prospect_scope",
     "prospect_views",
     "record_contact",
@@ -79,19 +78,6 @@ PROSPECT_OPTIONAL = (
 )
 CONTACT_METHODS = ("phone", "whatsapp", "visit", "event", "other")
 _NIK_RE = re.compile(r"^\d{16}$")
-
-
-def participant_phone_key() -> ColumnElement[str]:
-    """``participant.phone`` (stored as digits with an optional leading ``+``) in the form of
-    :func:`rules.phone_key`, computed in SQL (the same on SQLite and PostgreSQL)."""
-    digits = func.replace(Participant.phone, "+", "")
-    local = case(
-        (func.substr(digits, 1, 3) == "620", func.substr(digits, 4)),
-        (func.substr(digits, 1, 2) == "62", func.substr(digits, 3)),
-        (func.substr(digits, 1, 1) == "0", func.substr(digits, 2)),
-        else_=digits,
-    )
-    return literal("62") + local
 
 
 @dataclass
@@ -329,9 +315,11 @@ def _not_known(session: Session, rows: Sequence[_Row]) -> set[int]:
     phones = {r.phone_key for r in rows if r.nik is None and r.phone_key}
     known_contacts: set[tuple[str, str]] = set()
     if phones:
-        pkey = participant_phone_key()
-        for key, name in session.execute(select(pkey, Participant.name).where(pkey.in_(phones))):
-            known_contacts.add((key, name_key(name) or ""))
+        forms = [form for key in sorted(phones) for form in stored_phone_forms(key)]
+        for stored, name in session.execute(
+            select(Participant.phone, Participant.name).where(Participant.phone.in_(forms))
+        ):
+            known_contacts.add((phone_key(stored) or "", name_key(name) or ""))
         for listed_phone, listed_name in session.execute(
             select(Prospect.phone_key, Prospect.name_key).where(Prospect.phone_key.in_(phones))
         ):

@@ -40,6 +40,7 @@ __all__ = [
     "phone_key",
     "prospect_stage",
     "score_targets",
+    "stored_phone_forms",
 ]
 
 # -- controlled lists ------------------------------------------------------------------------------
@@ -199,6 +200,15 @@ def phone_key(phone: str | None) -> str | None:
     if len(digits) < 8:
         return None
     return "62" + digits
+
+
+def stored_phone_forms(key: str) -> list[str]:
+    """The ways the registry may have stored a phone whose :func:`rules.phone_key` is ``key``
+    (digits with an optional leading ``+``: ``0812...``, ``62812...``, ``+62812...``,
+    ``620812...``, ``+620812...``, ``812...``), so that matching is a plain ``IN`` on the stored
+    column instead of a computed expression on every participant."""
+    local = key[2:]
+    return ["0" + local, "62" + local, "+62" + local, "620" + local, "+620" + local, local]
 
 
 def name_key(name: str | None) -> str | None:
