@@ -34,7 +34,7 @@ from cakupan.auth import Actor
 from cakupan.dashboard.models import KpiCohort, KpiMonthly
 from cakupan.db import make_engine, transaction
 from cakupan.registry.models import Membership, Participant, Payment
-from cakupan.users import create_user
+from cakupan.users import User, create_user
 from cakupan.users.actions import issue_token
 
 CAKUPAN = str(Path(sys.executable).with_name("cakupan"))
@@ -103,16 +103,18 @@ def _users_and_tokens(url: str) -> tuple[dict[str, str], dict[str, int]]:
             ("bench.kabid", "kabid", {"branch_code": branch}),
             ("bench.mitra", "partner", {"partner_code": partner}),
         ):
-            created = create_user(
-                session,
-                system,
-                username=username,
-                role=role,
-                full_name=username,
-                password="bench-password-2026",
-                **scope,
-            )
-            tokens[role] = issue_token(session, system, created.user.id, "bench").plain
+            user_id = session.scalar(select(User.id).where(User.username == username))
+            if user_id is None:
+                user_id = create_user(
+                    session,
+                    system,
+                    username=username,
+                    role=role,
+                    full_name=username,
+                    password="bench-password-2026",
+                    **scope,
+                ).user.id
+            tokens[role] = issue_token(session, system, user_id, "bench").plain
         sizes = {
             "participants": int(session.scalar(select(func.count()).select_from(Participant)) or 0),
             "payments": int(session.scalar(select(func.count()).select_from(Payment)) or 0),
@@ -127,14 +129,33 @@ def _users_and_tokens(url: str) -> tuple[dict[str, str], dict[str, int]]:
     return tokens, sizes
 
 
-def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
-    code = (
-        "import uvicorn; from cakupan.db import make_engine; from cakupan.web import create_app;"
-        f"uvicorn.run(create_app(make_engine({url!r}), secret_key='bench'), host='127.0.0.1',"
-        f" port={port}, log_level='warning')"
+def _serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """``workers`` uvicorn worker processes (the app factory on ``url``)."""
+    env = {
+        **os.environ,
+        "CAKUPAN_DATABASE_URL": url,
+        "CAKUPAN_SECRET_KEY": "bench-secret-key-not-for-production",
+        "CAKUPAN_AUTO_MIGRATE": "false",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "cakupan.web.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
     )
-    proc = subprocess.Popen([sys.executable, "-c", code])
-    for _ in range(200):
+    for _ in range(300):
         try:
             httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
             return proc
@@ -165,6 +186,7 @@ def _load(port: int, tokens: dict[str, str], clients: int, rounds: int) -> dict[
                         if response.status_code != 200:
                             errors.append(f"{endpoint} {response.status_code}")
                         latencies[endpoint.split("?")[0]].append(elapsed)
+                        latencies[f"{endpoint.split('?')[0]} ({role})"].append(elapsed)
 
     # warm-up: one pass per role
     threads = [threading.Thread(target=client, args=(i,)) for i in range(3)]
@@ -173,6 +195,7 @@ def _load(port: int, tokens: dict[str, str], clients: int, rounds: int) -> dict[
     for thread in threads:
         thread.join()
     latencies.clear()
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for thread in threads:
@@ -180,7 +203,9 @@ def _load(port: int, tokens: dict[str, str], clients: int, rounds: int) -> dict[
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
+    load_after = os.getloadavg()[0]
     result: dict[str, Any] = {
+        "load_average_1min": {"before": round(load_before, 2), "after": round(load_after, 2)},
         "errors": errors[:10],
         "error_count": len(errors),
         "wall_s": round(wall, 2),
@@ -204,30 +229,50 @@ def main() -> None:
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--name", default="dashboard")
+    parser.add_argument(
+        "--reuse",
+        action="append",
+        default=[],
+        metavar="ENGINE=URL",
+        help="use an already seeded database for ENGINE (e.g. sqlite=sqlite:///x.db) instead of"
+        " seeding a fresh one (its seeding time is then not measured)",
+    )
     args = parser.parse_args()
+    reuse = dict(item.split("=", 1) for item in args.reuse)
     results: dict[str, Any] = {
         "machine": machine(),
         "participants": args.participants,
         "clients": args.clients,
         "rounds": args.rounds,
+        "workers": args.workers,
         "target_p95_ms": TARGET_P95_MS,
         "engines": {},
     }
     for kind in args.engines.split(","):
-        database = fresh_database(kind, f"dashboard_{args.participants}")
-        seed_s = _seed(database.url, args.participants)
-        tokens, sizes = _users_and_tokens(database.url)
+        database = None
+        if kind in reuse:
+            url, seed_s = reuse[kind], None
+        else:
+            database = fresh_database(kind, f"dashboard_{args.participants}")
+            url, seed_s = database.url, round(_seed(database.url, args.participants), 1)
+        tokens, sizes = _users_and_tokens(url)
         port = _free_port()
-        server = _serve(database.url, port)
+        server = _serve(url, port, args.workers)
         try:
             load = _load(port, tokens, args.clients, args.rounds)
         finally:
             server.terminate()
             server.wait(timeout=30)
-        results["engines"][kind] = {"seed_s": round(seed_s, 1), **sizes, **load}
+        results["engines"][kind] = {
+            "seed_s": seed_s,
+            "reused_database": kind in reuse,
+            **sizes,
+            **load,
+        }
         print(json.dumps({kind: results["engines"][kind]}, indent=1), flush=True)
-        if os.environ.get("BENCH_KEEP") != "1":
+        if database is not None and os.environ.get("BENCH_KEEP") != "1":
             database.drop()
     write_results(args.name, results, _markdown(results))
 
@@ -239,7 +284,9 @@ def _markdown(results: dict[str, Any]) -> str:
         f"Data: {results['participants']:,} synthetic participants (`cakupan seed`, a year of payments"
         f" to {AS_OF}, every complete month closed). Load: {results['clients']} concurrent clients"
         f" on loopback (national admin, branch head and partner tokens in turn), {results['rounds']}"
-        f" rounds of every endpoint per client. Target: p95 <= {TARGET_P95_MS:.0f} ms.",
+        f" rounds of every endpoint per client; the app served by {results['workers']} uvicorn"
+        " worker processes. Rows 'endpoint (role)' split the same requests by the caller's"
+        " scope. Target: p95 <= {TARGET_P95_MS:.0f} ms.",
         "",
     ]
     for kind, data in results["engines"].items():
@@ -248,8 +295,15 @@ def _markdown(results: dict[str, Any]) -> str:
             "",
             f"Participants {data['participants']:,}, payments {data['payments']:,},"
             f" kpi_monthly rows {data['kpi_monthly_rows']:,}, kpi_cohort rows"
-            f" {data['kpi_cohort_rows']:,}; seeding took {data['seed_s']:,} s; errors"
-            f" {data['error_count']}.",
+            f" {data['kpi_cohort_rows']:,}; "
+            + (
+                f"seeding took {data['seed_s']:,} s"
+                if data["seed_s"] is not None
+                else "database seeded beforehand with the same `cakupan seed` command"
+            )
+            + f"; errors {data['error_count']}. 1-minute load average of the (shared)"
+            f" machine before/after the load phase: {data['load_average_1min']['before']} /"
+            f" {data['load_average_1min']['after']}.",
             "",
             "| endpoint | requests | p50 ms | p95 ms | max ms | p95 <= target |",
             "| --- | --- | --- | --- | --- | --- |",

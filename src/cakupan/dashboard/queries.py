@@ -4,7 +4,7 @@ warnings, drill-down lists and the arrears worklist, every one scoped to the cal
 Figures come from the pre-aggregates written at each monthly close (``kpi_monthly``,
 ``kpi_cohort``), so a dashboard request costs a few grouped index range scans whatever the size
 of the ledger; drill-down lists read the ledger itself (the same definitions, one page at a
-time). Scoping: :func:`cakupan.access.participant_scope_for` on the rows' branch (the
+time). Scoping: :func:`cakupan.access.participant_scope` (as ``participant_scope_for``) on the rows' branch (the
 participant's) and partner/agent (who registered the episode). Definitions: docs/dashboard.md.
 """
 
@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from cakupan.access import SensitiveValue, participant_scope_for, reveal
+from cakupan.access import SensitiveValue, participant_scope, reveal
 from cakupan.auth import Actor, Role
 from cakupan.dashboard import rules
 from cakupan.dashboard.models import (
@@ -168,11 +168,8 @@ def _dimension_conditions(
     programs: Any,
 ) -> list[ColumnElement[bool]]:
     """The caller's scope plus the filters, on any table carrying these columns."""
-    from cakupan.partners import agents_under
-    from cakupan.regions import branches_of_region
-
     conditions = [
-        participant_scope_for(
+        _scope(
             session,
             actor,
             branch_code=branch_code,
@@ -181,11 +178,11 @@ def _dimension_conditions(
         )
     ]
     if filters.region:
-        conditions.append(branch_code.in_(branches_of_region(session, filters.region)))
+        conditions.append(branch_code.in_(_branches_of_region(session, filters.region)))
     if filters.branch:
         conditions.append(branch_code == filters.branch)
     if filters.partner:
-        below = sorted(agents_under(session, filters.partner))
+        below = _agents_under(session, filters.partner)
         conditions.append(
             or_(partner_code == filters.partner, agent_code.in_(below))
             if below
@@ -207,7 +204,42 @@ def participant_row_scope(session: Session, actor: Actor) -> ColumnElement[bool]
         "partner_code": Participant.partner_code,
         "agent_code": Participant.agent_code,
     }
-    return participant_scope_for(session, actor, **columns)
+    return _scope(session, actor, **columns)
+
+
+def _agents_under(session: Session, partner_code: str) -> list[str]:
+    """The partner hierarchy below ``partner_code`` (cached for the session: a request asks
+    for it several times)."""
+    from cakupan.partners import agents_under
+
+    cache: dict[str, list[str]] = session.info.setdefault("dashboard.agents_under", {})
+    if partner_code not in cache:
+        cache[partner_code] = sorted(agents_under(session, partner_code))
+    return cache[partner_code]
+
+
+def _branches_of_region(session: Session, region_code: str) -> list[str]:
+    from cakupan.regions import branches_of_region
+
+    cache: dict[str, list[str]] = session.info.setdefault("dashboard.branches_of_region", {})
+    if region_code not in cache:
+        cache[region_code] = branches_of_region(session, region_code)
+    return cache[region_code]
+
+
+def _scope(
+    session: Session, actor: Actor, *, branch_code: Any, partner_code: Any, agent_code: Any
+) -> ColumnElement[bool]:
+    """:func:`cakupan.access.participant_scope` with the offices and partner hierarchy looked
+    up once per session (the same rule as ``participant_scope_for``)."""
+    return participant_scope(
+        actor,
+        branch_code=branch_code,
+        partner_code=partner_code,
+        agent_code=agent_code,
+        branches_of_region=lambda region: _branches_of_region(session, region),
+        agents_of_partner=lambda partner: _agents_under(session, partner),
+    )
 
 
 def grain_for(actor: Actor, filters: Filters, grouping: frozenset[str] = frozenset()) -> int:
@@ -230,8 +262,6 @@ def _table(session: Session, actor: Actor, filters: Filters, table: Any) -> Any:
     agent is involved (scope or filter): a UNION ALL of the rows of the partner (index on
     ``partner_code``) and of its agents (index on ``agent_code``), so that the planner never
     scans every full-grain row for one partner. Same attributes as ``table``."""
-    from cakupan.partners import agents_under
-
     partner = actor.partner_code if actor.role is Role.PARTNER else filters.partner
     if actor.role is Role.AGENT:
         if not actor.agent_code:
@@ -240,7 +270,7 @@ def _table(session: Session, actor: Actor, filters: Filters, table: Any) -> Any:
         return aliased(table, rows.subquery("scoped"))
     if not partner:
         return table
-    agents = sorted(agents_under(session, partner))
+    agents = _agents_under(session, partner)
     own = select(table).where(table.partner_code == partner)
     if not agents:
         return aliased(table, own.subquery("scoped"))
