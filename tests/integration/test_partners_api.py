@@ -14,6 +14,7 @@ from cakupan.db import transaction
 from cakupan.users import create_user, issue_token, user_by_username
 from cakupan.web import create_app
 from tests.conftest import CliResult
+from tests.integration.test_incentives_run import MONTH, NO_JHT, Ledger
 from tests.integration.test_partners import NETWORK
 
 Cli = Callable[..., CliResult]
@@ -30,6 +31,10 @@ def client(engine: Engine, cli: Cli, tmp_path: Path) -> Iterator[tuple[TestClien
     path = tmp_path / "partners.csv"
     path.write_text(NETWORK, encoding="utf-8")
     assert cli("partners", "import", str(path)).exit_code == 0
+    ledger = Ledger(engine)
+    for agent, partner in (("PLG-W1-P1", "PLG-W1"), ("PLG-W1-P2", "PLG-W1"), (None, "BDL-K1")):
+        nik = ledger.register("2025-03-02", NO_JHT, partner=partner, agent=agent)
+        ledger.pay(nik, MONTH[NO_JHT], "2025-03-03", f"R-{nik[-4:]}")
     assert cli("incentives", "run", "--period", "2025-03").exit_code == 0
     tokens = {}
     with transaction(engine) as session:
@@ -70,7 +75,7 @@ def test_partner_lists_are_scoped(client: tuple[TestClient, dict[str, str]]) -> 
     hidden, problem = _get(client, "u.wadah", "/api/v1/partners/BDL-K1")
     assert hidden == 404
     assert problem["code"] == "partner-not-found"  # type: ignore[index]
-    status, risk = _get(client, "u.agent", "/api/v1/partners/at-risk?month=2025-03")
+    status, risk = _get(client, "u.agent", "/api/v1/partners/at-risk?month=2025-06")
     assert status == 200
     assert [a["code"] for a in risk["agents"]] == ["PLG-W1-P1"]  # type: ignore[index]
 
@@ -78,7 +83,7 @@ def test_partner_lists_are_scoped(client: tuple[TestClient, dict[str, str]]) -> 
 def test_statements_are_scoped(client: tuple[TestClient, dict[str, str]]) -> None:
     _, national = _get(client, "u.admin", "/api/v1/incentives/statements?period=2025-03")
     codes = {s["partner_code"] for s in national["statements"]}  # type: ignore[index]
-    assert {"BDL-K1", "BDL-A1", "PLG-W1", "PLG-W1-P1", "PLG-W1-P2"} <= codes
+    assert codes == {"BDL-K1", "BDL-A1", "PLG-W1", "PLG-W1-P1", "PLG-W1-P2"}  # with lines or fees
     _, kabid = _get(client, "u.kabid", "/api/v1/incentives/statements?period=2025-03")
     assert {s["partner_code"] for s in kabid["statements"]} == {"BDL-A1", "BDL-K1"}  # type: ignore[index]
     _, agent = _get(client, "u.agent", "/api/v1/incentives/statements?period=2025-03")

@@ -141,7 +141,8 @@ def _stored_json(row: IncentiveStatement, lines: list[IncentiveLine]) -> dict[st
 
 
 def run_period(session: Session, actor: Actor, clock: Clock, period: Month) -> RunResult:
-    """Compute every statement of ``period`` and store it. Idempotent: draft statements are
+    """Compute every statement of ``period`` and store those with lines or fees (an empty
+    statement is printed, not stored). Idempotent: draft statements are
     replaced by the recomputation (the same ledger gives the same statements); approved, paid or
     disputed statements are never changed (a difference is reported, not applied). Set-based
     writes (delete the period's drafts, insert the new ones and their lines in bulk); one audit
@@ -198,6 +199,9 @@ def run_period(session: Session, actor: Actor, clock: Clock, period: Month) -> R
                 )
             out.append(kept)
             continue
+        out.append({**statement.as_json(), "status": "draft"})
+        if not statement.lines and statement.fees is None:
+            continue  # nothing to pay or report: printed, not stored
         new_rows.append(
             {
                 "period": period,
@@ -215,7 +219,6 @@ def run_period(session: Session, actor: Actor, clock: Clock, period: Month) -> R
         )
         if statement.lines:
             new_lines[key] = statement.lines
-        out.append({**statement.as_json(), "status": "draft"})
     # Closed statements the ledger no longer produces stay as they are.
     out += [_stored_json(row, closed_lines.get(row.id, [])) for row in closed.values()]
     if new_rows:
