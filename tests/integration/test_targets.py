@@ -370,7 +370,9 @@ def test_trend(cli: Cli) -> None:
     assert years[2016]["achievement_percent"] == 16.9
 
 
-@pytest.mark.parametrize("bad", [("--segment", "BPJS"), ("--metric", "members")])
+@pytest.mark.parametrize(
+    "bad", [("--segment", "BPJS"), ("--metric", "members"), ("--period", "Q5")]
+)
 def test_report_bad_option_exits_2(cli: Cli, bad: tuple[str, str]) -> None:
     result = cli("targets", "report", "--office", "PLG", "--year", "2020", *bad, "--json")
     assert result.exit_code == 2
@@ -528,3 +530,10 @@ def test_xlsx_import(cli: Cli, tmp_path: Path) -> None:
     }
     rows = _rows(cli, "--office", "PLG", "--year", "2026", "--segment", "PU")
     assert rows[(2026, "PU", "new_participants")]["achievement_percent"] == 25.4
+
+
+def test_report_unknown_office_exits_2(cli: Cli) -> None:
+    result = cli("targets", "report", "--office", "PLGG", "--year", "2020", "--json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "PLGG" in result.stderr

@@ -157,6 +157,7 @@ def report(
     seg, met, span = _segment(segment), _metric(metric), _period(year, period)
     engine = open_engine(database_url)
     with transaction(engine) as session:
+        office = actions.check_office(session, office)
         rows = queries.report(session, office, year, segment=seg, metric=met, period=span)
         split_rows = queries.splits(session, office, year, period=span) if xlsx else []
     if xlsx:
@@ -196,6 +197,7 @@ def check(
     span = _period(year, period)
     engine = open_engine(database_url)
     with transaction(engine) as session:
+        office = actions.check_office(session, office)
         rows = queries.report(session, office, year, period=span)
     chosen = [row for row in rows if show_all or row.has_discrepancy]
     if as_json:

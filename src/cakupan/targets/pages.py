@@ -50,7 +50,7 @@ def targets_page(
 ) -> Response:
     """Target vs realization of an office for a year: achievement, conflicts between sources,
     stated percentages that the figures do not give, and the splits."""
-    code = (office or _default_office(actor)).strip().upper()
+    code = actions.check_office(db, office or _default_office(actor))
     chosen_year = year or clock.now().astimezone(JAKARTA).year
     actions.authorize_office(db, actor, code, "read")
     rows = queries.report(db, code, chosen_year)
