@@ -430,3 +430,75 @@ def test_contact_log_is_scoped_validated_and_audited(client: TestClient, ledger:
             .where(AuditEntry.action == "dashboard.contact")
         )
     assert audited == 1
+
+
+def test_early_warnings_by_the_shipped_rules(engine: Engine) -> None:
+    """Four cohorts of 20 farmers in Palembang, January-April 2025. January-March each prepay
+    four months; of April's, 10 prepay four months and 10 pay one. Closed through July:
+    month-3 retention of the April cohort 10/20 = 50.0% against 100.0% for the three before
+    (drop 50.0 > 5); compliance in July 10/80 = 12.5% (every episode in arrears owes July) against the average
+    of April 80/80, May 50/80 and June 30/80 = 66.7% (drop 54.2 > 5). No partner: no partner warning."""
+    clock = FixedClock(datetime(2025, 8, 15, 9, 0, tzinfo=JAKARTA))
+    cohorts = {"2025-01-05": 20, "2025-02-05": 20, "2025-03-05": 20, "2025-04-05": 20}
+    rows = []
+    serial = 0
+    for day, size in cohorts.items():
+        for _ in range(size):
+            serial += 1
+            rows.append((f"16710101019{serial + 100:05d}", day))
+    with transaction(engine) as session:
+        result = register_participants(
+            session,
+            SYSTEM,
+            [
+                RegistrationRow(
+                    row=i,
+                    nik=nik,
+                    name=f"Petani {i}",
+                    phone=f"0812{i:08d}",
+                    occupation="farmer",
+                    reported_income=1_000_000,
+                    programs="JKK+JKM",
+                    registered_on=day,
+                    district_code="16.71.01",
+                )
+                for i, (nik, day) in enumerate(rows, start=1)
+            ],
+            clock=clock,
+        )
+        assert result.rejected == 0, result.as_json()
+        for i, (nik, day) in enumerate(rows, start=1):
+            months = 1 if day == "2025-04-05" and i % 2 else 4
+            paid_on = day[:8] + "06"
+            _pay(session, clock, nik, months, paid_on, f"W{i}")
+    for month in ("2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06", "2025-07"):
+        with transaction(engine) as session:
+            close_month(session, SYSTEM, Month.parse(month), clock=clock)
+    with transaction(engine) as session:
+        create_user(
+            session,
+            SYSTEM,
+            username="pusat.w",
+            role="head_office",
+            full_name="pusat",
+            password=PASSWORD,
+        )
+    with TestClient(create_app(engine, secret_key="test", clock=clock)) as client:
+        _login(client, "pusat.w")
+        found = _get(client, "/api/v1/dashboard/warnings")
+    assert {r["metric"] for r in found["rules"]} == {"retention_m3", "compliance"}
+    got = {
+        (w["metric"], w["dimension"], w["value"]): (
+            w["period"],
+            w["latest_percent"],
+            w["trailing_percent"],
+            w["drop_points"],
+        )
+        for w in found["warnings"]
+    }
+    assert got == {
+        ("retention_m3", "occupation", "farmer"): ("2025-04", 50.0, 100.0, 50.0),
+        ("retention_m3", "branch_code", "PLG"): ("2025-04", 50.0, 100.0, 50.0),
+        ("compliance", "occupation", "farmer"): ("2025-07", 12.5, 66.7, 54.2),
+        ("compliance", "branch_code", "PLG"): ("2025-07", 12.5, 66.7, 54.2),
+    }
