@@ -27,6 +27,7 @@ from cakupan.dashboard.models import (
 )
 from cakupan.dashboard.queries import participant_row_scope
 from cakupan.dates import Clock, Month, SystemClock, parse_date
+from cakupan.db import is_postgres
 from cakupan.errors import CakupanError, FieldProblem, forbidden, not_found
 from cakupan.i18n import t
 from cakupan.registry.close_models import MonthClose
@@ -42,7 +43,7 @@ _DIMENSIONS = "branch_code, partner_code, agent_code, league_partner, channel, o
 # agent's direct parent (its Wadah or agency).
 _DIMS_OF = (
     "p.branch_code, m.partner_code, m.agent_code,"
-    " COALESCE(m.partner_code, (SELECT ap.parent_code FROM partner ap WHERE ap.code = m.agent_code)),"
+    " COALESCE(m.partner_code, ap.parent_code),"
     " m.channel, p.occupation, p.programs"
 )
 _ALL_DIMENSIONS = (
@@ -69,8 +70,7 @@ _COHORT_MEASURES = ("members", "paying", "first_paid")
 
 _DIMS_OF_NAMED = (
     "p.branch_code AS branch_code, m.partner_code AS partner_code, m.agent_code AS agent_code,"
-    " COALESCE(m.partner_code, (SELECT ap.parent_code FROM partner ap WHERE ap.code = m.agent_code))"
-    " AS league_partner, m.channel AS channel, p.occupation AS occupation, p.programs AS programs"
+    " COALESCE(m.partner_code, ap.parent_code) AS league_partner, m.channel AS channel, p.occupation AS occupation, p.programs AS programs"
 )
 
 
@@ -107,10 +107,12 @@ FROM (
     FROM status_snapshot s
     JOIN membership m ON m.id = s.membership_id
     JOIN participant p ON p.id = s.participant_id
+    LEFT JOIN partner ap ON ap.code = m.agent_code
     WHERE s.month = :x AND s.status <> 'void'
     UNION ALL
     SELECT {_DIMS_OF}, 1, 0, 0, 0, 0, 0, 0, 0, 0
     FROM membership m JOIN participant p ON p.id = m.participant_id
+    LEFT JOIN partner ap ON ap.code = m.agent_code
     WHERE m.start_month = :x AND m.episode_no = 1
     UNION ALL
     SELECT {_DIMS_OF},
@@ -119,12 +121,14 @@ FROM (
     FROM status_transition t
     JOIN membership m ON m.id = t.membership_id
     JOIN participant p ON p.id = t.participant_id
+    LEFT JOIN partner ap ON ap.code = m.agent_code
     WHERE t.month = :x AND t.kind IN ('reacquired', 'closed_by_system')
     UNION ALL
     SELECT {_DIMS_OF}, 0, 0, 0, 0, 0, 0, 0, pay.amount, 1
     FROM payment pay
     JOIN membership m ON m.id = pay.membership_id
     JOIN participant p ON p.id = pay.participant_id
+    LEFT JOIN partner ap ON ap.code = m.agent_code
     LEFT JOIN payment_reversal r ON r.payment_id = pay.id
     WHERE pay.paid_on BETWEEN :first AND :last AND (r.id IS NULL OR r.reversed_on > :last)
 ) u
@@ -146,6 +150,7 @@ FROM (
                 THEN 1 ELSE 0 END AS first_paid
     FROM membership m
     JOIN participant p ON p.id = m.participant_id
+    LEFT JOIN partner ap ON ap.code = m.agent_code
     LEFT JOIN status_snapshot s
            ON s.month = :x AND s.participant_id = m.participant_id AND s.membership_id = m.id
     WHERE m.start_month BETWEEN :x - {MAX_AGE} AND :x
@@ -197,6 +202,9 @@ def refresh_kpis(session: Session, actor: Actor, month: Month) -> dict[str, int]
             ),
             code="dashboard.month_not_closed",
         )
+    if is_postgres(session):
+        # the close does the same: sort and hash the month's rows in memory
+        session.execute(text("SET LOCAL work_mem = '256MB'"))
     counts = refresh_kpis_in_close(session, month)
     record_audit(session, actor, "dashboard.kpi_refresh", "kpi_monthly", str(month), after=counts)
     return counts
