@@ -13,28 +13,34 @@ Deduplication (a duplicate row is counted and not stored):
 
 from __future__ import annotations
 
+import json
 import re
+import typing
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     ColumnElement,
     Engine,
+    Table,
     and_,
     case,
+    cast,
     func,
     insert,
+    literal,
     or_,
     select,
     type_coerce,
     update,
 )
 from sqlalchemy import Integer as SAInteger
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from cakupan.audit import record_audit
 from cakupan.auth import Actor
@@ -48,6 +54,7 @@ from cakupan.campaigns.rules import (
     stored_phone_forms,
 )
 from cakupan.dates import Clock, SystemClock, parse_date, today
+from cakupan.db import is_postgres
 from cakupan.errors import CakupanError, FieldProblem, invalid, not_found
 from cakupan.i18n import Text, t
 from cakupan.imports import ImportResult, in_batches, open_records, post_file
@@ -66,6 +73,8 @@ __all__ = [
 ]
 
 PROSPECT_COLUMNS = ("name",)
+#: The table itself, for Core inserts (ORM bulk inserts split batches on NULL patterns).
+_PROSPECT_TABLE = typing.cast(Table, Prospect.__table__)
 PROSPECT_OPTIONAL = (
     "nik",
     "phone",
@@ -184,8 +193,8 @@ def import_prospects(
                         }
                     )
                     result.accepted += 1
-                if new_rows:  # one executemany per batch
-                    session.execute(insert(Prospect), new_rows)
+                if new_rows:  # one executemany per batch (ORM bulk would split on NULL patterns)
+                    session.execute(insert(_PROSPECT_TABLE), new_rows)  # Core: NULLs kept
 
         return post_file(engine, actor, "prospect", records.source, post, partial=partial)
 
@@ -302,26 +311,50 @@ def _parse(
     )
 
 
+def _among(
+    session: Session, column: InstrumentedAttribute[Any], values: Iterable[str]
+) -> ColumnElement[bool]:
+    """``column IN (values)`` with the values as ONE JSON parameter (``json_each`` on SQLite,
+    ``json_array_elements_text`` on PostgreSQL): no statement with thousands of placeholders,
+    which the driver would encode one by one."""
+    payload = json.dumps(sorted(values))
+    if is_postgres(session):
+        table = func.json_array_elements_text(cast(literal(payload), JSON)).table_valued("value")
+    else:
+        table = func.json_each(literal(payload)).table_valued("value")
+    return column.in_(select(table.c.value))
+
+
 def _not_known(session: Session, rows: Sequence[_Row]) -> set[int]:
     """Row numbers of the rows of a batch that match no participant and no earlier prospect (a
     fixed number of queries per batch)."""
     niks = {r.nik for r in rows if r.nik}
     known_niks: set[str] = set()
     if niks:
-        known_niks |= set(session.scalars(select(Participant.nik).where(Participant.nik.in_(niks))))
+        known_niks |= set(
+            session.scalars(select(Participant.nik).where(_among(session, Participant.nik, niks)))
+        )
         known_niks |= {
-            n for n in session.scalars(select(Prospect.nik).where(Prospect.nik.in_(niks))) if n
+            n
+            for n in session.scalars(
+                select(Prospect.nik).where(_among(session, Prospect.nik, niks))
+            )
+            if n
         }
     phones = {r.phone_key for r in rows if r.nik is None and r.phone_key}
     known_contacts: set[tuple[str, str]] = set()
     if phones:
         forms = [form for key in sorted(phones) for form in stored_phone_forms(key)]
         for stored, name in session.execute(
-            select(Participant.phone, Participant.name).where(Participant.phone.in_(forms))
+            select(Participant.phone, Participant.name).where(
+                _among(session, Participant.phone, forms)
+            )
         ):
             known_contacts.add((phone_key(stored) or "", name_key(name) or ""))
         for listed_phone, listed_name in session.execute(
-            select(Prospect.phone_key, Prospect.name_key).where(Prospect.phone_key.in_(phones))
+            select(Prospect.phone_key, Prospect.name_key).where(
+                _among(session, Prospect.phone_key, phones)
+            )
         ):
             known_contacts.add((listed_phone or "", listed_name))
     fresh: set[int] = set()
