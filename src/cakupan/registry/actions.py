@@ -62,7 +62,6 @@ from cakupan.registry.rules import (
     SECTORS,
     Allocation,
     EpisodeAction,
-    EpisodeState,
     PaymentEntry,
     Refusal,
     RefusalReason,
@@ -101,6 +100,9 @@ BatchResult = ImportResult
 
 #: Rows per chunk: one round of state queries and bulk writes.
 CHUNK_ROWS = 5000
+#: Payment rows per chunk: a payment row is small (a few hundred bytes in memory), so a chunk of
+#: a settlement file is large: fewer rounds of state queries and longer bulk writes.
+PAYMENT_CHUNK_ROWS = 50_000
 
 
 # -- results ---------------------------------------------------------------------------------------
@@ -238,15 +240,9 @@ class _Episode:
     is_new: bool = False
     dirty: bool = False
 
-    def state(self) -> EpisodeState:
-        return EpisodeState(
-            episode_no=self.episode_no,
-            start_month=self.start_month,
-            registered_on=self.registered_on,
-            paid_through=self.paid_through,
-            months_paid=self.months_paid,
-            reacquisition=self.reacquisition,
-        )
+    def status_on(self, day: date) -> Status:
+        """D-3 status on ``day`` (what :func:`allocate_payment` reads, with the fields above)."""
+        return status_on(day, self.start_month, self.paid_through)
 
 
 @dataclass
@@ -274,6 +270,25 @@ class _Terms:
         """The contribution of a month under these terms; ``memo`` (shared by a whole batch)
         keeps the amounts already priced, keyed by plain values."""
         cache = {} if memo is None else memo
+        if len(self.values) <= 1:  # one set of terms (the common case): no search per month
+            fixed = self.values[0] if self.values else None
+
+            def fixed_amount(month: Month) -> int:
+                terms = fixed if fixed is not None else self.at(month)
+                key = (month.index, *terms)
+                due = cache.get(key)
+                if due is None:
+                    income, programs, sector, funding = terms
+                    due = cache[key] = book.monthly_total(
+                        income=income,
+                        programs=programs,
+                        month=month,
+                        sector=sector,
+                        funding=funding,
+                    )
+                return due
+
+            return fixed_amount
 
         def amount(month: Month) -> int:
             terms = self.at(month)
@@ -306,11 +321,18 @@ def _claim_writer(session: Session) -> None:
         session.connection().exec_driver_sql("UPDATE membership SET id = id WHERE 1 = 0")
 
 
-def _in_list(session: Session, values: Sequence[object]) -> tuple[str, object]:
+def _in_list(
+    session: Session, values: Sequence[object], *, pg_type: str = "text"
+) -> tuple[str, object]:
     """``IN`` over many values as ONE parameter (no statement with thousands of placeholders):
-    ``= ANY(array)`` on PostgreSQL, ``IN (json_each(...))`` on SQLite."""
+    a JSON array, read by ``json_array_elements_text`` on PostgreSQL (cast to ``pg_type``) and
+    ``json_each`` on SQLite. One JSON text is encoded in C; a driver-level array of tens of
+    thousands of values is encoded value by value in Python."""
     if is_postgres(session):
-        return "= ANY(%s)", list(values)
+        return (
+            f"IN (SELECT value::{pg_type} FROM json_array_elements_text(%s::json))",
+            json.dumps(list(values)),
+        )
     return "IN (SELECT value FROM json_each(?))", json.dumps(list(values))
 
 
@@ -471,9 +493,62 @@ def _copy_field(value: object) -> str:
     return str(value)
 
 
+#: COPY text of a value by its exact type (one dict lookup per field; other types: _copy_field).
+_COPY_BY_TYPE: dict[type, Callable[[Any], str]] = {
+    int: str,
+    str: lambda value: value.translate(_COPY_ESCAPES),
+    type(None): lambda _: "\\N",
+    bool: lambda value: "t" if value else "f",
+    date: date.isoformat,
+    datetime: datetime.isoformat,
+}
+
+
 def _copy_text(rows: Sequence[Sequence[object]]) -> str:
     """Rows in PostgreSQL's COPY text format (tab-separated, ``\\N`` for NULL, escaped)."""
-    return "".join("\t".join(map(_copy_field, row)) + "\n" for row in rows)
+    get = _COPY_BY_TYPE.get
+    return "".join(
+        "\t".join([get(type(value), _copy_field)(value) for value in row]) + "\n" for row in rows
+    )
+
+
+def _insert_ready(
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    pg_types: Sequence[str],
+    rows: Sequence[Sequence[object]],
+) -> None:
+    """Insert rows whose values are already what the driver takes (ints for months, ISO
+    strings for dates on SQLite): binary COPY on PostgreSQL with the columns' ``pg_types``
+    (rows encoded by the driver's C code; a multi-row INSERT for a few rows), executemany on
+    SQLite. No per-value conversion pass in Python."""
+    if not rows:
+        return
+    connection: Connection = session.connection()
+    if is_postgres(session):
+        if len(rows) <= _SMALL_INSERT:
+            one = "(" + ", ".join("%s" for _ in columns) + ")"
+            connection.exec_driver_sql(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                + ", ".join(one for _ in rows),
+                tuple(value for row in rows for value in row),
+            )
+            return
+        raw: Any = connection.connection.driver_connection
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy,
+        ):
+            copy.set_types(list(pg_types))
+            write_row = copy.write_row
+            for row in rows:
+                write_row(row)
+        return
+    placeholders = ", ".join("?" for _ in columns)
+    connection.exec_driver_sql(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", list(rows)
+    )
 
 
 def _bulk_insert(
@@ -545,39 +620,49 @@ def _membership_row(participant_id: int, ep: _Episode) -> tuple[object, ...]:
 
 def _update_memberships(session: Session, episodes: Sequence[_Episode]) -> None:
     """Write the in-memory projection (and a re-used episode's new start) of existing episodes:
-    one array UPDATE on PostgreSQL, one executemany on SQLite."""
+    one UPDATE from a JSON array of rows on PostgreSQL (one text parameter: no per-value array
+    encoding in Python), one executemany on SQLite. Dates go as ISO strings, converted once per
+    distinct date."""
     if not episodes:
         return
+    days: dict[date, str] = {}
+
+    def iso(day: date | None) -> str | None:
+        if day is None:
+            return None
+        text_day = days.get(day)
+        if text_day is None:
+            text_day = days[day] = day.isoformat()
+        return text_day
+
     values = [
         (
-            ep.membership_id,
             ep.paid_through.index if ep.paid_through is not None else None,
             ep.months_paid,
-            ep.first_paid_on,
-            ep.last_paid_on,
+            iso(ep.first_paid_on),
+            iso(ep.last_paid_on),
             ep.card_number,
             ep.start_month.index,
-            ep.registered_on,
+            iso(ep.registered_on),
+            ep.membership_id,
         )
         for ep in episodes
     ]
     connection = session.connection()
     if is_postgres(session):
-        columns = list(zip(*values, strict=True))
         connection.exec_driver_sql(
-            "UPDATE membership AS m SET paid_through_month = v.pt, months_paid = v.mp,"
-            " first_paid_on = v.fp, last_paid_on = v.lp, card_number = v.cn,"
-            " start_month = v.sm, registered_on = v.ro"
-            " FROM unnest(%s::bigint[], %s::int[], %s::int[], %s::date[], %s::date[],"
-            " %s::text[], %s::int[], %s::date[]) AS v(id, pt, mp, fp, lp, cn, sm, ro)"
-            " WHERE m.id = v.id",
-            tuple(list(column) for column in columns),
+            "UPDATE membership AS m SET paid_through_month = (v->>0)::int,"
+            " months_paid = (v->>1)::int, first_paid_on = (v->>2)::date,"
+            " last_paid_on = (v->>3)::date, card_number = v->>4, start_month = (v->>5)::int,"
+            " registered_on = (v->>6)::date"
+            " FROM json_array_elements(%s::json) AS v WHERE m.id = (v->>7)::bigint",
+            (json.dumps(values),),
         )
         return
     connection.exec_driver_sql(
         "UPDATE membership SET paid_through_month = ?, months_paid = ?, first_paid_on = ?,"
         " last_paid_on = ?, card_number = ?, start_month = ?, registered_on = ? WHERE id = ?",
-        _converted([(*row[1:], row[0]) for row in values], _SQLITE_CONVERTERS),
+        values,
     )
 
 
@@ -780,7 +865,7 @@ def _post_payment_rows(
     ids = _Ids(session)
     memo: dict[tuple[int, int, str, str, str], int] = {}
     done = 0
-    for chunk in in_batches(rows, CHUNK_ROWS):
+    for chunk in in_batches(rows, PAYMENT_CHUNK_ROWS):
         _post_payment_chunk(
             session, chunk, book, now, batch_id, ids, result, outcomes, keep_outcomes, memo
         )
@@ -910,7 +995,7 @@ def _post_payment_chunk(
 def _allocate(
     episode: _Episode, p: ParsedPayment, amount_for: Callable[[Month], int]
 ) -> Allocation | Refusal:
-    return allocate_payment(episode.state(), p.paid_on, p.amount, amount_for)
+    return allocate_payment(episode, p.paid_on, p.amount, amount_for)
 
 
 def _apply_allocation(holder: _Holder, allocation: Allocation, p: ParsedPayment) -> _Episode:
@@ -1022,6 +1107,24 @@ _PAYMENT_COLUMNS = (
     "batch_id",
 )
 _COVERED_COLUMNS = ("payment_id", "month", "membership_id", "participant_id", "amount", "reversed")
+#: PostgreSQL types of those columns, for binary COPY (values must match them exactly).
+_PAYMENT_PG_TYPES = (
+    "int8",
+    "text",
+    "text",
+    "int8",
+    "int8",
+    "int8",
+    "date",
+    "int4",
+    "int4",
+    "text",
+    "text",
+    "text",
+    "timestamptz",
+    "int8",
+)
+_COVERED_PG_TYPES = ("int8", "int4", "int8", "int8", "int8", "bool")
 
 
 def _write_payments(
@@ -1051,24 +1154,41 @@ def _write_payments(
     _bulk_insert(
         session, "membership", _MEMBERSHIP_COLUMNS, [_membership_row(pid, ep) for pid, ep in fresh]
     )
+    if len(pending) == 1 and not fresh and is_postgres(session):
+        _write_one_postgres(session, pending[0], now, batch_id)
+        _link_payment_codes(session, pending)
+        return
+    # Rows are built ready for the driver (month indexes; ISO dates and instants on SQLite,
+    # converted once per distinct value), so no generic conversion pass runs over them.
+    postgres = is_postgres(session)
     payment_rows: list[tuple[object, ...]] = []
     covered_rows: list[tuple[object, ...]] = []
-    posted_at: object = now if is_postgres(session) else _sqlite_instant(now)  # once, not per row
+    append_payment, append_covered = payment_rows.append, covered_rows.append
+    posted_at: object = now if postgres else _sqlite_instant(now)  # once, not per row
+    days: dict[date, object] = {}
     for item, payment_id in zip(pending, ids.take("payment", len(pending)), strict=True):
         item.payment_id = payment_id
         p, allocation = item.parsed, item.allocation
         episode_id = item.episode.membership_id
-        payment_rows.append(
+        participant_id = item.holder.participant_id
+        paid_on: object = p.paid_on
+        if not postgres:
+            paid_on = days.get(p.paid_on)
+            if paid_on is None:
+                paid_on = days[p.paid_on] = p.paid_on.isoformat()
+        amounts = allocation.amounts
+        first_index = allocation.first_month.index
+        append_payment(
             (
                 payment_id,
                 p.channel,
                 p.reference,
-                item.holder.participant_id,
+                participant_id,
                 episode_id,
                 p.amount,
-                p.paid_on,
-                allocation.first_month,
-                allocation.months,
+                paid_on,
+                first_index,
+                len(amounts),
                 p.partner_code,
                 p.agent_code,
                 item.fingerprint,
@@ -1076,22 +1196,67 @@ def _write_payments(
                 batch_id,
             )
         )
-        first_index = allocation.first_month.index
-        for offset, due in enumerate(allocation.amounts):
-            covered_rows.append(
-                (
-                    payment_id,
-                    first_index + offset,
-                    episode_id,
-                    item.holder.participant_id,
-                    due,
-                    False,
-                )
+        for offset, due in enumerate(amounts):
+            append_covered(
+                (payment_id, first_index + offset, episode_id, participant_id, due, False)
             )
-    _bulk_insert(session, "payment", _PAYMENT_COLUMNS, payment_rows)
-    _bulk_insert(session, "covered_month", _COVERED_COLUMNS, covered_rows)
+    _insert_ready(session, "payment", _PAYMENT_COLUMNS, _PAYMENT_PG_TYPES, payment_rows)
+    _insert_ready(session, "covered_month", _COVERED_COLUMNS, _COVERED_PG_TYPES, covered_rows)
     _update_memberships(session, list(touched.values()))
     _link_payment_codes(session, pending)
+
+
+def _write_one_postgres(
+    session: Session, item: _PendingPayment, now: datetime, batch_id: int | None
+) -> None:
+    """One posting of an existing episode on PostgreSQL in ONE statement (one round trip): the
+    payment row with its id from the sequence, its covered months and the episode's projection,
+    as data-modifying CTEs (the same rows :func:`_write_payments` writes for a batch)."""
+    p, allocation, ep = item.parsed, item.allocation, item.episode
+    item.payment_id = (
+        session.connection()
+        .exec_driver_sql(
+            "WITH p AS (INSERT INTO payment (id, channel, reference, participant_id,"
+            " membership_id, amount, paid_on, first_month, months, partner_code, agent_code,"
+            " fingerprint, posted_at, batch_id) VALUES (nextval(pg_get_serial_sequence("
+            "'payment', 'id')), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id),"
+            " c AS (INSERT INTO covered_month (payment_id, month, membership_id, participant_id,"
+            " amount, reversed) SELECT p.id, %s + v.o - 1, %s, %s, v.a, false"
+            " FROM p, unnest(%s::bigint[]) WITH ORDINALITY AS v(a, o)),"
+            " m AS (UPDATE membership SET paid_through_month = %s, months_paid = %s,"
+            " first_paid_on = %s, last_paid_on = %s, card_number = %s, start_month = %s,"
+            " registered_on = %s WHERE id = %s)"
+            " SELECT id FROM p",
+            (
+                p.channel,
+                p.reference,
+                item.holder.participant_id,
+                ep.membership_id,
+                p.amount,
+                p.paid_on,
+                allocation.first_month.index,
+                allocation.months,
+                p.partner_code,
+                p.agent_code,
+                item.fingerprint,
+                now,
+                batch_id,
+                allocation.first_month.index,
+                ep.membership_id,
+                item.holder.participant_id,
+                list(allocation.amounts),
+                ep.paid_through.index if ep.paid_through is not None else None,
+                ep.months_paid,
+                ep.first_paid_on,
+                ep.last_paid_on,
+                ep.card_number,
+                ep.start_month.index,
+                ep.registered_on,
+                ep.membership_id,
+            ),
+        )
+        .scalar_one()
+    )
 
 
 def _link_payment_codes(session: Session, pending: Sequence[_PendingPayment]) -> None:
@@ -1100,7 +1265,7 @@ def _link_payment_codes(session: Session, pending: Sequence[_PendingPayment]) ->
     with_codes = {item.holder.participant_id for item in pending if item.holder.open_codes}
     if not with_codes:
         return
-    in_ids, id_param = _in_list(session, sorted(with_codes))
+    in_ids, id_param = _in_list(session, sorted(with_codes), pg_type="bigint")
     codes = _raw(
         session,
         "SELECT id, membership_id, first_month, months, amount, valid_until FROM payment_code"

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from cakupan.dates import Month
 
@@ -104,6 +105,26 @@ class EpisodeState:
         return status_on(day, self.start_month, self.paid_through)
 
 
+class EpisodeView(Protocol):
+    """What :func:`allocate_payment` reads of an episode: an :class:`EpisodeState`, or the posting
+    engine's own mutable episode (no copy per payment)."""
+
+    @property
+    def episode_no(self) -> int: ...
+    @property
+    def start_month(self) -> Month: ...
+    @property
+    def registered_on(self) -> date: ...
+    @property
+    def paid_through(self) -> Month | None: ...
+    @property
+    def months_paid(self) -> int: ...
+    @property
+    def reacquisition(self) -> bool: ...
+
+    def status_on(self, day: date) -> Status: ...
+
+
 class EpisodeAction(StrEnum):
     """What a payment does to the participant's episodes."""
 
@@ -154,7 +175,7 @@ class Refusal:
 
 
 def allocate_payment(
-    episode: EpisodeState,
+    episode: EpisodeView,
     paid_on: date,
     amount: int,
     amount_for_month: Callable[[Month], int],
