@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -163,17 +164,22 @@ def main() -> None:
         "data": counts,
         "generation_seconds": round(generation, 1),
     }
+    loads: dict[str, tuple[float, float]] = {}
     for kind in args.engines.split(","):
         print(f"== {kind}", flush=True)
-        results[kind] = bench_engine(kind, folder, counts)
+        before = os.getloadavg()[0]
+        measured = bench_engine(kind, folder, counts)
+        loads[kind] = (round(before, 1), round(os.getloadavg()[0], 1))
+        measured["load_average_1min"] = {"before": loads[kind][0], "after": loads[kind][1]}
+        results[kind] = measured
         print(results[kind], flush=True)
     lines = [
         "# Ledger benchmark\n",
         machine_markdown(info),
         f"\nData: {counts['participants']:,} participants, {counts['payments']:,} payments "
         f"(synthetic, a year to {AS_OF}), {counts['partners']:,} partners.\n",
-        "\n| engine | participants import | payments import | peak memory (payments) | re-import (all duplicates) | close 1 month | close re-run |",
-        "\n| --- | --- | --- | --- | --- | --- | --- |",
+        "\n| engine | participants import | payments import | peak memory (payments) | re-import (all duplicates) | close 1 month | close re-run | load average (1 min, before -> after) |",
+        "\n| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for kind in args.engines.split(","):
         r = results[kind]
@@ -187,11 +193,14 @@ def main() -> None:
         lines.append(
             f"\n| {kind} | {pi['rows_per_second']:,} rows/s ({pi['seconds']} s) | "
             f"{py['rows_per_second']:,} rows/s ({py['seconds']} s) | {py['peak_rss_mib']} MiB | "
-            f"{ri['rows_per_second']:,} rows/s | {cl['seconds']} s | {cl['rerun_seconds']} s |"
+            f"{ri['rows_per_second']:,} rows/s | {cl['seconds']} s | {cl['rerun_seconds']} s | "
+            f"{loads[kind][0]} -> {loads[kind][1]} |"
         )
     lines.append(
         "\n\nTargets (issue 4): payments import >= 100,000 rows/s with bounded memory; close of "
-        "1,000,000 participants <= 30 s. Reproduce: `.venv/bin/python -m benchmarks.bench_ledger "
+        "1,000,000 participants <= 30 s. Times are wall times of the real command in its own "
+        f"process (start-up included) on a {info['cores']}-core machine shared with other "
+        "work; the load average is the machine's. Reproduce: `.venv/bin/python -m benchmarks.bench_ledger "
         f"--participants {args.participants}`.\n"
     )
     write_results(args.name, results, "".join(lines))
