@@ -691,76 +691,39 @@ def warnings(session: Session, actor: Actor, filters: Filters) -> dict[str, Any]
     compliance_rule = rules.rule_in_force(all_rules, "compliance", on)
     k = _table(session, actor, filters, KpiMonthly)
     c = _table(session, actor, filters, KpiCohort)
-    for dimension in WARNING_DIMENSIONS:
-        grouping = frozenset({dimension})
-        monthly_conditions = _kpi_conditions(session, actor, filters, k, grouping)
-        cohort_conditions = _kpi_conditions(session, actor, filters, c, grouping)
+    # Two reads per rule: occupation and branch from one grain (segment), league partners
+    # from another; each dimension's series is summed from the grouped rows.
+    for dimensions in (("occupation", "branch_code"), ("league_partner",)):
+        grouping = frozenset(dimensions)
         if retention_rule is not None:
             newest = last + -3  # the latest cohort whose month 3 is closed
-            oldest = newest + -retention_rule.trailing
-            column = getattr(c, dimension)
-            series: dict[str, dict[Month, Ratio]] = defaultdict(dict)
-            for value, cohort_month, members, paying in session.execute(
-                select(column, c.cohort_month, func.sum(c.members), func.sum(c.paying))
+            columns = [getattr(c, d) for d in dimensions]
+            rows = session.execute(
+                select(*columns, c.cohort_month, func.sum(c.members), func.sum(c.paying))
                 .where(
                     c.age == 3,
-                    c.cohort_month.between(oldest, newest),
-                    column.is_not(None),
-                    *cohort_conditions,
+                    c.cohort_month.between(newest + -retention_rule.trailing, newest),
+                    *_kpi_conditions(session, actor, filters, c, grouping),
                 )
-                .group_by(column, c.cohort_month)
-            ).all():
-                series[str(value)][cohort_month] = Ratio(_int(paying), _int(members))
-            for value, by_month in series.items():
-                warning = rules.drop_warning(
-                    by_month.get(newest, Ratio(0, 0)),
-                    [
-                        by_month.get(newest + -i, Ratio(0, 0))
-                        for i in range(1, retention_rule.trailing + 1)
-                    ],
-                    retention_rule,
-                )
-                if warning is not None:
-                    found.append(
-                        {
-                            "metric": "retention_m3",
-                            "dimension": dimension,
-                            "value": value,
-                            "period": str(newest),
-                            **warning.as_json(),
-                        }
-                    )
+                .group_by(*columns, c.cohort_month)
+            ).all()
+            found += _drops(rows, dimensions, "retention_m3", retention_rule, newest)
         if compliance_rule is not None:
-            oldest = last + -compliance_rule.trailing
-            column = getattr(k, dimension)
-            compliance_series: dict[str, dict[Month, Ratio]] = defaultdict(dict)
-            for value, month, active, due in session.execute(
+            columns = [getattr(k, d) for d in dimensions]
+            rows = session.execute(
                 select(
-                    column, k.month, func.sum(k.active), func.sum(k.active + k.arrears + k.pending)
+                    *columns,
+                    k.month,
+                    func.sum(k.active + k.arrears + k.pending),
+                    func.sum(k.active),
                 )
-                .where(k.month.between(oldest, last), column.is_not(None), *monthly_conditions)
-                .group_by(column, k.month)
-            ).all():
-                compliance_series[str(value)][month] = Ratio(_int(active), _int(due))
-            for value, by_month in compliance_series.items():
-                warning = rules.drop_warning(
-                    by_month.get(last, Ratio(0, 0)),
-                    [
-                        by_month.get(last + -i, Ratio(0, 0))
-                        for i in range(1, compliance_rule.trailing + 1)
-                    ],
-                    compliance_rule,
+                .where(
+                    k.month.between(last + -compliance_rule.trailing, last),
+                    *_kpi_conditions(session, actor, filters, k, grouping),
                 )
-                if warning is not None:
-                    found.append(
-                        {
-                            "metric": "compliance",
-                            "dimension": dimension,
-                            "value": value,
-                            "period": str(last),
-                            **warning.as_json(),
-                        }
-                    )
+                .group_by(*columns, k.month)
+            ).all()
+            found += _drops(rows, dimensions, "compliance", compliance_rule, last)
     for rule in (retention_rule, compliance_rule):
         if rule is not None:
             used.append(rule.as_json())
@@ -777,6 +740,46 @@ def warnings(session: Session, actor: Actor, filters: Filters) -> dict[str, Any]
             item["label"] = item["value"]
     found.sort(key=lambda w: (-w["drop_points"], w["metric"], w["dimension"], w["value"]))
     return {"rules": used, "warnings": found}
+
+
+def _drops(
+    rows: Sequence[Any],
+    dimensions: tuple[str, ...],
+    metric: str,
+    rule: rules.WarningRule,
+    latest: Month,
+) -> list[dict[str, Any]]:
+    """Warnings from grouped rows ``(*dimension values, period, base, part)``: per dimension
+    and value, the latest period's rate against the ``rule.trailing`` periods before it."""
+    found = []
+    newest = latest.index
+    for position, dimension in enumerate(dimensions):
+        # (value, month index) -> [part, base]; month indexes hash faster than Month objects
+        sums: dict[tuple[str, int], list[int]] = {}
+        for row in rows:
+            value = row[position]
+            if value is None:
+                continue
+            key = (str(value), row[len(dimensions)].index)
+            pair = sums.setdefault(key, [0, 0])
+            pair[0] += _int(row[-1])
+            pair[1] += _int(row[-2])
+        for value in sorted({key[0] for key in sums}):
+            rates = [
+                Ratio(*sums.get((value, newest - i), (0, 0))) for i in range(rule.trailing + 1)
+            ]
+            warning = rules.drop_warning(rates[0], rates[1:], rule)
+            if warning is not None:
+                found.append(
+                    {
+                        "metric": metric,
+                        "dimension": dimension,
+                        "value": value,
+                        "period": str(latest),
+                        **warning.as_json(),
+                    }
+                )
+    return found
 
 
 # ----- drill-down -----------------------------------------------------------------------------
