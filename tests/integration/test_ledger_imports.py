@@ -545,11 +545,11 @@ def test_replaying_imports_gives_the_same_ledger(
 # -- concurrency (PostgreSQL) ------------------------------------------------------------------
 
 
+@pytest.mark.postgres_only
 def test_concurrent_overlapping_payment_imports_lose_and_duplicate_nothing(
     engine: Engine, tmp_path: Path
 ) -> None:
-    if not is_postgres(engine):
-        pytest.skip("concurrency is a PostgreSQL property (SQLite serialises writers)")
+    assert is_postgres(engine)
     serials = list(range(300, 340))
     people = write(
         tmp_path / "people.csv",

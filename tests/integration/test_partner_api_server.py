@@ -149,11 +149,11 @@ def _post_with_retries(
     raise AssertionError(f"{path} {key}: no answer after {attempts} attempts")
 
 
+@pytest.mark.postgres_only
 def test_eight_clients_posting_overlapping_payments_post_each_exactly_once(
     engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    if not is_postgres(engine):
-        pytest.skip("concurrent writers: PostgreSQL (SQLite has one writer by design)")
+    assert is_postgres(engine)
     token = make_clients(engine)["mitra.a"]
     ledger = _register(engine, 240)
     posted_reports: list[int] = []

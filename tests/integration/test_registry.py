@@ -629,10 +629,10 @@ def test_cli_contracts(cli: Callable[..., CliResult]) -> None:
 # -- concurrency -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.postgres_only
 def test_concurrent_posters_lose_and_duplicate_nothing(engine: Engine, database_url: str) -> None:
     """8 workers post overlapping batches at once (PostgreSQL only: SQLite serialises writers)."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("concurrent writers are a PostgreSQL concern")
+    assert database_url.startswith("postgresql")
     import random
     import threading
 
