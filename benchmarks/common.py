@@ -104,6 +104,9 @@ class Run:
     stdout: str
     stderr: str
     returncode: int
+    #: user + system CPU time of that process: on a shared, loaded machine the wall time also
+    #: counts the time spent waiting for a core.
+    cpu_seconds: float = 0.0
 
 
 def run_measured(*args: str) -> Run:
@@ -122,6 +125,7 @@ def run_measured(*args: str) -> Run:
         out_path.read_text(),
         err_path.read_text(),
         proc.returncode,
+        usage.ru_utime + usage.ru_stime,
     )
 
 

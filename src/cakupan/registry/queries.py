@@ -55,18 +55,21 @@ class StatusView:
 
 #: The episode in force on a date (the latest started by that month) with its paid-through month
 #: and months paid, counting payments made by then and not reversed by then. Parameters: the
-#: date four times, the NIK, the date's month index. Index paths: participant (nik) ->
-#: membership (participant_id, episode_no) -> payment (membership_id) -> reversal (payment_id).
+#: date four times, the NIK, the date's month index. Index paths only: participant (nik) ->
+#: membership (participant_id) -> payment (membership_id) -> reversal (payment_id). The date
+#: and month conditions are kept out of index reach (``CASE`` inside the aggregates, ``+ 0``):
+#: with stale statistics (right after a bulk load) the planner otherwise combines the range
+#: indexes on ``paid_on`` / ``start_month`` and reads a large part of them per lookup.
 _STATUS_SQL = (
     "SELECT m.episode_no, m.start_month,"
-    " (SELECT MAX(y.first_month + y.months - 1) FROM payment y"
-    "  WHERE y.membership_id = m.id AND y.paid_on <= %s AND NOT EXISTS (SELECT 1 FROM"
+    " (SELECT MAX(CASE WHEN y.paid_on <= %s THEN y.first_month + y.months - 1 END)"
+    "  FROM payment y WHERE y.membership_id = m.id AND NOT EXISTS (SELECT 1 FROM"
     "  payment_reversal r WHERE r.payment_id = y.id AND r.reversed_on <= %s)),"
-    " (SELECT COALESCE(SUM(y.months), 0) FROM payment y"
-    "  WHERE y.membership_id = m.id AND y.paid_on <= %s AND NOT EXISTS (SELECT 1 FROM"
+    " (SELECT COALESCE(SUM(CASE WHEN y.paid_on <= %s THEN y.months END), 0)"
+    "  FROM payment y WHERE y.membership_id = m.id AND NOT EXISTS (SELECT 1 FROM"
     "  payment_reversal r WHERE r.payment_id = y.id AND r.reversed_on <= %s))"
     " FROM participant p JOIN membership m ON m.participant_id = p.id"
-    " WHERE p.nik = %s AND m.start_month <= %s"
+    " WHERE p.nik = %s AND m.start_month + 0 <= %s"
     " ORDER BY m.episode_no DESC LIMIT 1"
 )
 
