@@ -112,6 +112,7 @@ def bench_engine(kind: str, folder: Path, counts: dict[str, int]) -> dict[str, o
                 "rows": counts["participants"],
                 "seconds": round(reg.seconds, 2),
                 "rows_per_second": round(counts["participants"] / reg.seconds),
+                "cpu_seconds": round(reg.cpu_seconds, 2),
                 "peak_rss_mib": round(reg.max_rss_mib),
                 "result": {k: reg_result.get(k) for k in ("accepted", "duplicates", "rejected")},
             },
@@ -119,6 +120,8 @@ def bench_engine(kind: str, folder: Path, counts: dict[str, int]) -> dict[str, o
                 "rows": counts["payments"],
                 "seconds": round(pay.seconds, 2),
                 "rows_per_second": round(counts["payments"] / pay.seconds),
+                "cpu_seconds": round(pay.cpu_seconds, 2),
+                "rows_per_cpu_second": round(counts["payments"] / pay.cpu_seconds),
                 "peak_rss_mib": round(pay.max_rss_mib),
                 "result": {k: pay_result.get(k) for k in ("accepted", "duplicates", "rejected")},
             },
@@ -178,8 +181,8 @@ def main() -> None:
         machine_markdown(info),
         f"\nData: {counts['participants']:,} participants, {counts['payments']:,} payments "
         f"(synthetic, a year to {AS_OF}), {counts['partners']:,} partners.\n",
-        "\n| engine | participants import | payments import | peak memory (payments) | re-import (all duplicates) | close 1 month | close re-run | load average (1 min, before -> after) |",
-        "\n| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "\n| engine | participants import | payments import | payments import, CPU time of the process | peak memory (payments) | re-import (all duplicates) | close 1 month | close re-run | load average (1 min, before -> after) |",
+        "\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for kind in args.engines.split(","):
         r = results[kind]
@@ -192,7 +195,9 @@ def main() -> None:
         )
         lines.append(
             f"\n| {kind} | {pi['rows_per_second']:,} rows/s ({pi['seconds']} s) | "
-            f"{py['rows_per_second']:,} rows/s ({py['seconds']} s) | {py['peak_rss_mib']} MiB | "
+            f"{py['rows_per_second']:,} rows/s ({py['seconds']} s) | "
+            f"{py['cpu_seconds']} s ({py['rows_per_cpu_second']:,} rows per CPU second) | "
+            f"{py['peak_rss_mib']} MiB | "
             f"{ri['rows_per_second']:,} rows/s | {cl['seconds']} s | {cl['rerun_seconds']} s | "
             f"{loads[kind][0]} -> {loads[kind][1]} |"
         )
