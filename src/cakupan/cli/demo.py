@@ -12,8 +12,10 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from cakupan.auth import Actor
 from cakupan.cli.common import DatabaseUrlOption, console, open_engine
 from cakupan.cli.serve import HostOption, PortOption, run_web
+from cakupan.dates import SystemClock, today
 from cakupan.db import make_session_factory
 from cakupan.integration.sandbox import print_sandbox
 from cakupan.money import format_number, format_rupiah
@@ -21,6 +23,9 @@ from cakupan.partners.models import Partner
 from cakupan.regions.models import Branch
 from cakupan.registry.models import Participant, Payment
 from cakupan.synthetic.seed import seed as seed_synthetic
+from cakupan.synthetic.seed import seed_demo_targets
+from cakupan.targets.actions import import_figures
+from cakupan.targets.examples import EXAMPLE_FILES
 from cakupan.users.demo import ensure_demo_users, logins_path
 
 
@@ -85,6 +90,11 @@ def _seed_demo_data(engine: Engine, participants: int, seed: int) -> None:
         markup=False,
     )
     summary = seed_synthetic(engine, participants=participants, seed_value=seed)
+    seed_demo_targets(engine, today(SystemClock()).year)
+    for (
+        path
+    ) in EXAMPLE_FILES:  # Palembang 2016-2020 (with the paper's conflicts), Madiun, Bandar Lampung
+        import_figures(engine, Actor.system(), path)
     console.print(
         f"  mitra/partners {format_number(summary.partners)}, peserta/participants "
         f"{format_number(summary.participants)}, pembayaran/payments {format_number(summary.payments)}, "

@@ -181,3 +181,38 @@ def _complete_months(start: date, as_of: date) -> list[Month]:
     if as_of != last.last_day:
         last = last + -1
     return [first + i for i in range(max(0, last - first + 1))]
+
+
+def seed_demo_targets(engine: Engine, year: int, *, actor: Actor | None = None) -> int:
+    """Illustrative BPU targets for ``year`` per branch (source "Demo (sintetis)"), set from the
+    synthetic registrations so that some branches reach them and some do not. Returns how many
+    figures were recorded; running it again records nothing new."""
+    from sqlalchemy import extract, func
+
+    from cakupan.registry.models import Participant
+    from cakupan.targets.actions import CellKey, record_figure
+    from cakupan.targets.rules import Period
+
+    actor = actor or Actor.system()
+    recorded = 0
+    with transaction(engine) as session:
+        per_branch = session.execute(
+            select(Participant.branch_code, func.count())
+            .where(extract("year", Participant.registered_on) == year)
+            .group_by(Participant.branch_code)
+            .order_by(Participant.branch_code)
+        ).all()
+        for index, (branch_code, registered) in enumerate(per_branch):
+            if not branch_code or not registered:
+                continue
+            # Alternate ambitious and modest targets: 80%..140% of what the year brings.
+            factor = (80, 95, 110, 125, 140)[index % 5]
+            for metric, base in (
+                ("new_participants", registered),
+                ("active_participants", registered // 2),
+            ):
+                value = max(10, round(base * factor / 100, -1))
+                key = CellKey(branch_code, Period.whole_year(year), "BPU", metric)
+                record_figure(session, actor, key, "target", int(value), "Demo (sintetis)")
+                recorded += 1
+    return recorded
