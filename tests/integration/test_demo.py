@@ -23,7 +23,9 @@ def test_demo_seeds_once_and_prints_logins(cli: Callable[..., CliResult], engine
         participants = conn.execute(select(func.count()).select_from(Participant)).scalar_one()
         payments = conn.execute(select(func.count()).select_from(Payment)).scalar_one()
     assert participants == 300
-    report = cli("targets", "report", "--office", "PLG", "--year", "2020", "--segment", "BPU", "--json")
+    report = cli(
+        "targets", "report", "--office", "PLG", "--year", "2020", "--segment", "BPU", "--json"
+    )
     rows = {r["metric"]: r for r in json.loads(report.stdout)["rows"]}
     # The paper's Palembang figures ship with the demo: BPU 2020 20,651 / 33,350 = 61.9%.
     assert rows["new_participants"]["achievement_percent"] == 61.9

@@ -160,7 +160,7 @@ def _links_for(role: Role) -> list[dict[str, Any]]:
             "href": "/account",
             "label": t("Akun saya", "My account"),
             "hint": t("Kata sandi, bahasa, token API", "Password, language, API tokens"),
-        }
+        },
     ]
     if role is Role.ADMIN:
         links.append(
