@@ -112,14 +112,16 @@ class Run:
 def run_measured(*args: str) -> Run:
     """Run the installed ``cakupan`` command; wall time and the peak RSS of that process (``os.wait4``)."""
     started = time.perf_counter()
-    out_path, err_path = WORK / "stdout.txt", WORK / "stderr.txt"
+    # Per-run files: benchmarks running at the same time must not overwrite each other's output.
+    token = f"{os.getpid()}-{secrets.token_hex(4)}"
+    out_path, err_path = WORK / f"stdout-{token}.txt", WORK / f"stderr-{token}.txt"
     WORK.mkdir(parents=True, exist_ok=True)
     with out_path.open("w") as out, err_path.open("w") as err:
         proc = subprocess.Popen([CAKUPAN, *args], stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return Run(
+    run = Run(
         seconds,
         usage.ru_maxrss / 1024,
         out_path.read_text(),
@@ -127,6 +129,9 @@ def run_measured(*args: str) -> Run:
         proc.returncode,
         usage.ru_utime + usage.ru_stime,
     )
+    out_path.unlink(missing_ok=True)
+    err_path.unlink(missing_ok=True)
+    return run
 
 
 def check(run: Run, what: str) -> dict[str, Any]:
