@@ -327,8 +327,11 @@ def _in_list(
     """``IN`` over many values as ONE parameter (no statement with thousands of placeholders):
     a JSON array, read by ``json_array_elements_text`` on PostgreSQL (cast to ``pg_type``) and
     ``json_each`` on SQLite. One JSON text is encoded in C; a driver-level array of tens of
-    thousands of values is encoded value by value in Python."""
+    thousands of values is encoded value by value in Python. A few values (one posting) go as
+    an array, whose size the planner knows (it then walks the indexes)."""
     if is_postgres(session):
+        if len(values) <= _SMALL_INSERT:
+            return f"= ANY(%s::{pg_type}[])", list(values)
         return (
             f"IN (SELECT value::{pg_type} FROM json_array_elements_text(%s::json))",
             json.dumps(list(values)),
