@@ -77,7 +77,8 @@ def generate(participants: int, folder: Path) -> dict[str, int]:
         for row, paid in generator.generate(participants):
             writer.writerow(row)
             payments.extend(tuple(p[c] for c in PAYMENT_COLUMNS) for p in paid)  # type: ignore[misc]
-    payments.sort(key=lambda p: (p[3], p[0]))
+    # Same day, same participant: keep the generation order (the sequence ending the reference).
+    payments.sort(key=lambda p: (p[3], int(p[0].rsplit("-", 1)[1])))
     with (folder / "payments.csv").open("w", newline="") as handle:
         writer2 = csv.writer(handle)
         writer2.writerow(PAYMENT_COLUMNS)
