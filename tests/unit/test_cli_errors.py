@@ -33,3 +33,11 @@ def test_installed_entry_point_runs() -> None:
     proc = subprocess.run([str(cakupan), "--help"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0
     assert "cakupan" in proc.stdout
+
+
+def test_bad_date_option_names_the_field_and_the_value() -> None:
+    result = run_cli(["cakupan", "seed", "--participants", "1", "--as-of", "2026-02-30"])
+    assert result.exit_code == 2
+    assert "as_of" in result.stderr
+    assert "2026-02-30" in result.stderr
+    assert result.stdout == ""

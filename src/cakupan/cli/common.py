@@ -9,14 +9,17 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from sqlalchemy import Engine
 
+from cakupan.dates import parse_date
 from cakupan.db import make_engine
-from cakupan.errors import CakupanError
+from cakupan.errors import CakupanError, invalid
+from cakupan.i18n import t
 from cakupan.settings import get_settings
 
 console = Console()
@@ -72,3 +75,25 @@ def fail(error: CakupanError, *, as_json: bool = False) -> NoReturn:
     else:
         err_console.print(error.render(), markup=False, highlight=False)
     raise typer.Exit(error.kind.exit_code)
+
+
+def date_option(value: str | None, field: str) -> date | None:
+    """An optional ``YYYY-MM-DD`` option: None when absent, an INVALID error naming ``field``
+    when it is not a calendar date."""
+    if value is None or value == "":
+        return None
+    try:
+        return parse_date(value)
+    except ValueError as error:
+        raise invalid(
+            field,
+            t("harus tanggal YYYY-MM-DD, diterima {v!r}", "{m}").format(v=value, m=str(error)),
+        ) from None
+
+
+def required_date_option(value: str, field: str) -> date:
+    """Like :func:`date_option` for an option that must be given."""
+    parsed = date_option(value, field)
+    if parsed is None:
+        raise invalid(field, t("tanggal wajib diisi", "a date is required"))
+    return parsed

@@ -3,7 +3,6 @@ lifecycle. Thin: every write is an action of :mod:`cakupan.partners.actions`."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,8 +11,16 @@ from pydantic import ValidationError
 
 from cakupan import partners
 from cakupan.auth import Actor
-from cakupan.cli.common import DatabaseUrlOption, JsonOption, console, open_engine, print_json
-from cakupan.dates import Month, SystemClock, parse_date
+from cakupan.cli.common import (
+    DatabaseUrlOption,
+    JsonOption,
+    console,
+    date_option,
+    open_engine,
+    print_json,
+    required_date_option,
+)
+from cakupan.dates import Month, SystemClock
 from cakupan.db import make_session_factory, transaction
 from cakupan.errors import invalid
 from cakupan.i18n import t
@@ -41,22 +48,6 @@ CodeArgument = Annotated[str, typer.Argument(help="Partner or agent code.", show
 DateOption = Annotated[
     str | None, typer.Option("--on", help="Date (YYYY-MM-DD); default today.", show_default=False)
 ]
-
-
-def _date(value: str | None, field: str) -> date | None:
-    if value is None or value == "":
-        return None
-    try:
-        return parse_date(value)
-    except ValueError as error:
-        raise invalid(field, t(str(error), str(error))) from None
-
-
-def _required_date(value: str, field: str) -> date:
-    parsed = _date(value, field)
-    if parsed is None:
-        raise invalid(field, t("tanggal wajib diisi", "a date is required"))
-    return parsed
 
 
 def _parameters(
@@ -259,8 +250,8 @@ def agreements_add(
             code,
             scheme_name=scheme,
             scheme_version_no=version,
-            valid_from=_required_date(valid_from, "valid_from"),
-            valid_to=_date(valid_to, "valid_to"),
+            valid_from=required_date_option(valid_from, "valid_from"),
+            valid_to=date_option(valid_to, "valid_to"),
             parameters=params,
         )
         info = queries.agreement(session, row.id)
@@ -286,7 +277,7 @@ def agreements_end(
             Actor.system(),
             SystemClock(),
             agreement_id,
-            on=_required_date(on, "on"),
+            on=required_date_option(on, "on"),
             reason=reason,
         )
         info = queries.agreement(session, agreement_id)
@@ -335,8 +326,8 @@ def applications_submit(
                 kind=kind,
                 branch_code=branch,
                 scheme_name=scheme,
-                valid_from=_required_date(valid_from, "valid_from"),
-                valid_to=_date(valid_to, "valid_to"),
+                valid_from=required_date_option(valid_from, "valid_from"),
+                valid_to=date_option(valid_to, "valid_to"),
                 parent_code=parent,
                 parameters=params,
             ),
@@ -519,7 +510,13 @@ def _transition(
     engine = open_engine(database_url)
     with transaction(engine) as session:
         actions.change_agent_status(
-            session, Actor.system(), SystemClock(), code, status, on=_date(on, "on"), reason=reason
+            session,
+            Actor.system(),
+            SystemClock(),
+            code,
+            status,
+            on=date_option(on, "on"),
+            reason=reason,
         )
         info = queries.get_partner(session, code)
     _print_agent(info, as_json)
@@ -592,8 +589,8 @@ def agents_evaluate(
             Actor.system(),
             SystemClock(),
             code,
-            period_from=_required_date(period_from, "from"),
-            period_to=_required_date(period_to, "to"),
+            period_from=required_date_option(period_from, "from"),
+            period_to=required_date_option(period_to, "to"),
             outcome=outcome,
             notes=notes,
         )
@@ -646,7 +643,7 @@ def agents_evaluations_due(
     as_json: JsonOption = False,
 ) -> None:
     """Active agents whose six-monthly evaluation is due."""
-    day = _date(on, "on") or SystemClock().now().date()
+    day = date_option(on, "on") or SystemClock().now().date()
     engine = open_engine(database_url)
     with make_session_factory(engine)() as session:
         found = queries.agents_due_for_evaluation(session, Actor.system(), day)

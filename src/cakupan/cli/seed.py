@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
@@ -12,24 +11,13 @@ from cakupan.cli.common import (
     DatabaseUrlOption,
     JsonOption,
     console,
+    date_option,
     err_console,
     open_engine,
     print_json,
 )
-from cakupan.dates import parse_date
-from cakupan.errors import invalid
-from cakupan.i18n import t
 from cakupan.money import format_number
 from cakupan.synthetic.seed import seed as run_seed
-
-
-def _date_option(value: str | None, field: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise invalid(field, t(f"harus tanggal YYYY-MM-DD, bukan {value!r}", str(exc))) from None
 
 
 def seed(
@@ -60,7 +48,7 @@ def seed(
     Everything goes through the same checks as imported files; running it again with the same
     seed and dates adds nothing.
     """
-    as_of_date, start_date = _date_option(as_of, "as_of"), _date_option(start, "start")
+    as_of_date, start_date = date_option(as_of, "as_of"), date_option(start, "start")
     engine = open_engine(database_url)
     show = not as_json and err_console.is_terminal
     with Progress(

@@ -3,15 +3,20 @@ Thin: parse options, call the targets area's actions and queries, print."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from cakupan.auth import Actor
-from cakupan.cli.common import DatabaseUrlOption, JsonOption, open_engine, print_json
-from cakupan.dates import Month, SystemClock, parse_date, today
+from cakupan.cli.common import (
+    DatabaseUrlOption,
+    JsonOption,
+    open_engine,
+    print_json,
+    required_date_option,
+)
+from cakupan.dates import Month, SystemClock, today
 from cakupan.db import transaction
 from cakupan.errors import CakupanError, FieldProblem, invalid
 from cakupan.i18n import t
@@ -59,13 +64,6 @@ def _metric(value: str | None) -> str | None:
     if value is None:
         return None
     return actions.check_choice("metric", value.lower(), rules.METRICS)
-
-
-def _date(field_name: str, text: str) -> date:
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise invalid(field_name, t("{m}", "{m}").format(m=str(exc))) from None
 
 
 def _assignee(text: str) -> tuple[str, str]:
@@ -447,7 +445,7 @@ def create_plan(
     as_json: JsonOption = False,
 ) -> None:
     """Create a week's or month's plan for an office."""
-    first_day = _date("start", start)
+    first_day = required_date_option(start, "start")
     engine = open_engine(database_url)
     with transaction(engine) as session:
         plan = actions.create_plan(session, Actor.system(), office, kind, first_day, title)
@@ -487,7 +485,7 @@ def add_activity(
         prospects=prospects,
         assignee_kind=kind,
         assignee_code=code,
-        scheduled_on=_date("on", on) if on else None,
+        scheduled_on=required_date_option(on, "on") if on else None,
         expected_registrations=expected_registrations,
         expected_contributions=expected_contributions,
     )
@@ -546,7 +544,7 @@ def log_execution(
 ) -> None:
     """Record field work in the execution log."""
     assignee_kind, assignee_code = _assignee(assignee)
-    done_on = _date("on", on)
+    done_on = required_date_option(on, "on")
     engine = open_engine(database_url)
     with transaction(engine) as session:
         entry = actions.log_execution(
@@ -578,7 +576,7 @@ def show_executions(
     as_json: JsonOption = False,
 ) -> None:
     """The execution log between two dates, registrations linked to the ledger by NIK."""
-    first_day, last_day = _date("from", from_), _date("to", to)
+    first_day, last_day = required_date_option(from_, "from"), required_date_option(to, "to")
     engine = open_engine(database_url)
     with transaction(engine) as session:
         entries = queries.execution_log(session, office, first_day, last_day)
@@ -617,8 +615,8 @@ def open_review(
     as_json: JsonOption = False,
 ) -> None:
     """Open (or return) the weekly review of an office; open actions carry over onto it."""
-    week_of = _date("week", week)
-    held = _date("held_on", held_on) if held_on else today(SystemClock())
+    week_of = required_date_option(week, "week")
+    held = required_date_option(held_on, "held_on") if held_on else today(SystemClock())
     engine = open_engine(database_url)
     with transaction(engine) as session:
         review = actions.open_review(session, Actor.system(), office, week_of, held)
@@ -658,7 +656,7 @@ def raise_action(
     as_json: JsonOption = False,
 ) -> None:
     """Add a follow-up action with its owner and due date."""
-    due_on = _date("due", due)
+    due_on = required_date_option(due, "due")
     engine = open_engine(database_url)
     with transaction(engine) as session:
         action = actions.raise_action(
@@ -681,7 +679,7 @@ def close_action(
     as_json: JsonOption = False,
 ) -> None:
     """Close a follow-up action."""
-    closed_on = _date("on", on) if on else today(SystemClock())
+    closed_on = required_date_option(on, "on") if on else today(SystemClock())
     engine = open_engine(database_url)
     with transaction(engine) as session:
         action = actions.close_action(
