@@ -22,8 +22,10 @@ from cakupan.errors import CakupanError, invalid
 from cakupan.i18n import t
 from cakupan.settings import get_settings
 
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: never break long lines (tokens, URLs, messages) at the terminal width; output is
+# copied and parsed.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 @dataclass
