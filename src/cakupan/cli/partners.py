@@ -3,11 +3,13 @@ lifecycle. Thin: every write is an action of :mod:`cakupan.partners.actions`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from cakupan import partners
 from cakupan.auth import Actor
@@ -336,6 +338,20 @@ def applications_submit(
     _print_application(payload, as_json)
 
 
+def _act_on_application(
+    database_url: str | None,
+    application_id: int,
+    as_json: bool,
+    act: Callable[[Session, Actor, SystemClock], object],
+) -> None:
+    """Run one audited application step in a transaction, then show the application."""
+    engine = open_engine(database_url)
+    with transaction(engine) as session:
+        act(session, Actor.system(), SystemClock())
+        payload = queries.application(session, application_id)
+    _print_application(payload, as_json)
+
+
 def _print_application(payload: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print_json(payload)
@@ -364,13 +380,12 @@ def applications_attach(
     as_json: JsonOption = False,
 ) -> None:
     """Attach a document to an application (path, SHA-256 and size are recorded)."""
-    engine = open_engine(database_url)
-    with transaction(engine) as session:
-        actions.attach_file(
-            session, Actor.system(), SystemClock(), application_id, file, kind=kind, title=title
-        )
-        payload = queries.application(session, application_id)
-    _print_application(payload, as_json)
+    _act_on_application(
+        database_url,
+        application_id,
+        as_json,
+        lambda s, a, c: actions.attach_file(s, a, c, application_id, file, kind=kind, title=title),
+    )
 
 
 @applications_app.command("review")
@@ -381,13 +396,12 @@ def applications_review(
     as_json: JsonOption = False,
 ) -> None:
     """Start reviewing a submitted application."""
-    engine = open_engine(database_url)
-    with transaction(engine) as session:
-        actions.review_application(
-            session, Actor.system(), SystemClock(), application_id, note=note
-        )
-        payload = queries.application(session, application_id)
-    _print_application(payload, as_json)
+    _act_on_application(
+        database_url,
+        application_id,
+        as_json,
+        lambda s, a, c: actions.review_application(s, a, c, application_id, note=note),
+    )
 
 
 @applications_app.command("approve")
@@ -398,13 +412,12 @@ def applications_approve(
     as_json: JsonOption = False,
 ) -> None:
     """Approve an application under review: creates the partner and its agreement."""
-    engine = open_engine(database_url)
-    with transaction(engine) as session:
-        actions.approve_application(
-            session, Actor.system(), SystemClock(), application_id, reason=reason
-        )
-        payload = queries.application(session, application_id)
-    _print_application(payload, as_json)
+    _act_on_application(
+        database_url,
+        application_id,
+        as_json,
+        lambda s, a, c: actions.approve_application(s, a, c, application_id, reason=reason),
+    )
 
 
 @applications_app.command("reject")
@@ -415,13 +428,12 @@ def applications_reject(
     as_json: JsonOption = False,
 ) -> None:
     """Reject an application, with a reason."""
-    engine = open_engine(database_url)
-    with transaction(engine) as session:
-        actions.reject_application(
-            session, Actor.system(), SystemClock(), application_id, reason=reason
-        )
-        payload = queries.application(session, application_id)
-    _print_application(payload, as_json)
+    _act_on_application(
+        database_url,
+        application_id,
+        as_json,
+        lambda s, a, c: actions.reject_application(s, a, c, application_id, reason=reason),
+    )
 
 
 @applications_app.command("list")
