@@ -27,6 +27,7 @@ from cakupan.dates import Clock, SystemClock, parse_date, today
 from cakupan.errors import invalid, not_found
 from cakupan.i18n import Text, t
 from cakupan.imports import ImportResult, Record, in_batches, open_records, post_file
+from cakupan.regions.models import Branch
 from cakupan.registry.models import Membership, Participant
 
 __all__ = ["CAMPAIGN_COLUMNS", "CAMPAIGN_OPTIONAL", "import_campaigns", "record_campaign_code"]
@@ -49,6 +50,7 @@ CAMPAIGN_OPTIONAL = (
     "interested",
     "window_days",
     "branch_code",
+    "region_code",
     "partners",
     "materials",
     "stories",
@@ -187,6 +189,7 @@ def _parse_campaign(
             )
         )
     values["branch_code"] = record["branch_code"] or None
+    values["region_code"] = record["region_code"] or None
     for key in ("partners", "materials", "stories"):
         values[key] = _list(record[key])
     if problems:
@@ -223,6 +226,7 @@ def _stored_values(session: Session, campaign: Campaign) -> dict[str, Any]:
         "window_days": campaign.window_days,
         "window_end_on": campaign.window_end_on,
         "branch_code": campaign.branch_code,
+        "region_code": campaign.region_code,
         "partners": list(campaign.partners),
         "materials": list(campaign.materials),
         "stories": list(campaign.stories),
@@ -248,6 +252,7 @@ def import_campaigns(
 
         def post(session: Session, result: ImportResult) -> None:
             segments = set(session.scalars(select(Segment.code)))
+            branch_regions = dict(session.execute(select(Branch.code, Branch.region_code)).all())
             seen: dict[str, int] = {}
             for batch in in_batches(records, 500):
                 for record in batch:
@@ -266,6 +271,8 @@ def import_campaigns(
                     if values is None or problems:
                         result.reject(record.row, problems)
                         continue
+                    if values["branch_code"] in branch_regions:  # a branch's campaign: its region
+                        values["region_code"] = branch_regions[values["branch_code"]]
                     existing = session.get(Campaign, code)
                     if existing is not None:
                         if _stored_values(session, existing) == values:

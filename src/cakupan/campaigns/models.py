@@ -19,6 +19,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     PrimaryKeyConstraint,
     String,
@@ -29,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cakupan.db import AwareDateTime, Base, BigIntPK
+from cakupan.registry.models import Participant
 
 CODE = 40
 AREA = 20
@@ -126,6 +128,9 @@ class Campaign(Base):
     reported_reached: Mapped[int | None] = mapped_column(Integer)
     reported_interested: Mapped[int | None] = mapped_column(Integer)
     branch_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    #: The regional office of a region-wide campaign (no branch); with a branch, the branch's
+    #: region. ``NULL`` without a branch = a national campaign.
+    region_code: Mapped[str | None] = mapped_column(String(20), index=True)
     partners: Mapped[list[str]] = mapped_column(JSON)
     materials: Mapped[list[str]] = mapped_column(JSON)
     stories: Mapped[list[str]] = mapped_column(JSON)
@@ -224,3 +229,9 @@ class ProspectContact(Base):
     note: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(120))
     recorded_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+
+#: The prospect import matches phones without a NIK against ``participant.phone`` (an ``IN`` over
+#: the stored forms of each phone, ``rules.stored_phone_forms``). Declared here, on the registry's
+#: table, because this area is its reader (migration ``campaigns_0002``).
+Index("ix_participant_phone", Participant.__table__.c.phone)

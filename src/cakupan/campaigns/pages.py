@@ -11,13 +11,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
 from cakupan.access import BRANCH_ROLES, NATIONAL_ROLES, SensitiveValue, reveal
 from cakupan.auth import Actor, Role
-from cakupan.campaigns import queries
-from cakupan.campaigns.models import Campaign
+from cakupan.campaigns import planner_pages, queries
+from cakupan.campaigns.planner import area_filter, visible_campaigns
 from cakupan.campaigns.prospects import (
     CONTACT_METHODS,
     prospect_scope,
@@ -30,11 +28,11 @@ from cakupan.campaigns.segments import coverage, list_segments
 from cakupan.dates import parse_date, today
 from cakupan.errors import forbidden, invalid, not_found
 from cakupan.i18n import t
-from cakupan.regions.models import BranchRegency
 from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor
 from cakupan.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(planner_pages.router)  # before /campaigns/{code}: calendar, new, plan
 
 OFFICE_ROLES = NATIONAL_ROLES | BRANCH_ROLES | {Role.REGIONAL}
 STAGE_LABELS = {
@@ -52,40 +50,6 @@ def _office_only(actor: Actor) -> None:
         raise forbidden()
 
 
-def _branches(session: Session, actor: Actor) -> list[str] | None:
-    """The branches whose campaigns and areas ``actor`` sees; ``None`` = all."""
-    if actor.role in NATIONAL_ROLES:
-        return None
-    if actor.role is Role.REGIONAL and actor.region_code:
-        from cakupan.regions import branches_of_region
-
-        return list(branches_of_region(session, actor.region_code))
-    if actor.role in BRANCH_ROLES and actor.branch_code:
-        return [actor.branch_code]
-    return []
-
-
-def visible_campaigns(session: Session, actor: Actor) -> list[str]:
-    """Codes of the campaigns ``actor`` sees: all for national roles; otherwise those of its
-    branches and those run without a branch (regional or national campaigns)."""
-    branches = _branches(session, actor)
-    query = select(Campaign.code)
-    if branches is not None:
-        query = query.where(or_(Campaign.branch_code.is_(None), Campaign.branch_code.in_(branches)))
-    return list(session.scalars(query.order_by(Campaign.code)))
-
-
-def _visible_regencies(session: Session, actor: Actor) -> set[str] | None:
-    branches = _branches(session, actor)
-    if branches is None:
-        return None
-    return set(
-        session.scalars(
-            select(BranchRegency.regency_code).where(BranchRegency.branch_code.in_(branches))
-        )
-    )
-
-
 @router.get("/segments/coverage")
 def coverage_page(
     request: Request,
@@ -99,12 +63,9 @@ def coverage_page(
     _office_only(actor)
     day = _day(as_of) or today(clock)
     rows = coverage(db, day, segment=segment or None)
-    regencies = _visible_regencies(db, actor)
-    if regencies is not None:
-        provinces = {r[:2] for r in regencies}
-        rows = [
-            r for r in rows if (len(r.area) == 2 and r.area in provinces) or r.area[:5] in regencies
-        ]
+    in_scope = area_filter(db, actor)
+    if in_scope is not None:
+        rows = [r for r in rows if in_scope(r.area)]
     rows.sort(key=lambda r: (-r.gap, r.segment, r.area))
     return render(
         request,

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
@@ -19,6 +20,7 @@ from cakupan.i18n import Text, t
 from cakupan.money import round_half_up
 
 __all__ = [
+    "CAMPAIGN_STATUSES",
     "CAMPAIGN_TYPES",
     "CONTACT_OUTCOMES",
     "FUNNEL_STAGES",
@@ -34,6 +36,7 @@ __all__ = [
     "TargetingInput",
     "TargetingScore",
     "area_level",
+    "campaign_status",
     "cost_per",
     "name_key",
     "parse_segment_rule",
@@ -57,6 +60,18 @@ CAMPAIGN_TYPES = (
     "co_marketing_discount",
     "community_leader_engagement",
 )
+#: Where a campaign is on a day: not started, between its first and last day, or over.
+CAMPAIGN_STATUSES = ("planned", "running", "finished")
+
+
+def campaign_status(start_on: date, end_on: date, day: date) -> str:
+    """``planned`` before ``start_on``, ``running`` from ``start_on`` to ``end_on`` inclusive,
+    ``finished`` after ``end_on``."""
+    if day < start_on:
+        return "planned"
+    return "running" if day <= end_on else "finished"
+
+
 #: Advertising media (required for ``advertising``, optional otherwise).
 MEDIA = ("print", "tv", "radio", "online", "billboard", "social_media", "other")
 

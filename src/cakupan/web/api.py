@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from cakupan.campaigns import api as campaigns_api
 from cakupan.dashboard import api as dashboard_api
 from cakupan.incentives import api as incentives_api
 from cakupan.integration import api as integration_api
@@ -22,6 +23,7 @@ router.include_router(partners_api.router)
 router.include_router(incentives_api.router)
 router.include_router(dashboard_api.router)
 router.include_router(integration_api.router)
+router.include_router(campaigns_api.router)
 
 
 class MePublic(BaseModel):
