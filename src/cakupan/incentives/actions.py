@@ -273,7 +273,42 @@ STATEMENT_TRANSITIONS: dict[str, frozenset[str]] = {
     "disputed": frozenset({"draft", "approved"}),
     "paid": frozenset(),
 }
-_APPROVERS = {Role.KABID, Role.ADMIN, Role.HEAD_OFFICE, Role.SYSTEM}
+_APPROVERS = frozenset({Role.KABID, Role.ADMIN, Role.HEAD_OFFICE, Role.SYSTEM})
+#: Who may move a statement to each status: approval, payment and re-opening are the head of
+#: membership's (or a national role's); a dispute may also come from the partner or agent whose
+#: statement it is (within its own scope).
+STATUS_ROLES: dict[str, frozenset[Role]] = {
+    "approved": _APPROVERS,
+    "paid": _APPROVERS,
+    "draft": _APPROVERS,
+    "disputed": _APPROVERS | {Role.PARTNER, Role.AGENT},
+}
+APPROVED_EVENT = "incentive_statement.approved"
+
+
+def may_set_status(actor: Actor, new_status: str) -> bool:
+    """Whether ``actor``'s role may move a statement it can read to ``new_status``."""
+    return actor.role in STATUS_ROLES.get(new_status, frozenset())
+
+
+def _approved_events(session: Session, row: IncentiveStatement, at: datetime) -> list[Any]:
+    """``incentive_statement.approved`` for the statement's partner and, for an agent's
+    statement, the partner it works under (one event each)."""
+    from cakupan.integration.events import Event
+    from cakupan.partners.models import Partner
+
+    payload = {
+        "statement_id": row.id,
+        "period": str(row.period),
+        "partner_code": row.partner_code,
+        "scheme": row.scheme_name,
+        "scheme_version": row.scheme_version,
+        "total": row.total,
+        "approved_at": at.isoformat(),
+    }
+    parent = session.scalar(select(Partner.parent_code).where(Partner.code == row.partner_code))
+    codes = [row.partner_code] + ([parent] if parent and parent != row.partner_code else [])
+    return [Event(code, APPROVED_EVENT, payload) for code in codes]
 
 
 def set_statement_status(
@@ -305,11 +340,31 @@ def set_statement_status(
             ),
             code="statement-not-found",
         )
+    if not actor.sees_everything:
+        from cakupan.incentives.queries import visible_partners_query
+        from cakupan.partners.models import Partner
+
+        scope = visible_partners_query(session, actor)
+        if session.scalar(scope.where(Partner.code == row.partner_code)) is None:
+            raise not_found(
+                t(
+                    f"Tidak ada laporan insentif {partner_code} ({scheme}) untuk {period}",
+                    f"No incentive statement for {partner_code} ({scheme}) in {period}",
+                ),
+                code="statement-not-found",
+            )
     if new_status == "approved" and actor.role not in _APPROVERS:
         raise forbidden(
             t(
                 "Hanya Kepala Bidang Kepesertaan yang dapat menyetujui laporan insentif",
                 "Only the head of membership can approve an incentive statement",
+            )
+        )
+    if not may_set_status(actor, new_status):
+        raise forbidden(
+            t(
+                "Peran Anda tidak dapat mengubah status laporan insentif ini",
+                "Your role cannot change the status of this incentive statement",
             )
         )
     if new_status not in STATEMENT_TRANSITIONS.get(row.status, frozenset()):
@@ -344,4 +399,8 @@ def set_statement_status(
         },
         at=clock.now(),
     )
+    if new_status == "approved":
+        from cakupan.integration.events import enqueue
+
+        enqueue(session, _approved_events(session, row, clock.now()), clock.now())
     return row

@@ -159,3 +159,160 @@ def visible_statements(session: Session, actor: Actor, period: Month) -> list[di
         return stored_statements(session, period)
     codes = {p.code for p in list_partners(session, actor)}
     return stored_statements(session, period, partner_codes=codes)
+
+
+def visible_partners_query(session: Session, actor: Actor) -> Any:
+    """A one-column SELECT of the partner codes whose statements ``actor`` may read (None for
+    national roles: every statement). The same scope as the partner pages and
+    :func:`visible_statements`."""
+    from cakupan.partners.models import Partner
+    from cakupan.partners.queries import _scoped
+
+    if actor.sees_everything:
+        return None
+    return _scoped(select(Partner.code), session, actor)
+
+
+@dataclass(frozen=True)
+class StatementSummary:
+    """One stored statement without its lines (the list page and the API)."""
+
+    id: int
+    period: Month
+    partner_code: str
+    partner_name: str | None
+    scheme: str
+    scheme_version: int
+    status: str
+    total: int
+    lines: int
+    status_changed_by: str | None
+    status_changed_at: Any
+    status_reason: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "period": str(self.period),
+            "partner_code": self.partner_code,
+            "partner_name": self.partner_name,
+            "scheme": self.scheme,
+            "scheme_version": self.scheme_version,
+            "status": self.status,
+            "total": self.total,
+            "lines": self.lines,
+            "status_changed_by": self.status_changed_by,
+            "status_changed_at": None
+            if self.status_changed_at is None
+            else self.status_changed_at.isoformat(),
+            "status_reason": self.status_reason,
+        }
+
+
+def statement_summaries(
+    session: Session,
+    actor: Actor,
+    *,
+    period: Month | None = None,
+    scheme: str | None = None,
+    status: str | None = None,
+    partner: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[StatementSummary], int]:
+    """Stored statements ``actor`` may read, filtered (``partner`` matches a code prefix, case
+    insensitive), newest period first then by partner code; with the count of all matches.
+    Two queries whatever the number of statements (the page is ``limit`` rows)."""
+    from sqlalchemy import func
+
+    from cakupan.incentives.models import IncentiveLine, IncentiveStatement
+    from cakupan.partners.models import Partner
+
+    conditions: list[Any] = []
+    scope = visible_partners_query(session, actor)
+    if scope is not None:
+        conditions.append(IncentiveStatement.partner_code.in_(scope))
+    if period is not None:
+        conditions.append(IncentiveStatement.period == period)
+    if scheme:
+        conditions.append(IncentiveStatement.scheme_name == scheme)
+    if status:
+        conditions.append(IncentiveStatement.status == status)
+    if partner:
+        conditions.append(IncentiveStatement.partner_code.like(f"{partner.strip().upper()}%"))
+    count = session.scalar(select(func.count()).select_from(IncentiveStatement).where(*conditions))
+    line_count = (
+        select(func.count())
+        .where(IncentiveLine.statement_id == IncentiveStatement.id)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(IncentiveStatement, Partner.name, line_count)
+        .outerjoin(Partner, Partner.code == IncentiveStatement.partner_code)
+        .where(*conditions)
+        .order_by(
+            IncentiveStatement.period.desc(),
+            IncentiveStatement.partner_code,
+            IncentiveStatement.scheme_name,
+        )
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [_summary(row, name, int(lines)) for row, name, lines in rows], int(count or 0)
+
+
+def _summary(row: Any, name: str | None, lines: int) -> StatementSummary:
+    return StatementSummary(
+        id=row.id,
+        period=row.period,
+        partner_code=row.partner_code,
+        partner_name=name,
+        scheme=row.scheme_name,
+        scheme_version=row.scheme_version,
+        status=row.status,
+        total=row.total,
+        lines=lines,
+        status_changed_by=row.status_changed_by,
+        status_changed_at=row.status_changed_at,
+        status_reason=row.status_reason,
+    )
+
+
+def visible_statement(session: Session, actor: Actor, statement_id: int) -> dict[str, Any]:
+    """One stored statement with its lines, when ``actor`` may read it; NOT_FOUND otherwise
+    (a statement out of scope is not revealed to exist)."""
+    from cakupan.incentives.models import IncentiveLine, IncentiveStatement
+    from cakupan.partners.models import Partner
+
+    query = (
+        select(IncentiveStatement, Partner.name)
+        .outerjoin(Partner, Partner.code == IncentiveStatement.partner_code)
+        .where(IncentiveStatement.id == statement_id)
+    )
+    scope = visible_partners_query(session, actor)
+    if scope is not None:
+        query = query.where(IncentiveStatement.partner_code.in_(scope))
+    found = session.execute(query).first()
+    if found is None:
+        raise not_found(
+            t(
+                f"Laporan insentif {statement_id} tidak ditemukan",
+                f"Incentive statement {statement_id} not found",
+            ),
+            code="statement-not-found",
+        )
+    row, name = found
+    lines = list(
+        session.scalars(
+            select(IncentiveLine)
+            .where(IncentiveLine.statement_id == row.id)
+            .order_by(IncentiveLine.position)
+        )
+    )
+    out = _summary(row, name, len(lines)).as_json()
+    out["lines"] = [
+        {"nik": line.nik, "kind": line.kind, "amount": line.amount, "reference": line.reference}
+        for line in lines
+    ]
+    out["fees"] = None if row.fees is None else dict(row.fees)
+    return out

@@ -68,6 +68,7 @@ def create_app(
     from cakupan.dashboard import operations as dashboard_operations
     from cakupan.dashboard import pages as dashboard_pages
     from cakupan.db import make_engine, make_session_factory
+    from cakupan.incentives import pages as incentives_pages
     from cakupan.targets import pages as targets_pages
     from cakupan.web import api, pages
     from cakupan.web.secret import load_or_create_secret
@@ -101,6 +102,7 @@ def create_app(
     app.include_router(dashboard_pages.router)
     app.include_router(dashboard_operations.router)
     app.include_router(campaigns_pages.router)
+    app.include_router(incentives_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.middleware("http")
