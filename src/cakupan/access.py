@@ -8,7 +8,11 @@ Scopes (issue 7):
 
 - ``admin``, ``head_office``, ``auditor`` and ``system``: everything.
 - ``regional``: rows whose branch belongs to the actor's region.
-- ``kabid``, ``ark``, ``ar``, ``pap``: rows of the actor's branch.
+- ``kabid``, ``pap``: rows of the actor's branch.
+- ``ark``, ``ar`` (account representatives): rows of the actor's branch whose participant is
+  assigned to them (``account_assignment``, ``cakupan accounts assign``). Aggregate figures that
+  carry no participant (the dashboard's pre-aggregated KPIs) are those of their branch: callers
+  pass ``participant_id`` for every participant-like row and leave it out only for aggregates.
 - ``partner``: rows registered by the partner or by one of the agents under it.
 - ``agent``: rows registered by the agent.
 - Anything else, or a role without its scope code: nothing (fail closed).
@@ -24,7 +28,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, or_, true
+from sqlalchemy import ColumnElement, Select, and_, false, or_, true
 from sqlalchemy.orm import Session
 
 from cakupan.audit import record_audit
@@ -39,6 +43,10 @@ AgentsOfPartner = Callable[[str], CodeSource]
 
 NATIONAL_ROLES = frozenset({Role.ADMIN, Role.HEAD_OFFICE, Role.AUDITOR, Role.SYSTEM})
 BRANCH_ROLES = frozenset({Role.KABID, Role.ARK, Role.AR, Role.PAP})
+#: Branch roles that read the records of their assigned accounts only.
+ACCOUNT_ROLES = frozenset({Role.ARK, Role.AR})
+#: Participant ids assigned to a user id (supplied by the dashboard's account assignments).
+AccountsOfUser = Callable[[int], Collection[int] | Select[Any]]
 #: Roles that see NIKs and phone numbers unmasked on every row.
 UNMASKED_EVERYWHERE = frozenset({Role.ADMIN, Role.AUDITOR})
 #: Roles that see them unmasked on rows of their own branch.
@@ -49,6 +57,16 @@ def _no_agents(_partner_code: str) -> CodeSource:
     return ()
 
 
+def assigned_accounts(user_id: int) -> Select[Any]:
+    """The participant ids assigned to ``user_id`` as a one-column SELECT (served by the
+    assignment table's primary key ``(user_id, participant_id)``)."""
+    from sqlalchemy import select
+
+    from cakupan.dashboard.models import AccountAssignment
+
+    return select(AccountAssignment.participant_id).where(AccountAssignment.user_id == user_id)
+
+
 def participant_scope(
     actor: Actor,
     *,
@@ -57,19 +75,30 @@ def participant_scope(
     agent_code: ColumnElement[Any],
     branches_of_region: BranchesOfRegion,
     agents_of_partner: AgentsOfPartner = _no_agents,
+    participant_id: ColumnElement[Any] | None = None,
+    accounts_of_user: AccountsOfUser = assigned_accounts,
 ) -> ColumnElement[bool]:
     """The SQL condition restricting participant-like rows to ``actor``'s scope.
 
     ``branch_code``, ``partner_code`` and ``agent_code`` are the row's columns (e.g.
     ``Participant.branch_code``); ``branches_of_region`` gives the branches of a region and
     ``agents_of_partner`` the agents under a partner, each as codes or a one-column SELECT.
-    A role whose scope code is missing sees nothing.
+    ``participant_id`` is the row's participant (required for ``ar``/``ark`` to see rows: only
+    aggregates without a participant leave it out); ``accounts_of_user`` gives the participant
+    ids assigned to a user. A role whose scope code is missing sees nothing.
     """
     role = actor.role
     if role in NATIONAL_ROLES:
         return true()
     if role is Role.REGIONAL and actor.region_code:
         return branch_code.in_(branches_of_region(actor.region_code))
+    if role in ACCOUNT_ROLES and actor.branch_code and participant_id is not None:
+        if actor.user_id is None:
+            return false()
+        return and_(
+            branch_code == actor.branch_code,
+            participant_id.in_(accounts_of_user(actor.user_id)),
+        )
     if role in BRANCH_ROLES and actor.branch_code:
         return branch_code == actor.branch_code
     if role is Role.PARTNER and actor.partner_code:
@@ -90,13 +119,14 @@ def participant_scope_for(
     branch_code: ColumnElement[Any],
     partner_code: ColumnElement[Any],
     agent_code: ColumnElement[Any],
+    participant_id: ColumnElement[Any] | None = None,
 ) -> ColumnElement[bool]:
     """:func:`participant_scope` wired to the offices reference data (branches of a region, from
     :mod:`cakupan.regions`) and the partner hierarchy (agents under a partner, transitively, from
     :mod:`cakupan.partners`): what pages and APIs call. E.g.
     ``select(Participant).where(participant_scope_for(session, actor,
     branch_code=Participant.branch_code, partner_code=Participant.partner_code,
-    agent_code=Participant.agent_code))``."""
+    agent_code=Participant.agent_code, participant_id=Participant.id))``."""
     from cakupan.partners import agents_under
     from cakupan.regions import branches_of_region
 
@@ -107,6 +137,7 @@ def participant_scope_for(
         agent_code=agent_code,
         branches_of_region=lambda region: branches_of_region(session, region),
         agents_of_partner=lambda partner: sorted(agents_under(session, partner)),
+        participant_id=participant_id,
     )
 
 

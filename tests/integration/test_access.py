@@ -96,6 +96,44 @@ def test_scope_matrix(probe_rows: Engine, actor: Actor, expected: list[int]) -> 
     assert _visible(probe_rows, actor) == expected
 
 
+def _visible_rows(engine: Engine, actor: Actor) -> list[int]:
+    """Row-level reads pass the participant id: account representatives see their accounts."""
+    accounts = {1: [3, 1], 2: [5, 6]}  # user id -> assigned participant ids
+    condition = participant_scope(
+        actor,
+        branch_code=probe.c.branch_code,
+        partner_code=probe.c.partner_code,
+        agent_code=probe.c.agent_code,
+        branches_of_region=lambda region: REGIONS.get(region, []),
+        agents_of_partner=lambda partner: AGENTS.get(partner, []),
+        participant_id=probe.c.id,
+        accounts_of_user=lambda user_id: accounts.get(user_id, []),
+    )
+    with engine.connect() as conn:
+        return list(conn.scalars(select(probe.c.id).where(condition).order_by(probe.c.id)))
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    [
+        # assigned accounts within the branch only (1 is assigned but in another branch)
+        (Actor("ark", Role.ARK, user_id=1, branch_code="B2"), [3]),
+        (Actor("ar", Role.AR, user_id=2, branch_code="B3"), [5]),
+        (Actor("ar", Role.AR, user_id=3, branch_code="B3"), []),  # nothing assigned
+        (Actor("ar", Role.AR, branch_code="B3"), []),  # no user: fail closed
+        # every other role is unchanged by the participant column
+        (Actor("k", Role.KABID, branch_code="B1"), [1, 2]),
+        (Actor("k", Role.PAP, branch_code="B2"), [3, 4]),
+        (Actor("p", Role.PARTNER, partner_code="P1"), [1, 2, 3, 4]),
+        (Actor("a", Role.ADMIN), [1, 2, 3, 4, 5, 6, 7]),
+    ],
+)
+def test_account_representatives_see_their_assigned_accounts(
+    probe_rows: Engine, actor: Actor, expected: list[int]
+) -> None:
+    assert _visible_rows(probe_rows, actor) == expected
+
+
 def test_region_and_agents_as_subqueries(probe_rows: Engine) -> None:
     """Codes may come as a SELECT (kept in SQL, e.g. branches of a region from the offices)."""
     branches = Table(

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 
 from cakupan.audit import AuditEntry
 from cakupan.auth import Actor, Role
+from cakupan.dashboard.accounts import AccountSelection, assign_accounts
 from cakupan.dashboard.queries import ledger_summary
 from cakupan.dates import JAKARTA, FixedClock, Month
 from cakupan.db import transaction
@@ -70,13 +71,15 @@ VISIBLE: dict[str, set[str]] = {
     "wilayah.jatim": SBY_NAMES,
     "kabid.plg": PLG_NAMES,
     "kabid.sby": SBY_NAMES,
-    "ark.plg": PLG_NAMES,
-    "ar.sby": SBY_NAMES,
+    "ark.plg": {NAMES[N1], NAMES[N3]},  # assigned by NIK
+    "ar.sby": SBY_NAMES,  # assigned by district
     "pap.plg": PLG_NAMES,
     "mitra.p1": {NAMES[N1], NAMES[N2]},
     "mitra.p2": SBY_NAMES,
     "agen.a1": {NAMES[N2]},
 }
+#: Aggregate KPIs: account representatives see their branch's figures (no participant rows).
+AGGREGATE: dict[str, set[str]] = {**VISIBLE, "ark.plg": PLG_NAMES}
 
 
 def _row(i: int, nik: str, day: str, **extra: Any) -> RegistrationRow:
@@ -169,6 +172,10 @@ def build_ledger(engine: Engine) -> Engine:
                 password=PASSWORD,
                 **scope,
             )
+        assign_accounts(session, SYSTEM, "ark.plg", AccountSelection(niks=(N1, N3)), clock=clock)
+        assign_accounts(
+            session, SYSTEM, "ar.sby", AccountSelection(districts=("35.78.01",)), clock=clock
+        )
     return engine
 
 
@@ -304,7 +311,7 @@ def test_scope_matrix(client: TestClient, username: str) -> None:
         rows = _get(client, f"/api/v1/dashboard/worklist?kind={kind}")["rows"]
         assert {r["name"] for r in rows} <= allowed
     summary = _get(client, "/api/v1/dashboard/summary?first=2025-01&last=2025-06")
-    assert summary["new_registrations"] == len(allowed)
+    assert summary["new_registrations"] == len(AGGREGATE[username])
     for path in ("/dashboard", "/dashboard/warnings", "/dashboard/worklist?kind=arrears"):
         page = client.get(path)
         assert page.status_code == 200, path
@@ -518,3 +525,97 @@ def test_pre_aggregates_match_the_ledger_on_seeded_data(cli: Any) -> None:
     assert len(report["months"]) == 13  # 2025-10 (the first registration) .. 2026-10
     assert sum(m["ledger"]["new_registrations"] for m in report["months"]) > 300
     assert all(m["kpi"] == m["ledger"] for m in report["months"])
+
+
+def test_accounts_are_assigned_by_area_or_nik_and_scope_the_records(
+    ledger: Engine, cli: Any
+) -> None:
+    listed: CliResult = cli("accounts", "list", "ark.plg", "--json")
+    assert listed.exit_code == 0, listed.stderr
+    assert json.loads(listed.stdout)["total"] == 2  # N1 and N3 (build_ledger)
+    # repeating an assignment changes nothing; a district adds N2 too
+    again: CliResult = cli("accounts", "assign", "ark.plg", "--nik", N1, "--json")
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout) == {"username": "ark.plg", "assigned": 0, "total": 2}
+    district: CliResult = cli("accounts", "assign", "ark.plg", "--district", "16.71.01", "--json")
+    assert json.loads(district.stdout) == {"username": "ark.plg", "assigned": 1, "total": 3}
+    removed: CliResult = cli("accounts", "unassign", "ark.plg", "--nik", N2, "--json")
+    assert json.loads(removed.stdout) == {"username": "ark.plg", "unassigned": 1, "total": 2}
+    # a NIK of another branch and an unknown NIK are refused, each named; nothing assigned
+    bad: CliResult = cli(
+        "accounts", "assign", "ark.plg", "--nik", N4, "--nik", "1671010101909999", "--json"
+    )
+    assert bad.exit_code == 2  # invalid input
+    assert f"{N4}, branch_code" in bad.stderr
+    assert "1671010101909999, nik" in bad.stderr
+    # only ar / ark users hold accounts
+    kabid: CliResult = cli("accounts", "assign", "kabid.plg", "--nik", N1)
+    assert kabid.exit_code == 2
+    assert "kabid" in kabid.stderr
+    with transaction(ledger) as session:
+        actions = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action.like("dashboard.account_%"))
+        ).all()
+    assert sorted(actions).count("dashboard.account_assign") == 4  # 2 in build_ledger, 2 here
+    assert "dashboard.account_unassign" in actions
+
+
+def test_records_and_worklist_pages_continue_by_key(client: TestClient, ledger: Engine) -> None:
+    """Keyset pages: ``after`` = the previous page's ``next_after``; the last page has none."""
+    from cakupan.dashboard import queries
+
+    _login(client, "pusat.t")
+    first = _get(client, "/api/v1/dashboard/records?kpi=new_registrations&month=2025-01")
+    assert first["next_after"] is None  # 3 rows < one page
+    with transaction(ledger) as session:
+        actor = Actor("t", Role.HEAD_OFFICE)
+        saved = queries.PAGE_SIZE
+        queries.PAGE_SIZE = 2
+        try:
+            page1 = queries.drill_down(
+                session, actor, "new_registrations", Month.parse("2025-01"), queries.Filters()
+            )
+            page2 = queries.drill_down(
+                session,
+                actor,
+                "new_registrations",
+                Month.parse("2025-01"),
+                queries.Filters(),
+                page=2,
+                after=page1["next_after"],
+            )
+        finally:
+            queries.PAGE_SIZE = saved
+    assert page1["total"] == page2["total"] == 3
+    assert len(page1["rows"]) == 2
+    assert page1["next_after"] is not None
+    assert len(page2["rows"]) == 1
+    assert page2["next_after"] is None
+    names = [r["name"] for r in page1["rows"] + page2["rows"]]
+    assert sorted(names) == sorted([NAMES[N1], NAMES[N2], NAMES[N4]])
+    bad = client.get("/api/v1/dashboard/worklist?kind=arrears&after=-1")
+    assert bad.status_code == 422
+
+
+def test_chart_month_labels_in_indonesian_then_english(client: TestClient) -> None:
+    _login(client, "pusat.t")
+    page = client.get("/dashboard?first=2025-01&last=2025-06")
+    data = re.search(r'id="dashboard-data"[^>]*>(.*?)</script>', page.text, re.S)
+    assert data
+    chart = json.loads(data.group(1))
+    assert chart["months"] == [
+        "Jan 2025",
+        "Feb 2025",
+        "Mar 2025",
+        "Apr 2025",
+        "Mei 2025",
+        "Jun 2025",
+    ]
+    assert "Jan 2025" in [c["name"] for c in chart["cohorts"]]
+    token = _CSRF_RE.search(page.text)
+    assert token
+    client.post("/lang", data={"csrf_token": token.group(1), "to": "en", "next": "/dashboard"})
+    english = client.get("/dashboard?first=2025-01&last=2025-06")
+    data = re.search(r'id="dashboard-data"[^>]*>(.*?)</script>', english.text, re.S)
+    assert data
+    assert json.loads(data.group(1))["months"][4] == "May 2025"

@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 from platformdirs import user_log_dir
 
+from cakupan.cli import accounts as accounts_cli
+from cakupan.cli import analytics as analytics_cli
 from cakupan.cli import campaigns as campaigns_cli
 from cakupan.cli import close as close_cli
 from cakupan.cli import contribution as contribution_cli
@@ -52,6 +54,8 @@ app.add_typer(registry_cli.payments_app, name="payments")
 app.command("status")(registry_cli.status)
 app.command("close")(close_cli.close)
 app.add_typer(kpi_cli.app, name="kpi")
+app.add_typer(analytics_cli.app, name="analytics")
+app.add_typer(accounts_cli.app, name="accounts")
 app.add_typer(users_cli.app, name="users")
 app.add_typer(targets_cli.targets_app, name="targets")
 app.add_typer(targets_cli.plans_app, name="plans")

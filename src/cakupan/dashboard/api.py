@@ -94,19 +94,28 @@ def records(
     kpi: str,
     month: str | None = None,
     page: int = 1,
+    after: int | None = None,
 ) -> dict[str, Any]:
-    """The records behind a KPI figure of one month: scoped, masked, paginated."""
-    result = queries.drill_down(db, actor, kpi, parse_month("month", month), filters, page=page)
+    """The records behind a KPI figure of one month: scoped, masked, paginated (``after`` =
+    the previous page's ``next_after``: keyset, index order)."""
+    result = queries.drill_down(
+        db, actor, kpi, parse_month("month", month), filters, page=page, after=after
+    )
     db.commit()  # the unmasking audit, if any
     return result
 
 
 @router.get("/worklist")
 def worklist(
-    actor: ApiActor, db: DbSession, filters: DashboardFilters, kind: str = "arrears", page: int = 1
+    actor: ApiActor,
+    db: DbSession,
+    filters: DashboardFilters,
+    kind: str = "arrears",
+    page: int = 1,
+    after: int | None = None,
 ) -> dict[str, Any]:
     """Participants in arrears (or closed, to re-acquire) with their latest contact."""
-    result = queries.worklist(db, actor, kind, filters, page=page)
+    result = queries.worklist(db, actor, kind, filters, page=page, after=after)
     db.commit()
     return result
 

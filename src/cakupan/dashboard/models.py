@@ -127,3 +127,20 @@ class ContactAction(Base):
     note: Mapped[str | None] = mapped_column(String(400))
     at: Mapped[datetime] = mapped_column(AwareDateTime())
     actor: Mapped[str] = mapped_column(String(120))
+
+
+class AccountAssignment(Base):
+    """A participant (an account) assigned to an account representative (``ar`` / ``ark`` user)
+    of the participant's branch: those roles read the records of their assigned accounts only.
+    One row per (user, participant); assigning again changes nothing."""
+
+    __tablename__ = "account_assignment"
+    __table_args__ = (Index("ix_account_assignment_participant_id", "participant_id"),)
+
+    #: the ``user`` id (no foreign key: see migration dashboard_0002)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("participant.id"), primary_key=True
+    )
+    assigned_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    assigned_by: Mapped[str] = mapped_column(String(120))

@@ -13,13 +13,13 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from cakupan.auth import Role
-from cakupan.dashboard import actions, queries
+from cakupan.dashboard import actions, queries, rules
 from cakupan.dashboard.api import DashboardFilters, parse_month
 from cakupan.dashboard.models import CONTACT_OUTCOMES
 from cakupan.dashboard.queries import Filters
 from cakupan.errors import CakupanError
 from cakupan.registry.models import Occupation
-from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor
+from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, request_lang
 from cakupan.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -55,14 +55,18 @@ def dashboard_page(
     resolved = summary.filters
     trend = queries.trend(db, actor, resolved)
     cohorts = queries.cohorts(db, actor, resolved)
+    lang = request_lang(request)
     chart = {
-        "months": [m["month"] for m in trend["months"]],
+        "months": [rules.month_label(m["month"], lang) for m in trend["months"]],
         "registrations": [m["new_registrations"] for m in trend["months"]],
         "active": [m["active_participants"] for m in trend["months"]],
         "compliance": [m["compliance"]["percent"] for m in trend["months"]],
         "contributions": [m["contributions_collected"] for m in trend["months"]],
         "cohorts": [
-            {"name": c["cohort"], "data": [[p["age"], p["percent"]] for p in c["curve"]]}
+            {
+                "name": rules.month_label(c["cohort"], lang),
+                "data": [[p["age"], p["percent"]] for p in c["curve"]],
+            }
             for c in cohorts["cohorts"]
         ],
     }
@@ -110,9 +114,13 @@ def records_page(
     kpi: str,
     month: str | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
+    after: Annotated[int | None, Query(ge=0)] = None,
 ) -> Response:
-    """The records behind one KPI figure (masked; unmasking audited)."""
-    result = queries.drill_down(db, actor, kpi, parse_month("month", month), filters, page=page)
+    """The records behind one KPI figure (masked; unmasking audited); "next" continues after
+    the last row's key (keyset)."""
+    result = queries.drill_down(
+        db, actor, kpi, parse_month("month", month), filters, page=page, after=after
+    )
     db.commit()
     return render(
         request,
@@ -132,9 +140,10 @@ def worklist_page(
     filters: DashboardFilters,
     kind: str = "arrears",
     page: Annotated[int, Query(ge=1)] = 1,
+    after: Annotated[int | None, Query(ge=0)] = None,
 ) -> Response:
     """Participants in arrears / closed by system to contact, with the contact form."""
-    result = queries.worklist(db, actor, kind, filters, page=page)
+    result = queries.worklist(db, actor, kind, filters, page=page, after=after)
     db.commit()
     return render(
         request,

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from cakupan.access import SensitiveValue, participant_scope, reveal
+from cakupan.access import ACCOUNT_ROLES, SensitiveValue, participant_scope, reveal
 from cakupan.auth import Actor, Role
 from cakupan.dashboard import rules
 from cakupan.dashboard.models import (
@@ -166,8 +166,10 @@ def _dimension_conditions(
     channel: Any,
     occupation: Any,
     programs: Any,
+    participant_id: Any = None,
 ) -> list[ColumnElement[bool]]:
-    """The caller's scope plus the filters, on any table carrying these columns."""
+    """The caller's scope plus the filters, on any table carrying these columns
+    (``participant_id`` for rows of one participant; None for the pre-aggregates)."""
     conditions = [
         _scope(
             session,
@@ -175,6 +177,7 @@ def _dimension_conditions(
             branch_code=branch_code,
             partner_code=partner_code,
             agent_code=agent_code,
+            participant_id=participant_id,
         )
     ]
     if filters.region:
@@ -203,6 +206,7 @@ def participant_row_scope(session: Session, actor: Actor) -> ColumnElement[bool]
         "branch_code": Participant.branch_code,
         "partner_code": Participant.partner_code,
         "agent_code": Participant.agent_code,
+        "participant_id": Participant.id,
     }
     return _scope(session, actor, **columns)
 
@@ -228,15 +232,23 @@ def _branches_of_region(session: Session, region_code: str) -> list[str]:
 
 
 def _scope(
-    session: Session, actor: Actor, *, branch_code: Any, partner_code: Any, agent_code: Any
+    session: Session,
+    actor: Actor,
+    *,
+    branch_code: Any,
+    partner_code: Any,
+    agent_code: Any,
+    participant_id: Any = None,
 ) -> ColumnElement[bool]:
     """:func:`cakupan.access.participant_scope` with the offices and partner hierarchy looked
-    up once per session (the same rule as ``participant_scope_for``)."""
+    up once per session (the same rule as ``participant_scope_for``). Account representatives
+    (``ar``/``ark``) see the rows of their assigned accounts, and their branch's aggregates."""
     return participant_scope(
         actor,
         branch_code=branch_code,
         partner_code=partner_code,
         agent_code=agent_code,
+        participant_id=participant_id,
         branches_of_region=lambda region: _branches_of_region(session, region),
         agents_of_partner=lambda partner: _agents_under(session, partner),
     )
@@ -810,6 +822,7 @@ def _ledger_conditions(
         channel=Membership.channel,
         occupation=Participant.occupation,
         programs=Participant.programs,
+        participant_id=Participant.id,
     )
 
 
@@ -917,9 +930,12 @@ def drill_down(
     filters: Filters,
     *,
     page: int = 1,
+    after: int | None = None,
 ) -> dict[str, Any]:
     """The records behind one KPI figure of one closed month (default: the latest), scoped,
-    masked (unmasking audited) and paginated by ``PAGE_SIZE``, with the total count."""
+    masked (unmasking audited) and paginated by ``PAGE_SIZE``, with the total count. ``after``
+    (the previous page's ``next_after``) continues in index order from that key (keyset: a
+    page costs the same whatever its number); without it ``page`` counts pages from the start."""
     if kpi not in DRILL_KPIS:
         raise invalid(
             "kpi",
@@ -930,6 +946,7 @@ def drill_down(
         )
     if page < 1:
         raise invalid("page", t(f"halaman >= 1, bukan {page}", f"a page >= 1, got {page}"))
+    _check_after(after)
     latest = latest_closed_month(session)
     month = month or latest
     if month is None:
@@ -939,13 +956,16 @@ def drill_down(
             "total": 0,
             "page": page,
             "page_size": PAGE_SIZE,
+            "next_after": None,
             "rows": [],
         }
     query = _drill_select(kpi, month).where(*_ledger_conditions(session, actor, filters))
-    total = _figure(session, actor, filters, _DRILL_COLUMNS[kpi], month)
-    rows = session.execute(
-        query.order_by(*_DRILL_ORDER[kpi]).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
+    if actor.role in ACCOUNT_ROLES:  # their assigned accounts: a few rows, counted directly
+        total = _count(session, query)
+    else:
+        total = _figure(session, actor, filters, _DRILL_COLUMNS[kpi], month)
+    key = _DRILL_ORDER[kpi][0]
+    rows = _page(session, query, key, page, after)
     shown = _masked(session, actor, rows)
     out = []
     for row, (nik, phone) in zip(rows, shown, strict=True):
@@ -982,8 +1002,34 @@ def drill_down(
         "total": total,
         "page": page,
         "page_size": PAGE_SIZE,
+        "next_after": _next_after(rows),
         "rows": out,
     }
+
+
+def _check_after(after: int | None) -> None:
+    if after is not None and after < 0:
+        raise invalid("after", t(f"kunci >= 0, bukan {after}", f"a key >= 0, got {after}"))
+
+
+def _page(session: Session, query: Any, key: Any, page: int, after: int | None) -> Sequence[Any]:
+    """One page of ``query`` in the order of the index column ``key``: from ``after`` (keyset,
+    the usual way) or, without it, skipping ``page - 1`` pages (only for the first pages)."""
+    ordered = query.add_columns(key.label("key")).order_by(key).limit(PAGE_SIZE)
+    if after is not None:
+        return session.execute(ordered.where(key > after)).all()
+    return session.execute(ordered.offset((page - 1) * PAGE_SIZE)).all()
+
+
+def _next_after(rows: Sequence[Any]) -> int | None:
+    """The key to continue after (``after=``), or None on the last page."""
+    if len(rows) < PAGE_SIZE:
+        return None
+    return int(rows[-1].key)
+
+
+def _count(session: Session, query: Any) -> int:
+    return _int(session.scalar(select(func.count()).select_from(query.subquery())))
 
 
 def _as_month(value: Any) -> Month:
@@ -1005,7 +1051,13 @@ WORKLIST_KINDS = ("arrears", "closed")
 
 
 def worklist(
-    session: Session, actor: Actor, kind: str, filters: Filters, *, page: int = 1
+    session: Session,
+    actor: Actor,
+    kind: str,
+    filters: Filters,
+    *,
+    page: int = 1,
+    after: int | None = None,
 ) -> dict[str, Any]:
     """Participants to contact as of the latest closed month: ``arrears`` (unpaid months that
     may still be paid) or ``closed`` (closed by system: the re-acquisition worklist), oldest
@@ -1017,6 +1069,7 @@ def worklist(
         )
     if page < 1:
         raise invalid("page", t(f"halaman >= 1, bukan {page}", f"a page >= 1, got {page}"))
+    _check_after(after)
     latest = latest_closed_month(session)
     if latest is None:
         return {
@@ -1025,6 +1078,7 @@ def worklist(
             "total": 0,
             "page": page,
             "page_size": PAGE_SIZE,
+            "next_after": None,
             "rows": [],
         }
     query = (
@@ -1049,12 +1103,11 @@ def worklist(
             *_ledger_conditions(session, actor, filters),
         )
     )
-    total = _figure(session, actor, filters, kind, latest)
-    rows = session.execute(
-        query.order_by(StatusSnapshot.participant_id)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    if actor.role in ACCOUNT_ROLES:
+        total = _count(session, query)
+    else:
+        total = _figure(session, actor, filters, kind, latest)
+    rows = _page(session, query, StatusSnapshot.participant_id, page, after)
     ids = [row.id for row in rows]
     last_contact: dict[int, ContactAction] = {}
     if ids:
@@ -1101,6 +1154,7 @@ def worklist(
         "total": total,
         "page": page,
         "page_size": PAGE_SIZE,
+        "next_after": _next_after(rows),
         "rows": out,
     }
 

@@ -21,6 +21,7 @@ __all__ = [
     "anonymous_name",
     "drop_warning",
     "load_warning_rules",
+    "month_label",
     "rank_league",
     "rule_in_force",
 ]
@@ -30,6 +31,19 @@ RETENTION_AGES: tuple[int, ...] = (1, 3, 6, 12)
 #: The age at which first-month-paid conversion is final: a pending registration is void from
 #: the start of its fourth month (D-3), so the close of month +2 is the last chance to pay.
 CONVERSION_AGE = 2
+
+#: Short month names for chart axes and legends ("Jan 2026", "Okt 2026"; English when switched).
+SHORT_MONTHS: dict[str, tuple[str, ...]] = {
+    "id": ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}
+
+
+def month_label(month: str, lang: str = "id") -> str:
+    """``2026-10`` -> ``Okt 2026`` (Indonesian, the default) or ``Oct 2026`` (``lang="en"``)."""
+    year, number = month.split("-")
+    names = SHORT_MONTHS["en" if lang == "en" else "id"]
+    return f"{names[int(number) - 1]} {year}"
 
 
 @dataclass(frozen=True)
