@@ -45,7 +45,7 @@ def copy(sqlite_path: str, database: str) -> dict[str, Any]:
     ensure_ready(engine)
     engine.dispose()
     source = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
-    tables = [t for t in metadata.sorted_tables]
+    tables = list(metadata.sorted_tables)
     counts: dict[str, int] = {}
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn) as conn:
