@@ -50,14 +50,16 @@ def _pg_admin_execute(sql: str) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked ``postgres_only`` (concurrent writers: SQLite has one writer by design) run on
+    """Tests marked ``postgres_only`` (concurrent writers: SQLite has one writer by design) or
+    ``one_engine`` (the subject does not read the database, e.g. Spark over a snapshot) run on
     PostgreSQL only: their SQLite variants are not collected, rather than skipped."""
     keep: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_sqlite = callspec is not None and callspec.params.get("database_url") == "sqlite"
-        (dropped if on_sqlite and item.get_closest_marker("postgres_only") else keep).append(item)
+        once = item.get_closest_marker("postgres_only") or item.get_closest_marker("one_engine")
+        (dropped if on_sqlite and once else keep).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
