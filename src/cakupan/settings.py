@@ -25,6 +25,11 @@ def default_database_url() -> str:
     return f"sqlite:///{path}"
 
 
+def default_analytics_snapshot() -> Path:
+    """Where ``cakupan analytics snapshot`` writes and the national analytics page reads."""
+    return Path(user_data_dir("cakupan", appauthor=False)) / "analytics" / "latest"
+
+
 class Settings(BaseSettings):
     """Runtime settings. Override any field with ``CAKUPAN_<FIELD>`` in the environment."""
 
@@ -43,6 +48,9 @@ class Settings(BaseSettings):
     #: Partner API rate limit per client (token bucket): sustained requests per second, burst.
     api_rate_per_second: float = 50.0
     api_burst: int = 100
+    #: Directory of the national analytics snapshot (default: the user data directory's
+    #: ``analytics/latest``); docs/analytics.md.
+    analytics_snapshot: Path = Field(default_factory=default_analytics_snapshot)
 
 
 @lru_cache(maxsize=1)

@@ -16,17 +16,22 @@ from typing import Any
 
 import duckdb
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from cakupan.audit import AuditEntry
-from cakupan.auth import Actor
+from cakupan.auth import Actor, Role
 from cakupan.dashboard.models import GRAIN_BRANCH, KpiCohort
 from cakupan.dashboard.queries import ledger_summary
 from cakupan.dates import Month
 from cakupan.db import transaction
+from cakupan.money import format_number, format_rupiah
 from cakupan.registry import reverse_payment
 from cakupan.registry.models import Payment, PaymentReversal
+from cakupan.users import create_user
+from cakupan.web import create_app
 from tests.conftest import CliResult, run_cli
+from tests.integration.test_web import PASSWORD, SCOPES, login, username_for
 
 AS_OF = "2026-10-31"
 MID_YEAR = date(2026, 6, 15)
@@ -206,3 +211,53 @@ def test_spark_gives_the_same_report_as_duckdb(cli: Cli, tmp_path: Path) -> None
     for key in ("national", "provinces", "branches", "cohorts", "province_cohorts", "regencies"):
         assert spark[key] == duck[key], key
     assert len(duck["regencies"]) > 10
+
+
+@pytest.fixture
+def users(engine: Engine) -> Engine:
+    """A user of every role (the web tests' scopes)."""
+    with transaction(engine) as session:
+        for role, scope in SCOPES.items():
+            create_user(
+                session,
+                Actor.system("test"),
+                username=username_for(role),
+                role=role.value,
+                full_name=f"Tester {role.value}",
+                password=PASSWORD,
+                **scope,
+            )
+    return engine
+
+
+def test_national_page_for_national_roles_only(cli: Cli, users: Engine, tmp_path: Path) -> None:
+    """``/analytics`` shows the snapshot's report (the same figures, formatted) to admin, head
+    office and auditor; every other role gets 403; without a snapshot it says how to take one."""
+    report, snapshot = _seeded_report(cli, tmp_path)
+    app = create_app(users, secret_key="test-secret", analytics_snapshot=snapshot)
+    october = report["national"][-1]
+    for role in (Role.ADMIN, Role.HEAD_OFFICE, Role.AUDITOR):
+        with TestClient(app, raise_server_exceptions=False) as client:
+            login(client, username_for(role))
+            page = client.get("/analytics")
+            assert page.status_code == 200, role
+            assert "Analitik nasional" in page.text
+            assert "Okt 2026" in page.text
+            assert format_rupiah(october["contributions_collected"]) in page.text
+            assert format_number(october["active_participants"]) in page.text
+            assert "SUMATERA SELATAN" in page.text
+            assert 'data-testid="nav-analytics"' in page.text
+    for role in (Role.REGIONAL, Role.KABID, Role.AR, Role.PARTNER, Role.AGENT):
+        with TestClient(app, raise_server_exceptions=False) as client:
+            login(client, username_for(role))
+            page = client.get("/analytics")
+            assert page.status_code == 403, role
+            assert 'data-testid="nav-analytics"' not in client.get("/").text
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/analytics", follow_redirects=False).status_code in (302, 303)
+    empty = create_app(users, secret_key="test-secret", analytics_snapshot=tmp_path / "none")
+    with TestClient(empty, raise_server_exceptions=False) as client:
+        login(client, username_for(Role.ADMIN))
+        page = client.get("/analytics")
+        assert page.status_code == 200
+        assert "cakupan analytics snapshot" in page.text

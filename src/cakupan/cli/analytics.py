@@ -27,6 +27,7 @@ from cakupan.dates import SystemClock, today
 from cakupan.errors import invalid
 from cakupan.i18n import t
 from cakupan.money import format_number, format_rupiah
+from cakupan.settings import get_settings
 
 app = typer.Typer(
     help="Analitik nasional (DuckDB, Spark) / national analytics (DuckDB, Spark).",
@@ -46,11 +47,14 @@ AsOfOption = Annotated[
 @app.command("snapshot")
 def snapshot(
     out: Annotated[
-        Path,
+        Path | None,
         typer.Option(
-            "--out", help="Direktori tujuan / target directory (Parquet files + manifest.json)."
+            "--out",
+            help="Direktori tujuan / target directory (Parquet files + manifest.json; default "
+            "CAKUPAN_ANALYTICS_SNAPSHOT, which the /analytics page reads).",
+            show_default=False,
         ),
-    ],
+    ] = None,
     as_of: AsOfOption = None,
     database_url: DatabaseUrlOption = None,
     as_json: JsonOption = False,
@@ -59,6 +63,7 @@ def snapshot(
     files for national analytics (audited)."""
     day = date_option(as_of, "--as-of") or today(SystemClock())
     engine = open_engine(database_url)
+    out = out or get_settings().analytics_snapshot
     taken = take_snapshot(engine, Actor.system(), out, as_of=day, taken_at=SystemClock().now())
     if as_json:
         print_json(taken.as_json())

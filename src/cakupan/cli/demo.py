@@ -12,6 +12,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from cakupan.analytics import take_snapshot
+from cakupan.analytics.snapshot import MANIFEST
 from cakupan.auth import Actor
 from cakupan.cli.common import DatabaseUrlOption, console, open_engine
 from cakupan.cli.serve import HostOption, PortOption, run_web
@@ -51,6 +53,7 @@ def demo(
     engine = open_engine(database_url)
     _seed_demo_data(engine, participants, seed)
     data_dir = _data_dir(engine)
+    snapshot = _analytics_snapshot(engine, data_dir)
     users = ensure_demo_users(engine, data_dir)
     with make_session_factory(engine)() as session:
         _print_summary(session)
@@ -71,7 +74,19 @@ def demo(
     print_sandbox(engine, data_dir, url)
     if no_serve:
         return
-    run_web(engine, host, port)
+    run_web(engine, host, port, analytics_snapshot=snapshot)
+
+
+def _analytics_snapshot(engine: Engine, data_dir: Path) -> Path:
+    """The national analytics page's snapshot (docs/analytics.md), taken once beside the demo
+    data: ``cakupan analytics snapshot --out <dir>`` takes a newer one."""
+    out = data_dir / "analytics" / "latest"
+    if not (out / MANIFEST).is_file():
+        console.print("Snapshot analitik nasional / national analytics snapshot...", markup=False)
+        take_snapshot(
+            engine, Actor.system(), out, as_of=today(SystemClock()), taken_at=SystemClock().now()
+        )
+    return out
 
 
 def _seed_demo_data(engine: Engine, participants: int, seed: int) -> None:

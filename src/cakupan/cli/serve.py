@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,13 +16,15 @@ HostOption = Annotated[
 PortOption = Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)]
 
 
-def run_web(engine: Engine, host: str, port: int) -> None:
+def run_web(
+    engine: Engine, host: str, port: int, *, analytics_snapshot: Path | None = None
+) -> None:
     """Serve the app on ``engine`` until interrupted (Ctrl+C)."""
     import uvicorn
 
     from cakupan.web import create_app
 
-    app = create_app(engine)
+    app = create_app(engine, analytics_snapshot=analytics_snapshot)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
 
 

@@ -59,11 +59,17 @@ _STATUS_TITLES: dict[int, Text] = {
 
 
 def create_app(
-    engine: Engine | None = None, *, secret_key: str | None = None, clock: Clock | None = None
+    engine: Engine | None = None,
+    *,
+    secret_key: str | None = None,
+    clock: Clock | None = None,
+    analytics_snapshot: Path | None = None,
 ) -> FastAPI:
     """The application on ``engine`` (default: the configured database, brought up to date).
     ``secret_key`` signs session cookies (default: ``CAKUPAN_SECRET_KEY`` or the key kept in the
-    user data directory); ``clock`` is what actions and pages read as "now" (default: system)."""
+    user data directory); ``clock`` is what actions and pages read as "now" (default: system);
+    ``analytics_snapshot`` is the national analytics snapshot directory (default: settings)."""
+    from cakupan.analytics import pages as analytics_pages
     from cakupan.campaigns import pages as campaigns_pages
     from cakupan.dashboard import operations as dashboard_operations
     from cakupan.dashboard import pages as dashboard_pages
@@ -95,6 +101,7 @@ def create_app(
     app.state.session_factory = make_session_factory(engine)
     app.state.secret_key = key
     app.state.clock = clock or SystemClock()
+    app.state.analytics_snapshot = analytics_snapshot or settings.analytics_snapshot
 
     app.include_router(pages.router)
     app.include_router(api.router)
@@ -103,6 +110,7 @@ def create_app(
     app.include_router(dashboard_operations.router)
     app.include_router(campaigns_pages.router)
     app.include_router(incentives_pages.router)
+    app.include_router(analytics_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.middleware("http")
