@@ -568,3 +568,79 @@ def test_late_payment_for_a_closed_period_is_carried_as_an_adjustment(
         {"nik": late, "kind": "adjustment", "amount": 2_500, "reference": "2025-01:L-1"}
     ]
     assert _run(engine, "2025-02")[("P1", "komunitas-2024")] == february  # idempotent
+
+
+def test_late_payment_whose_posting_period_was_closed_is_carried_once_by_the_next_run(
+    engine: Engine, ledger: Ledger
+) -> None:
+    on_time = ledger.register("2025-01-05", JHT, partner="W1", agent="P1")
+    ledger.pay(
+        on_time, MONTH[JHT], "2025-01-10", "J-1", posted=datetime(2025, 1, 10, 10, tzinfo=JAKARTA)
+    )
+    february_payer = ledger.register("2025-02-03", NO_JHT, partner="W1", agent="P1")
+    ledger.pay(
+        february_payer,
+        MONTH[NO_JHT],
+        "2025-02-04",
+        "F-1",
+        posted=datetime(2025, 2, 4, 9, tzinfo=JAKARTA),
+    )
+    for period in (Month(2025, 1), Month(2025, 2)):
+        with transaction(engine) as session:
+            run_period(session, ACTOR, CLOCK, period)
+            set_statement_status(session, ACTOR, CLOCK, period, "P1", "komunitas-2024", "approved")
+    # A January payment posted in February (1 February 03:00 WIB = 31 January 20:00 UTC), after
+    # both January and February were approved: neither can carry it any more.
+    late = ledger.register("2025-01-06", NO_JHT, partner="W1", agent="P1")
+    ledger.pay(
+        late, MONTH[NO_JHT], "2025-01-20", "L-1", posted=datetime(2025, 2, 1, 3, tzinfo=JAKARTA)
+    )
+    with transaction(engine) as session:
+        february = run_period(session, ACTOR, CLOCK, Month(2025, 2))
+    kept = next(s for s in february.statements if s["partner_code"] == "P1")
+    assert (kept["status"], kept["total"]) == ("approved", 2_500)  # never silently changed
+    march = _run(engine, "2025-03")[("P1", "komunitas-2024")]
+    assert march["lines"] == [
+        {"nik": late, "kind": "adjustment", "amount": 2_500, "reference": "2025-01:L-1"}
+    ]
+    assert _run(engine, "2025-03")[("P1", "komunitas-2024")] == march  # idempotent
+    # Carried once: April does not carry it again, whether March is a draft or approved.
+    assert ("P1", "komunitas-2024") not in _run(engine, "2025-04") or not any(
+        line["kind"] == "adjustment"
+        for line in _run(engine, "2025-04")[("P1", "komunitas-2024")]["lines"]
+    )
+    with transaction(engine) as session:
+        set_statement_status(
+            session, ACTOR, CLOCK, Month(2025, 3), "P1", "komunitas-2024", "approved"
+        )
+    april = _run(engine, "2025-04").get(("P1", "komunitas-2024"), {"lines": []})
+    assert [line for line in april["lines"] if line["kind"] == "adjustment"] == []
+
+
+def test_clawback_of_a_reversed_reacquisition_opening_uses_the_start_it_was_paid_under(
+    engine: Engine, ledger: Ledger
+) -> None:
+    nik = ledger.register("2025-01-07", NO_JHT, partner="W1", agent="P1")
+    ledger.pay(nik, MONTH[NO_JHT], "2025-01-08", "L-1")
+    # Closed from May; pays again in June through the Perisai: a new episode starting in June.
+    ledger.pay(nik, MONTH[NO_JHT], "2025-06-10", "L-2", agent="P1", partner="W1")
+    june = _run(engine, "2025-06")[("P1", "komunitas-2024")]
+    assert _lines(june) == [(nik, "milestone_1", 2_500)]
+    with transaction(engine) as session:
+        set_statement_status(
+            session, ACTOR, CLOCK, Month(2025, 6), "P1", "komunitas-2024", "approved"
+        )
+    # The opening payment is reversed in July; the participant pays again in November (the
+    # emptied episode would be closed by then): the registry restarts the episode in November.
+    ledger.reverse("L-2", "2025-07-03")
+    ledger.pay(nik, MONTH[NO_JHT], "2025-11-12", "L-3", agent="P1", partner="W1")
+    # July's run (after the November payment) gives back what L-2 earned under its own start.
+    july = _run(engine, "2025-07")[("P1", "komunitas-2024")]
+    assert july["lines"] == [{"nik": nik, "kind": "clawback", "amount": -2_500, "reference": "L-2"}]
+    november = _run(engine, "2025-11")[("P1", "komunitas-2024")]
+    assert _lines(november) == [(nik, "milestone_1", 2_500)]
+    # June recomputes as it was approved (L-2 still earned its first month there).
+    with transaction(engine) as session:
+        assert run_period(session, ACTOR, CLOCK, Month(2025, 6)).unchanged_closed == []
+    # Over the periods the episode's first month is paid once: 2,500 - 2,500 + 2,500.
+    assert june["total"] + july["total"] + november["total"] == 2_500

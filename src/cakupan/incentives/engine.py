@@ -45,6 +45,9 @@ from cakupan.registry.models import (
     PaymentReversal,
 )
 
+#: How far back (posting months before the period) a run looks for late payments to carry.
+LATE_LOOK_BACK_MONTHS = 12
+
 
 @dataclass
 class Statement:
@@ -152,6 +155,7 @@ class LedgerPayment:
     registered_month: int
     beneficiary: str
     nik: str
+    membership_id: int
 
 
 def _payment_query(session: Session) -> Select[Any]:
@@ -169,6 +173,7 @@ def _payment_query(session: Session) -> Select[Any]:
             month_index_sql(session, Membership.registered_on),
             ben,
             Participant.nik,
+            Payment.membership_id,
         )
         .join(Membership, Membership.id == Payment.membership_id)
         .join(Participant, Participant.id == Payment.participant_id)
@@ -205,21 +210,73 @@ def load_facts(
         .order_by(ParticipantTerms.participant_id, ParticipantTerms.effective_month)
     ):
         terms[participant_id].append((effective, program_set(programs)))
+    starts = _starts_when_paid(session, rows)
     facts = {}
     for row in rows:
         covered = months.get(row.payment_id) or [
             (row.first_month + i, 0) for i in range(row.months)
         ]
         history = terms.get(row.participant_id, [])
+        start = starts.get(row.payment_id, row.start_month)
         facts[row.payment_id] = PaymentFact(
             reference=row.reference,
             nik=row.nik,
             amount=row.amount,
-            first_ordinal=row.first_month - row.start_month + 1,
+            first_ordinal=row.first_month - start + 1,
             month_amounts=tuple(amount for _, amount in covered),
             programs=tuple(_programs_in(history, month) for month, _ in covered),
         )
     return facts
+
+
+def _starts_when_paid(session: Session, rows: list[LedgerPayment]) -> dict[int, int]:
+    """The episode's start month (index) as it stood when each payment was made, for the
+    payments of episodes that have a reversed payment (elsewhere the episode's start never
+    moved). When the payment that opened a re-acquisition episode is reversed and the
+    participant pays again later, the registry moves the start to the new payment's month; the
+    reversed payment still earned (and gives back) its milestones from its own start.
+
+    Reversals are last-in first-out within an episode, so an earlier payment P had already been
+    reversed when X was made exactly when P is reversed and X is not, or P was reversed before
+    X. X's start is the first month of the earliest payment of the episode not reversed before X.
+    One query over the (few) episodes with a reversal."""
+    wanted = {row.membership_id for row in rows}
+    if not wanted:
+        return {}
+    reversed_memberships = (
+        select(Payment.membership_id)
+        .join(PaymentReversal, PaymentReversal.payment_id == Payment.id)
+        .distinct()
+    )
+    chains: dict[int, list[tuple[int, int, int | None]]] = defaultdict(list)
+    for membership_id, payment_id, first_month, reversal_id in session.execute(
+        select(
+            Payment.membership_id, Payment.id, raw_month(Payment.first_month), PaymentReversal.id
+        )
+        .outerjoin(PaymentReversal, PaymentReversal.payment_id == Payment.id)
+        .where(Payment.membership_id.in_(reversed_memberships))
+        .order_by(Payment.membership_id, Payment.id)
+    ):
+        if membership_id in wanted:
+            chains[membership_id].append((payment_id, int(first_month), reversal_id))
+    starts: dict[int, int] = {}
+    for row in rows:
+        chain = chains.get(row.membership_id)
+        if not chain:
+            continue
+        own = next((r for p, _, r in chain if p == row.payment_id), None)
+        live = [
+            first
+            for payment_id, first, reversal in chain
+            if payment_id == row.payment_id
+            or (
+                payment_id < row.payment_id
+                and (reversal is None or (own is not None and reversal > own))
+            )
+        ]
+        if live:
+            starts[row.payment_id] = min(live)
+    return starts
 
 
 def _closed_references(
@@ -250,6 +307,42 @@ def _closed_references(
         if reference is not None:
             references.add(reference)
     return closed
+
+
+def _carried_elsewhere(session: Session, period: Month) -> set[tuple[str, str, str | None]]:
+    """(partner, scheme, reference) of the adjustment lines stored on the statements of other
+    periods than ``period`` (draft or closed): late payments already carried. Adjustments are
+    rare; one query."""
+    from cakupan.incentives.models import IncentiveLine, IncentiveStatement
+
+    return {
+        (code, scheme, reference)
+        for code, scheme, reference in session.execute(
+            select(
+                IncentiveStatement.partner_code,
+                IncentiveStatement.scheme_name,
+                IncentiveLine.reference,
+            )
+            .join(IncentiveLine, IncentiveLine.statement_id == IncentiveStatement.id)
+            .where(IncentiveLine.kind == "adjustment", IncentiveStatement.period != period)
+        )
+    }
+
+
+def jakarta_month_index_sql(session: Session, column: Any) -> Any:
+    """``year * 12 + month - 1`` of an instant column's Asia/Jakarta date, on both engines
+    (SQLite keeps instants as UTC text; Jakarta is UTC+7 without daylight saving)."""
+    from cakupan.db import is_postgres
+
+    year: Any
+    month: Any
+    if is_postgres(session):
+        local = func.timezone("Asia/Jakarta", column)
+        year, month = func.extract("year", local), func.extract("month", local)
+    else:
+        year = func.strftime("%Y", column, "+7 hours")
+        month = func.strftime("%m", column, "+7 hours")
+    return cast(year, Integer) * 12 + cast(month, Integer) - 1
 
 
 def program_set(text: str) -> ProgramSet:
@@ -344,25 +437,37 @@ def compute_period(session: Session, period: Month) -> list[Statement]:
             if line is not None:
                 statement(row.beneficiary, agreement).lines.append(line)
 
-    # Payments posted in the period for an earlier period whose statement was already closed
-    # (approved, paid or disputed) without them: what they earn is carried into this period.
-    start = datetime.combine(first_day, time.min, tzinfo=JAKARTA)
+    # Late payments: posted after the month of their ``paid_on`` (from the posting month on,
+    # within LATE_LOOK_BACK_MONTHS) whose earning period's statement was already closed
+    # (approved, paid or disputed) without them. What they earn is carried, once, by the first
+    # run that finds them carried by no other statement (draft or closed) -- the run of their
+    # posting period, or a later one when that period was closed before it could carry them.
+    start = datetime.combine((period + -LATE_LOOK_BACK_MONTHS).first_day, time.min, tzinfo=JAKARTA)
     end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=JAKARTA)
     late_ids = select(Payment.id).where(
-        Payment.posted_at >= start, Payment.posted_at < end, Payment.paid_on < first_day
+        Payment.posted_at >= start,
+        Payment.posted_at < end,
+        Payment.paid_on < first_day,
+        jakarta_month_index_sql(session, Payment.posted_at)
+        > month_index_sql(session, Payment.paid_on),
     )
     late_rows = _load_payments(session, base.where(Payment.id.in_(late_ids)))
     if late_rows:
         closed = _closed_references(session, late_rows)
+        carried = _carried_elsewhere(session, period)
         late_facts = load_facts(session, late_rows, late_ids)
         for row in late_rows:
             earned_month = Month.of(row.paid_on)
+            reference = f"{earned_month}:{row.reference}"
             for agreement, lines in earned(row, late_facts[row.payment_id]):
                 closed_key = (row.beneficiary, agreement.scheme, earned_month.index)
-                if closed_key in closed and row.reference not in closed[closed_key]:
-                    line = adjustment_line(lines, f"{earned_month}:{row.reference}", row.nik)
-                    if line is not None:
-                        statement(row.beneficiary, agreement).lines.append(line)
+                if closed_key not in closed or row.reference in closed[closed_key]:
+                    continue  # earned (or to be earned) in its own period
+                if (row.beneficiary, agreement.scheme, reference) in carried:
+                    continue  # another period's statement carries it already
+                line = adjustment_line(lines, reference, row.nik)
+                if line is not None:
+                    statement(row.beneficiary, agreement).lines.append(line)
 
     _acquisitions(session, context, period, counts, statement)
     _thresholds(session, context, period, statements)

@@ -148,6 +148,7 @@ def simulate(
                 month_index_sql(session, Membership.registered_on),
                 registrar,
                 Participant.nik,
+                Payment.membership_id,
             )
             .join(Membership, Membership.id == Payment.membership_id)
             .join(Participant, Participant.id == Payment.participant_id)
