@@ -24,12 +24,12 @@ import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from sqlalchemy import Engine
 
-from cakupan.auth import Actor, Role
-from cakupan.db import make_engine, transaction
-from cakupan.users import create_user
+from cakupan.auth import Role
+from cakupan.db import make_engine
 from cakupan.users.credentials import set_hash_parameters
 from cakupan.web import create_app
 from tests.conftest import Templates, _pg_admin_execute, _pg_url_for, _postgres_unavailable
+from tests.users_support import create_role_users
 
 CHROMIUM = Path(os.environ.get("CAKUPAN_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -100,17 +100,14 @@ def e2e_engine(
 @pytest.fixture(scope="session")
 def e2e_users(e2e_engine: Engine) -> dict[Role, str]:
     """One signed-up user per role (usernames by role); the password is :data:`PASSWORD`."""
-    with transaction(e2e_engine) as session:
-        for role, scope in ROLE_SCOPES.items():
-            create_user(
-                session,
-                Actor.system("e2e"),
-                username=username_for(role),
-                role=role.value,
-                full_name=f"Uji {role.value}",
-                password=PASSWORD,
-                **scope,
-            )
+    create_role_users(
+        e2e_engine,
+        ROLE_SCOPES,
+        username_for=username_for,
+        password=PASSWORD,
+        full_name_prefix="Uji",
+        by="e2e",
+    )
     return {role: username_for(role) for role in ROLE_SCOPES}
 
 

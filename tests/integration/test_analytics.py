@@ -28,10 +28,10 @@ from cakupan.db import transaction
 from cakupan.money import format_number, format_rupiah
 from cakupan.registry import reverse_payment
 from cakupan.registry.models import Payment, PaymentReversal
-from cakupan.users import create_user
 from cakupan.web import create_app
 from tests.conftest import CliResult, run_cli
 from tests.integration.test_web import PASSWORD, SCOPES, login, username_for
+from tests.users_support import create_role_users
 
 AS_OF = "2026-10-31"
 MID_YEAR = date(2026, 6, 15)
@@ -216,17 +216,7 @@ def test_spark_gives_the_same_report_as_duckdb(cli: Cli, tmp_path: Path) -> None
 @pytest.fixture
 def users(engine: Engine) -> Engine:
     """A user of every role (the web tests' scopes)."""
-    with transaction(engine) as session:
-        for role, scope in SCOPES.items():
-            create_user(
-                session,
-                Actor.system("test"),
-                username=username_for(role),
-                role=role.value,
-                full_name=f"Tester {role.value}",
-                password=PASSWORD,
-                **scope,
-            )
+    create_role_users(engine, SCOPES, username_for=username_for, password=PASSWORD)
     return engine
 
 

@@ -13,8 +13,9 @@ from sqlalchemy import Engine, select
 from cakupan.audit import AuditEntry
 from cakupan.auth import Actor, Role
 from cakupan.db import transaction
-from cakupan.users import create_user, issue_token
+from cakupan.users import issue_token
 from cakupan.web import create_app
+from tests.users_support import create_role_users
 
 PASSWORD = "kopi-tubruk-2026"
 _CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -38,17 +39,7 @@ def username_for(role: Role) -> str:
 
 @pytest.fixture
 def users(engine: Engine) -> Engine:
-    with transaction(engine) as session:
-        for role, scope in SCOPES.items():
-            create_user(
-                session,
-                Actor.system("test"),
-                username=username_for(role),
-                role=role.value,
-                full_name=f"Tester {role.value}",
-                password=PASSWORD,
-                **scope,
-            )
+    create_role_users(engine, SCOPES, username_for=username_for, password=PASSWORD)
     return engine
 
 
