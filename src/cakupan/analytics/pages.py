@@ -9,6 +9,7 @@ regional, branch and partner roles read their figures on the dashboard instead.
 from __future__ import annotations
 
 import threading
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,7 @@ def national_page(request: Request, actor: PageActor) -> Response:
             )[:REGENCY_ROWS],
             cohorts=_cohort_grid(report, lang),
             last_label=month_label(report["last_month"], lang),
+            as_of=date.fromisoformat(report["snapshot"]["as_of"]),
         )
     return render(request, "analytics_national.html", context)
 
