@@ -22,9 +22,16 @@ from cakupan.dates import JAKARTA, Clock, Month
 from cakupan.db import is_postgres
 from cakupan.errors import CakupanError, ErrorKind, FieldProblem, not_found
 from cakupan.i18n import Text, t
-from cakupan.integration.events import Event, enqueue, registration_event
+from cakupan.integration.events import Event, enqueue, outbox_rows, registration_event
+from cakupan.integration.idempotency import Answer
 from cakupan.integration.models import WebhookDelivery, WebhookSubscription
-from cakupan.integration.queries import ClientScope, out_of_scope_message, payable_niks
+from cakupan.integration.queries import (
+    ClientIdentity,
+    ClientScope,
+    PaymentContext,
+    out_of_scope_message,
+    payable_niks,
+)
 from cakupan.integration.schemas import (
     BatchCreate,
     PaymentCreate,
@@ -136,13 +143,16 @@ def register(
 _BOOKS: dict[tuple[str, int, int], PolicyBook] = {}
 
 
-def _policy_book(session: Session) -> PolicyBook:
+def _policy_book(session: Session, version: tuple[int, int] | None = None) -> PolicyBook:
     """The contribution policy book, built once per process and policy version (one small
-    query per request instead of loading every policy and band)."""
+    query per request instead of loading every policy and band; none when the caller read
+    ``version``, the number of policy rows and the highest id, with its own query)."""
     from cakupan.contributions.models import ContributionPolicy
 
-    count, top = session.execute(select(func.count(), func.max(ContributionPolicy.id))).one()
-    key = (session.get_bind().engine.url.render_as_string(), int(count), int(top or 0))
+    if version is None:
+        count, top = session.execute(select(func.count(), func.max(ContributionPolicy.id))).one()
+        version = (int(count), int(top or 0))
+    key = (session.get_bind().engine.url.render_as_string(), *version)
     book = _BOOKS.get(key)
     if book is None:
         book = load_policy_book(session)
@@ -162,20 +172,27 @@ def _payment_json(posted: PostedPayment) -> dict[str, Any]:
     return body
 
 
-def _payment_events(scope: ClientScope, registered_by: str, payload: dict[str, Any]) -> list[Event]:
-    codes = sorted({code for code in (scope.partner_code, registered_by) if code})
+def _payment_events(collector: str, registered_by: str, payload: dict[str, Any]) -> list[Event]:
+    codes = sorted({code for code in (collector, registered_by) if code})
     return [Event(code, "payment.posted", payload) for code in codes]
 
 
 def post_one(
-    session: Session, actor: Actor, scope: ClientScope, body: PaymentCreate, clock: Clock
-) -> dict[str, Any]:
+    session: Session,
+    actor: Actor,
+    client: ClientIdentity,
+    context: PaymentContext,
+    body: PaymentCreate,
+    clock: Clock,
+) -> Answer:
     """Post one payment collected by the client with the registry's action; a repeat of an
-    already-posted (channel, reference) with the same content answers ``duplicate``. Queues
-    ``payment.posted`` for the collecting and the registering partner."""
+    already-posted (channel, reference) with the same content answers ``duplicate``. The
+    ``payment.posted`` outbox rows (collecting and registering partner, when subscribed) come
+    back with the answer, to be written with the stored response (see
+    :func:`~cakupan.integration.idempotency.run_once`). ``context`` is
+    :func:`~cakupan.integration.queries.payment_context` for this request."""
     nik = body.nik.strip()
-    allowed = payable_niks(session, scope, [nik])
-    if nik not in allowed:
+    if context.registered_by is None:
         raise not_found(out_of_scope_message(nik), code="participant-not-found")
     posted = post_payment(
         session,
@@ -185,16 +202,18 @@ def post_one(
         paid_on=body.paid_on,
         reference=body.reference.strip(),
         channel=_channel(body.channel),
-        partner_code=scope.partner_code,
-        agent_code=scope.agent_code,
+        partner_code=client.partner_code,
+        agent_code=client.agent_code,
         clock=clock,
-        book=_policy_book(session),
+        book=_policy_book(session, context.policy_version),
     )
     answer = _payment_json(posted)
-    if not posted.duplicate:
+    outbox: list[dict[str, Any]] = []
+    if not posted.duplicate and context.subscribed:
         payload = {k: v for k, v in answer.items() if k != "result"}
-        enqueue(session, _payment_events(scope, allowed[nik], payload), clock.now())
-    return answer
+        events = _payment_events(client.partner_code, context.registered_by, payload)
+        outbox = outbox_rows(events, context.subscribed, clock.now())
+    return Answer(answer, outbox)
 
 
 def _batch_error(problems: list[FieldProblem]) -> CakupanError:
@@ -283,7 +302,9 @@ def post_batch(
             outcome = "duplicate"
         else:
             outcome = "posted"
-            events += _payment_events(scope, allowed[nik], {**found[1], "nik": mask_nik(nik)})
+            events += _payment_events(
+                scope.partner_code, allowed[nik], {**found[1], "nik": mask_nik(nik)}
+            )
         seen.add(key)
         counts[outcome] += 1
         answers.append(

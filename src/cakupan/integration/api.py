@@ -18,7 +18,7 @@ from sqlalchemy import select
 from cakupan.auth import Actor
 from cakupan.dates import JAKARTA
 from cakupan.integration import actions, queries
-from cakupan.integration.idempotency import Outcome, run_idempotent
+from cakupan.integration.idempotency import Outcome, Stored, run_idempotent, run_once
 from cakupan.integration.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from cakupan.integration.ratelimit import RateLimited
 from cakupan.integration.rules import request_hash
@@ -38,7 +38,8 @@ from cakupan.integration.schemas import (
     SubscriptionCreate,
     SubscriptionPublic,
 )
-from cakupan.web.deps import AppClock, DbSession
+from cakupan.web.deps import ApiDbSession as DbSession
+from cakupan.web.deps import AppClock
 
 router = APIRouter(tags=["partner-api"])
 
@@ -168,18 +169,26 @@ def post_payment(
     expected amount when the amount is wrong; 409 when the reference was used for another
     payment or the key for another body."""
     actor = Actor.for_user(user)
-    scope = queries.client_scope(db, actor)
+    client = queries.client_identity(actor)
+    nik = body.nik.strip()
+    context: list[queries.PaymentContext] = []
+
+    def lookup() -> Stored | None:
+        context[:] = [queries.payment_context(db, client, user.id, idempotency_key, nik)]
+        return context[0].stored
+
     return _answer(
         request,
         user.username,
         "POST /payments",
-        run_idempotent(
+        run_once(
             db,
             user_id=user.id,
             key=idempotency_key,
             endpoint="payments",
             request_hash=request_hash("payments", body.model_dump(mode="json")),
-            work=lambda: actions.post_one(db, actor, scope, body, clock),
+            lookup=lookup,
+            work=lambda: actions.post_one(db, actor, client, context[0], body, clock),
             clock=clock,
         ),
     )

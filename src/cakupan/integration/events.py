@@ -8,7 +8,7 @@ matching subscriptions and delivers them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +26,7 @@ __all__ = [
     "Event",
     "enqueue",
     "enqueue_close_events",
+    "outbox_rows",
     "registration_event",
     "reversal_events",
 ]
@@ -54,6 +55,22 @@ def subscribed_partners(session: Session, codes: Iterable[str]) -> set[str]:
     )
 
 
+def outbox_rows(
+    events: Sequence[Event], subscribed: Container[str], at: datetime
+) -> list[dict[str, Any]]:
+    """The ``webhook_event`` values (partner code, type, payload) of ``events`` for the
+    partners in ``subscribed``."""
+    return [
+        {
+            "partner_code": e.partner_code,
+            "event_type": e.event_type,
+            "payload": {"type": e.event_type, "occurred_at": at.isoformat(), "data": e.payload},
+        }
+        for e in events
+        if e.partner_code in subscribed
+    ]
+
+
 def enqueue(session: Session, events: Sequence[Event], at: datetime) -> int:
     """Write ``events`` to the outbox (those of subscribed partners) in the caller's
     transaction; returns how many were written."""
@@ -61,15 +78,8 @@ def enqueue(session: Session, events: Sequence[Event], at: datetime) -> int:
         return 0
     subscribed = subscribed_partners(session, (e.partner_code for e in events))
     rows = [
-        {
-            "partner_code": e.partner_code,
-            "event_type": e.event_type,
-            "payload": {"type": e.event_type, "occurred_at": at.isoformat(), "data": e.payload},
-            "occurred_at": at,
-            "dispatched": False,
-        }
-        for e in events
-        if e.partner_code in subscribed
+        {**row, "occurred_at": at, "dispatched": False}
+        for row in outbox_rows(events, subscribed, at)
     ]
     if rows:
         session.execute(insert(WebhookEvent), rows)

@@ -1,6 +1,8 @@
 """Running a partner API write once per ``Idempotency-Key``.
 
-The key's row is inserted FIRST (``INSERT ... ON CONFLICT DO NOTHING``) and the stored response
+Two ways, with the same guarantees for the client.
+
+:func:`run_idempotent` (registrations, batches): the key's row is inserted FIRST (``INSERT ... ON CONFLICT DO NOTHING``) and the stored response
 written LAST, in the same transaction
 as the business write. So:
 
@@ -14,6 +16,15 @@ as the business write. So:
 
 Transient database failures (a unique violation lost in a race, a deadlock, a serialization
 failure) roll back and run the whole request again, a few times.
+
+:func:`run_once` (single payments, the hot path): the stored response is looked up with the
+request's other reads (one query, see :func:`cakupan.integration.queries.payment_context`), the
+work runs, and the key's row is inserted LAST with its response, together with the outbox rows
+(one statement on PostgreSQL). A twin running at the same time gets past the look-up, but the
+registry never posts a (channel, reference) twice (the twin waits on the participant's lock and
+finds the payment posted), and its key INSERT then finds the first request's row: it rolls back
+and answers the stored response (or 409 for another body). A key row is still written in the
+same transaction as the payment, so a request cut off half-way left nothing behind.
 """
 
 from __future__ import annotations
@@ -24,19 +35,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Boolean, bindparam, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from cakupan.audit.models import AuditEntry
 from cakupan.dates import Clock
-from cakupan.db import is_postgres
+from cakupan.db import AwareDateTime, is_postgres
 from cakupan.errors import conflict
 from cakupan.i18n import t
-from cakupan.integration.models import IdempotentRequest
+from cakupan.integration.models import IdempotentRequest, WebhookEvent
 
-__all__ = ["Outcome", "run_idempotent"]
+__all__ = ["Answer", "Outcome", "Stored", "run_idempotent", "run_once"]
 
 #: Attempts of one request on transient database failures.
 ATTEMPTS = 6
@@ -49,6 +61,24 @@ class Outcome:
     status_code: int
     body: str
     replayed: bool
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A key's stored row: the request's fingerprint and the response given."""
+
+    request_hash: str
+    status_code: int
+    response: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a :func:`run_once` work returns: the response body and the outbox rows to write
+    with the stored response (``webhook_event`` values: partner_code, event_type, payload)."""
+
+    body: dict[str, Any]
+    outbox: list[dict[str, Any]]
 
 
 def _dump(body: dict[str, Any]) -> str:
@@ -65,7 +95,12 @@ def _stored(session: Session, user_id: int, key: str, request_hash: str) -> Outc
     ).first()
     if row is None:
         return None
-    if row[0] != request_hash:
+    return _replay(Stored(str(row[0]), int(row[1]), str(row[2])), key, request_hash)
+
+
+def _replay(stored: Stored, key: str, request_hash: str) -> Outcome:
+    """The stored answer for a repeat with the same body; 409 for another body."""
+    if stored.request_hash != request_hash:
         raise conflict(
             t(
                 "Idempotency-Key {k} sudah dipakai untuk permintaan lain (isi berbeda)",
@@ -73,7 +108,7 @@ def _stored(session: Session, user_id: int, key: str, request_hash: str) -> Outc
             ).format(k=key),
             code="idempotency-key-reused",
         )
-    return Outcome(int(row[1]), str(row[2]), replayed=True)
+    return Outcome(stored.status_code, stored.response, replayed=True)
 
 
 def _claim(
@@ -137,6 +172,160 @@ def run_idempotent(
                     .where(IdempotentRequest.user_id == user_id, IdempotentRequest.key == key)
                     .values(status_code=status_code, response=body)
                 )
+            session.commit()
+            return Outcome(status_code, body, replayed=False)
+        except DBAPIError as error:
+            session.rollback()
+            if not _transient(error) or attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(0.005 * 2**attempt)
+        except BaseException:
+            session.rollback()
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _insert_events(session: Session, outbox: list[dict[str, Any]], at: Any) -> None:
+    if outbox:
+        session.execute(
+            insert(WebhookEvent),
+            [{**row, "occurred_at": at, "dispatched": False} for row in outbox],
+        )
+
+
+#: PostgreSQL: the audit rows, the outbox rows and the key's row with its response, in one
+#: statement.
+_STORE_PG = text(
+    "WITH audit AS (INSERT INTO audit_log"
+    " (at, actor, role, action, entity_type, entity_id, before, after)"
+    " SELECT a.at, a.actor, a.role, a.action, a.entity_type, a.entity_id, a.before, a.after"
+    " FROM json_to_recordset(CAST(:audit AS json)) AS a(at timestamptz, actor text, role text,"
+    " action text, entity_type text, entity_id text, before json, after json)),"
+    " events AS (INSERT INTO webhook_event"
+    " (partner_code, event_type, payload, occurred_at, dispatched)"
+    " SELECT e.partner_code, e.event_type, e.payload, :at, :no"
+    " FROM json_to_recordset(CAST(:events AS json))"
+    " AS e(partner_code text, event_type text, payload json))"
+    " INSERT INTO idempotent_request"
+    " (user_id, key, endpoint, request_hash, status_code, response, created_at)"
+    " VALUES (:user_id, :key, :endpoint, :request_hash, :status_code, :response, :at)"
+    " ON CONFLICT DO NOTHING RETURNING user_id"
+).bindparams(bindparam("at", type_=AwareDateTime()), bindparam("no", type_=Boolean()))
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _pending_audit(session: Session) -> list[AuditEntry]:
+    """The audit rows added to the session by the work (``record_audit``) and not yet
+    flushed, in the order they were added."""
+    return [entry for entry in session.new if isinstance(entry, AuditEntry)]
+
+
+def _store(
+    session: Session,
+    *,
+    user_id: int,
+    key: str,
+    endpoint: str,
+    request_hash: str,
+    status_code: int,
+    response: str,
+    outbox: list[dict[str, Any]],
+    clock: Clock,
+) -> bool:
+    """Write the outbox rows and the key's row with its response; False when the key is
+    already taken (a twin committed first: nothing must be kept).
+
+    On PostgreSQL the audit rows the work added to the session (``record_audit`` adds them
+    for the next flush) go into the same statement: the same rows, in the same transaction,
+    one round trip instead of an ORM flush and two more statements."""
+    now = clock.now()
+    values = {
+        "user_id": user_id,
+        "key": key,
+        "endpoint": endpoint,
+        "request_hash": request_hash,
+        "status_code": status_code,
+        "response": response,
+    }
+    if is_postgres(session):
+        entries = _pending_audit(session)
+        audit = [
+            {
+                "at": entry.at.isoformat(),
+                "actor": entry.actor,
+                "role": entry.role,
+                "action": entry.action,
+                "entity_type": entry.entity_type,
+                "entity_id": entry.entity_id,
+                "before": entry.before,
+                "after": entry.after,
+            }
+            for entry in entries
+        ]
+        with session.no_autoflush:
+            row = session.execute(
+                _STORE_PG,
+                {**values, "audit": _json(audit), "events": _json(outbox), "at": now, "no": False},
+            ).first()
+        for entry in entries:
+            session.expunge(entry)  # written above; the ORM must not insert it again
+        return row is not None
+    _insert_events(session, outbox, now)
+    statement = (
+        sqlite_insert(IdempotentRequest)
+        .values(**values, created_at=now)
+        .on_conflict_do_nothing()
+        .returning(IdempotentRequest.user_id)
+    )
+    return session.execute(statement).first() is not None
+
+
+def run_once(
+    session: Session,
+    *,
+    user_id: int,
+    key: str,
+    endpoint: str,
+    request_hash: str,
+    lookup: Callable[[], Stored | None],
+    work: Callable[[], Answer],
+    clock: Clock,
+    status_code: int = 200,
+) -> Outcome:
+    """Run ``work`` (a write in ``session`` that the registry de-duplicates by itself, like a
+    payment) and commit, at most once per (user, ``key``). ``lookup`` runs first in the
+    transaction and returns the key's stored row if any (the caller folds it into a query it
+    makes anyway). The response and ``work``'s outbox rows are written last, in one statement
+    on PostgreSQL. A :class:`~cakupan.errors.CakupanError` from ``work`` rolls back (the key
+    stays unused) and propagates."""
+    for attempt in range(ATTEMPTS):
+        try:
+            stored = lookup()
+            if stored is not None:
+                session.rollback()
+                return _replay(stored, key, request_hash)
+            answer = work()
+            body = _dump(answer.body)
+            if not _store(
+                session,
+                user_id=user_id,
+                key=key,
+                endpoint=endpoint,
+                request_hash=request_hash,
+                status_code=status_code,
+                response=body,
+                outbox=answer.outbox,
+                clock=clock,
+            ):
+                session.rollback()  # a twin committed first: its answer, not ours
+                replay = _stored(session, user_id, key, request_hash)
+                session.rollback()
+                if replay is not None:
+                    return replay
+                continue
             session.commit()
             return Outcome(status_code, body, replayed=False)
         except DBAPIError as error:

@@ -22,15 +22,20 @@ from cakupan.auth import Actor, Role
 from cakupan.db import AwareDateTime
 from cakupan.errors import CakupanError, forbidden, not_found
 from cakupan.i18n import Text, t
+from cakupan.integration.idempotency import Stored
 from cakupan.partners import agents_under
 from cakupan.registry import status_of
 
 __all__ = [
+    "ClientIdentity",
     "ClientScope",
+    "PaymentContext",
+    "client_identity",
     "client_scope",
     "out_of_scope_message",
     "participant_status",
     "payable_niks",
+    "payment_context",
     "reconciliation",
 ]
 
@@ -49,19 +54,122 @@ class ClientScope:
         return "agent" if self.agent_code else "partner"
 
 
-def client_scope(session: Session, actor: Actor) -> ClientScope:
-    """The scope of a partner client; FORBIDDEN for any other role (or a role without its
+@dataclass(frozen=True)
+class ClientIdentity:
+    """Who a partner client is (no database needed): its partner code, and its agent code for
+    an agent client. :func:`client_scope` adds the codes it answers for."""
+
+    partner_code: str
+    agent_code: str | None
+
+
+def client_identity(actor: Actor) -> ClientIdentity:
+    """The identity of a partner client; FORBIDDEN for any other role (or a role without its
     code)."""
     if actor.role is Role.PARTNER and actor.partner_code:
-        codes = {actor.partner_code} | agents_under(session, actor.partner_code)
-        return ClientScope(actor.partner_code, None, frozenset(codes))
+        return ClientIdentity(actor.partner_code, None)
     if actor.role is Role.AGENT and actor.agent_code and actor.partner_code:
-        return ClientScope(actor.partner_code, actor.agent_code, frozenset({actor.agent_code}))
+        return ClientIdentity(actor.partner_code, actor.agent_code)
     raise forbidden(
         t(
             "API mitra hanya untuk pengguna berperan mitra atau agen",
             "The partner API is for users of role partner or agent only",
         )
+    )
+
+
+def client_scope(session: Session, actor: Actor) -> ClientScope:
+    """The scope of a partner client; FORBIDDEN for any other role (or a role without its
+    code)."""
+    identity = client_identity(actor)
+    if identity.agent_code is None:
+        codes = {identity.partner_code} | agents_under(session, identity.partner_code)
+        return ClientScope(identity.partner_code, None, frozenset(codes))
+    return ClientScope(identity.partner_code, identity.agent_code, frozenset({identity.agent_code}))
+
+
+@dataclass(frozen=True)
+class PaymentContext:
+    """What posting one payment needs to know before the registry runs, read in ONE query
+    (:func:`payment_context`): the key's stored answer, whether the client may pay for the NIK
+    (and who registered it), which of the two partners subscribe to webhooks, and the version
+    of the contribution policies (to reuse the cached policy book)."""
+
+    stored: Stored | None
+    #: The participant's registering partner code (``""`` for the agency's own), when the
+    #: client may pay for it; None for an unknown NIK or one outside the client's scope.
+    registered_by: str | None
+    subscribed: frozenset[str]
+    policy_version: tuple[int, int]
+
+
+#: The partner client's codes: its own and every partner or agent below it (recursive).
+_PARTNER_CODES = (
+    "WITH RECURSIVE tree(code) AS ("
+    " SELECT code FROM partner WHERE parent_code = :own"
+    " UNION ALL SELECT child.code FROM partner child JOIN tree ON child.parent_code = tree.code),"
+    " codes(code) AS (SELECT CAST(:own AS VARCHAR) UNION SELECT code FROM tree) "
+)
+_AGENT_CODES = "WITH codes(code) AS (SELECT CAST(:own AS VARCHAR)) "
+
+
+def _payment_context_sql(agent: bool) -> str:
+    column = "agent_code" if agent else "partner_code"
+    own = (
+        "par.agent_code IN (SELECT code FROM codes)"
+        if agent
+        else "(par.partner_code IN (SELECT code FROM codes)"
+        " OR par.agent_code IN (SELECT code FROM codes))"
+    )
+    return (
+        (_AGENT_CODES if agent else _PARTNER_CODES)
+        + "SELECT k.request_hash, k.status_code, k.response, par.id, par.partner_code,"
+        f" par.agent_code, CASE WHEN par.id IS NULL THEN 0 WHEN {own} THEN 1"
+        " WHEN EXISTS (SELECT 1 FROM payment pay WHERE pay.participant_id = par.id"
+        f" AND pay.{column} IN (SELECT code FROM codes)) THEN 1 ELSE 0 END,"
+        " EXISTS (SELECT 1 FROM webhook_subscription s WHERE s.active"
+        " AND s.partner_code = :partner),"
+        " EXISTS (SELECT 1 FROM webhook_subscription s WHERE s.active"
+        " AND s.partner_code = par.partner_code),"
+        " (SELECT COUNT(*) FROM contribution_policy), (SELECT MAX(id) FROM contribution_policy)"
+        " FROM (SELECT 1 AS one) AS one"
+        " LEFT JOIN idempotent_request k ON k.user_id = :user_id AND k.key = :key"
+        " LEFT JOIN participant par ON par.nik = :nik"
+    )
+
+
+_PAYMENT_CONTEXT = {agent: text(_payment_context_sql(agent)) for agent in (False, True)}
+
+
+def payment_context(
+    session: Session, identity: ClientIdentity, user_id: int, key: str, nik: str
+) -> PaymentContext:
+    """Everything :func:`cakupan.integration.actions.post_one` reads before posting, in one
+    query: the scope rule is :func:`payable_niks`'s (the client's own registrations, the
+    agency's, and those it already collects for)."""
+    agent = identity.agent_code is not None
+    row = session.execute(
+        _PAYMENT_CONTEXT[agent],
+        {
+            "own": identity.agent_code if agent else identity.partner_code,
+            "partner": identity.partner_code,
+            "user_id": user_id,
+            "key": key,
+            "nik": nik,
+        },
+    ).one()
+    stored = None if row[0] is None else Stored(str(row[0]), int(row[1]), str(row[2]))
+    partner_code, agent_code = row[4], row[5]
+    agency = partner_code is None and agent_code is None
+    allowed = row[3] is not None and (bool(row[6]) or agency)
+    subscribed = {identity.partner_code} if row[7] else set()
+    if row[8] and partner_code:
+        subscribed.add(partner_code)
+    return PaymentContext(
+        stored=stored,
+        registered_by=(partner_code or "") if allowed else None,
+        subscribed=frozenset(subscribed),
+        policy_version=(int(row[9]), int(row[10] or 0)),
     )
 
 

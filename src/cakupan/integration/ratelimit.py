@@ -55,9 +55,9 @@ def _limiter(request: Request) -> ClientLimiter:
     return limiter
 
 
-def rate_limited_user(request: Request, user: ApiUser) -> User:
+async def rate_limited_user(request: Request, user: ApiUser) -> User:
     """The API user, once their bucket allows the request; else 429 problem details with
-    ``Retry-After`` (whole seconds, at least 1)."""
+    ``Retry-After`` (whole seconds, at least 1). ``async``: no worker thread for a counter."""
     wait = _limiter(request).wait_seconds(user.id)
     if wait > 0:
         raise CakupanError(

@@ -19,10 +19,11 @@ from cakupan.partners import api as partners_api
 from cakupan.web.deps import ApiUser
 
 router = APIRouter(prefix="/api/v1", tags=["v1"])
+# The partner API first: routes are matched in order and it takes the most requests.
+router.include_router(integration_api.router)
 router.include_router(partners_api.router)
 router.include_router(incentives_api.router)
 router.include_router(dashboard_api.router)
-router.include_router(integration_api.router)
 router.include_router(campaigns_api.router)
 
 

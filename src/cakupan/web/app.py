@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,8 +20,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cakupan.dates import Clock, SystemClock
 from cakupan.errors import CakupanError, ErrorKind, FieldProblem
@@ -103,8 +104,9 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.analytics_snapshot = analytics_snapshot or settings.analytics_snapshot
 
-    app.include_router(pages.router)
+    # The API first: routes are matched in order, and partner requests are the busiest.
     app.include_router(api.router)
+    app.include_router(pages.router)
     app.include_router(targets_pages.router)
     app.include_router(dashboard_pages.router)
     app.include_router(dashboard_operations.router)
@@ -113,13 +115,7 @@ def create_app(
     app.include_router(analytics_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.middleware("http")
-    async def _page_language(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        set_lang(request_lang(request))
-        return await call_next(request)
-
+    app.add_middleware(_PageLanguage)
     app.add_middleware(
         SessionMiddleware,
         secret_key=key,
@@ -129,30 +125,66 @@ def create_app(
         https_only=settings.secure_cookies,
     )
 
-    @app.middleware("http")
-    async def _request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        request_id = incoming if _REQUEST_ID_RE.match(incoming) else secrets.token_hex(8)
-        request.state.request_id = request_id
-        try:
-            response = await call_next(request)
-        except Exception:
-            logger.exception("unhandled error, request %s %s", request_id, request.url.path)
-            response = _unexpected(request)
-        response.headers[REQUEST_ID_HEADER] = request_id
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if settings.secure_cookies:  # served over HTTPS: browsers must keep to it
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
+    app.add_middleware(_RequestContext, secure_cookies=settings.secure_cookies)
 
     app.add_exception_handler(CakupanError, _cakupan_error)  # type: ignore[arg-type]
     app.add_exception_handler(LoginRequiredError, _login_required)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     return app
+
+
+class _PageLanguage:
+    """Sets the language of messages for the request (:func:`~cakupan.web.deps.request_lang`).
+    Plain ASGI (no extra task per request, unlike ``@app.middleware``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            set_lang(request_lang(Request(scope)))
+        await self.app(scope, receive, send)
+
+
+class _RequestContext:
+    """The outermost layer: a request ID (the client's ``X-Request-ID`` when well formed, else a
+    new one) in ``request.state`` and in every answer, the security headers, and the last-resort
+    answer to an unexpected error (logged with the request ID; the user gets no stack trace).
+    Plain ASGI: headers are added as the response starts, nothing is buffered."""
+
+    def __init__(self, app: ASGIApp, *, secure_cookies: bool) -> None:
+        self.app = app
+        self.headers = list(SECURITY_HEADERS.items())
+        if secure_cookies:  # served over HTTPS: browsers must keep to it
+            self.headers.append(("Strict-Transport-Security", "max-age=31536000"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = MutableHeaders(scope=message)
+                headers[REQUEST_ID_HEADER] = request_id
+                for name, value in self.headers:
+                    headers.setdefault(name, value)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            logger.exception("unhandled error, request %s %s", request_id, scope.get("path", ""))
+            if started:
+                raise
+            await _unexpected(Request(scope))(scope, receive, send_with_headers)
 
 
 def _is_api(request: Request) -> bool:

@@ -1,10 +1,12 @@
 """FastAPI dependencies shared by pages and the API, as ``Annotated`` aliases.
 
-- :data:`DbSession`: one SQLAlchemy session per request (handlers commit what they write).
+- :data:`DbSession`: one SQLAlchemy session per request (handlers commit what they write);
+  :data:`ApiDbSession` the same without a worker thread to open and close it (partner API).
 - :data:`MaybeUser` / :data:`PageUser`: the signed-in user of the session cookie; a page that
   needs one redirects to the sign-in page when there is none.
 - :data:`ApiUser`: the user of an ``Authorization: Bearer`` API token (or of the session cookie,
-  with the CSRF header for unsafe methods); none gives 401 problem details.
+  with the CSRF header for unsafe methods); none gives 401 problem details. Token answers are
+  cached a few seconds (:mod:`cakupan.web.tokens`).
 - :data:`CsrfProtected`: attach to every state-changing page route (403 when the token is wrong).
 """
 
@@ -13,17 +15,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from cakupan.auth import Actor
 from cakupan.dates import Clock
 from cakupan.errors import CakupanError, ErrorKind, forbidden
 from cakupan.i18n import LANGS, Lang, t
 from cakupan.users import User, active_user, authenticate_token
+from cakupan.users.rules import looks_like_token, token_hash
+from cakupan.web.tokens import TokenCache
+from cakupan.web.tokens import generation as token_generation
 
 SESSION_USER = "uid"
 SESSION_FINGERPRINT = "pwf"
@@ -53,8 +59,9 @@ def db_session(request: Request) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(db_session)]
 
 
-def app_clock(request: Request) -> Clock:
-    """The application's clock (``create_app(clock=...)``; the system clock by default)."""
+async def app_clock(request: Request) -> Clock:
+    """The application's clock (``create_app(clock=...)``; the system clock by default).
+    ``async``: a plain attribute read needs no worker thread."""
     clock: Clock = request.app.state.clock
     return clock
 
@@ -186,19 +193,48 @@ def _unauthenticated() -> CakupanError:
     )
 
 
-def api_user(request: Request, db: DbSession, clock: AppClock) -> User:
-    """The user behind an API call: a valid ``Authorization: Bearer`` token, else the session
-    cookie (unsafe methods then need ``X-CSRF-Token``). Neither -> 401 problem details."""
-    header = request.headers.get("authorization", "")
-    scheme, _, credentials = header.partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        user = authenticate_token(db, credentials.strip(), clock=clock)
+async def api_db_session_async(request: Request) -> AsyncIterator[Session]:
+    """A session for an API request, made and closed without a worker thread: the session
+    connects only when first used (in the handler's thread); closing one that still holds a
+    transaction (a read-only handler) rolls back in a worker thread, not on the event loop."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
+
+
+#: The API's request session (async dependency: no thread hop to open and close it).
+ApiDbSession = Annotated[Session, Depends(api_db_session_async)]
+
+
+def _token_cache(request: Request) -> TokenCache:
+    cache: TokenCache | None = getattr(request.app.state, "token_cache", None)
+    if cache is None:
+        cache = TokenCache()
+        request.app.state.token_cache = cache
+    return cache
+
+
+def _token_user(request: Request, plain: str, clock: Clock) -> User | None:
+    """Look a token up in a session of its own (refreshing ``last_used_at``), and cache it."""
+    looked_up_in = token_generation()
+    with request.app.state.session_factory() as db:
+        user = authenticate_token(db, plain, clock=clock)
         if user is None:
-            raise _unauthenticated()
+            return None
         db.commit()  # last_used_at
-        request.state.auth_via = "token"
-        return user
-    user = optional_user(request, db)
+    _token_cache(request).put(token_hash(plain), user, looked_up_in)
+    return user
+
+
+def _session_api_user(request: Request) -> User:
+    """The user of the session cookie for an API call (unsafe methods need ``X-CSRF-Token``)."""
+    with request.app.state.session_factory() as db:
+        user = optional_user(request, db)
     if user is None:
         raise _unauthenticated()
     if request.method not in SAFE_METHODS:
@@ -206,6 +242,30 @@ def api_user(request: Request, db: DbSession, clock: AppClock) -> User:
         given = request.headers.get(CSRF_HEADER, "")
         if not isinstance(expected, str) or not hmac.compare_digest(expected, given):
             raise _csrf_error()
+    return user
+
+
+async def api_user(request: Request, clock: AppClock) -> User:
+    """The user behind an API call: a valid ``Authorization: Bearer`` token, else the session
+    cookie (unsafe methods then need ``X-CSRF-Token``). Neither -> 401 problem details.
+
+    A token's user is reused for a few seconds (:mod:`cakupan.web.tokens`: no database round
+    trip on the hot path; revocations in this process apply at once); only a cache miss or a
+    cookie needs the database, in a worker thread."""
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        plain = credentials.strip()
+        if not looks_like_token(plain):
+            raise _unauthenticated()
+        user = _token_cache(request).get(token_hash(plain))
+        if user is None:
+            user = await run_in_threadpool(_token_user, request, plain, clock)
+        if user is None:
+            raise _unauthenticated()
+        request.state.auth_via = "token"
+        return user
+    user = await run_in_threadpool(_session_api_user, request)
     request.state.auth_via = "session"
     return user
 
