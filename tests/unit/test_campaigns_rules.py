@@ -201,3 +201,28 @@ def test_every_stored_phone_form_has_the_key() -> None:
     assert "081234567890" in forms
     assert "+6281234567890" in forms
     assert {phone_key(form) for form in forms} == {"6281234567890"}
+
+
+def test_campaign_status_boundaries() -> None:
+    from datetime import date
+
+    from cakupan.campaigns.rules import campaign_status
+
+    start, end = date(2028, 1, 10), date(2028, 1, 12)
+    assert campaign_status(start, end, date(2028, 1, 9)) == "planned"
+    assert campaign_status(start, end, start) == "running"
+    assert campaign_status(start, end, end) == "running"
+    assert campaign_status(start, end, date(2028, 1, 13)) == "finished"
+
+
+def test_month_weeks_cover_the_month_monday_first() -> None:
+    from datetime import date
+
+    from cakupan.campaigns.planner import month_weeks
+    from cakupan.dates import Month
+
+    weeks = month_weeks(Month(2026, 2))  # 1 Feb 2026 is a Sunday
+    assert weeks[0][0] == date(2026, 1, 26)
+    assert weeks[-1][-1] == date(2026, 3, 1)
+    assert all(len(w) == 7 and w[0].weekday() == 0 for w in weeks)
+    assert len(weeks) == 5
