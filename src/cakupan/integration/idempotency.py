@@ -30,12 +30,14 @@ same transaction as the payment, so a request cut off half-way left nothing behi
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Boolean, bindparam, insert, select, text, update
+import psycopg
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -43,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from cakupan.audit.models import AuditEntry
 from cakupan.dates import Clock
-from cakupan.db import AwareDateTime, is_postgres
+from cakupan.db import is_postgres
 from cakupan.errors import conflict
 from cakupan.i18n import t
 from cakupan.integration.models import IdempotentRequest, WebhookEvent
@@ -134,13 +136,16 @@ def _claim(
     return session.execute(statement).first() is not None
 
 
-def _transient(error: DBAPIError) -> bool:
-    if isinstance(error, IntegrityError):
+def _transient(error: DBAPIError | psycopg.Error) -> bool:
+    """A failure that running the request again may not meet (the driver's own errors come
+    from :func:`driver_row`)."""
+    orig = error.orig if isinstance(error, DBAPIError) else error
+    if isinstance(error, IntegrityError) or isinstance(orig, psycopg.IntegrityError):
         return True
-    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     if code in {"40001", "40P01"}:  # serialization failure, deadlock
         return True
-    return isinstance(error, OperationalError) and "locked" in str(error.orig).lower()
+    return isinstance(error, OperationalError) and "locked" in str(orig).lower()
 
 
 def run_idempotent(
@@ -193,9 +198,28 @@ def _insert_events(session: Session, outbox: list[dict[str, Any]], at: Any) -> N
         )
 
 
+_PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+def driver_sql(sql: str) -> str:
+    """``sql`` with SQLAlchemy's ``:name`` placeholders written as psycopg's ``%(name)s``."""
+    return _PLACEHOLDER.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+def driver_row(session: Session, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The first row of ``sql`` run by the driver itself on the session's connection, in its
+    transaction (PostgreSQL; the hot path's few statements skip SQLAlchemy's result layer)."""
+    connection = session.connection().connection.driver_connection
+    assert connection is not None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row: tuple[Any, ...] | None = cursor.fetchone()
+    return row
+
+
 #: PostgreSQL: the audit rows, the outbox rows and the key's row with its response, in one
 #: statement.
-_STORE_PG = text(
+_STORE_PG_DRIVER = driver_sql(
     "WITH audit AS (INSERT INTO audit_log"
     " (at, actor, role, action, entity_type, entity_id, before, after)"
     " SELECT a.at, a.actor, a.role, a.action, a.entity_type, a.entity_id, a.before, a.after"
@@ -203,14 +227,14 @@ _STORE_PG = text(
     " action text, entity_type text, entity_id text, before json, after json)),"
     " events AS (INSERT INTO webhook_event"
     " (partner_code, event_type, payload, occurred_at, dispatched)"
-    " SELECT e.partner_code, e.event_type, e.payload, :at, :no"
+    " SELECT e.partner_code, e.event_type, e.payload, :at, false"
     " FROM json_to_recordset(CAST(:events AS json))"
     " AS e(partner_code text, event_type text, payload json))"
     " INSERT INTO idempotent_request"
     " (user_id, key, endpoint, request_hash, status_code, response, created_at)"
     " VALUES (:user_id, :key, :endpoint, :request_hash, :status_code, :response, :at)"
     " ON CONFLICT DO NOTHING RETURNING user_id"
-).bindparams(bindparam("at", type_=AwareDateTime()), bindparam("no", type_=Boolean()))
+)
 
 
 def _json(value: Any) -> str:
@@ -266,10 +290,11 @@ def _store(
             for entry in entries
         ]
         with session.no_autoflush:
-            row = session.execute(
-                _STORE_PG,
-                {**values, "audit": _json(audit), "events": _json(outbox), "at": now, "no": False},
-            ).first()
+            row = driver_row(
+                session,
+                _STORE_PG_DRIVER,
+                {**values, "audit": _json(audit), "events": _json(outbox), "at": now},
+            )
         for entry in entries:
             session.expunge(entry)  # written above; the ORM must not insert it again
         return row is not None
@@ -328,7 +353,7 @@ def run_once(
                 continue
             session.commit()
             return Outcome(status_code, body, replayed=False)
-        except DBAPIError as error:
+        except (DBAPIError, psycopg.Error) as error:
             session.rollback()
             if not _transient(error) or attempt == ATTEMPTS - 1:
                 raise

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from cakupan.access import mask_nik
 from cakupan.auth import Actor, Role
-from cakupan.db import AwareDateTime
+from cakupan.db import AwareDateTime, is_postgres
 from cakupan.errors import CakupanError, forbidden, not_found
 from cakupan.i18n import Text, t
-from cakupan.integration.idempotency import Stored
+from cakupan.integration.idempotency import Stored, driver_row, driver_sql
 from cakupan.partners import agents_under
 from cakupan.registry import status_of
 
@@ -139,6 +139,8 @@ def _payment_context_sql(agent: bool) -> str:
 
 
 _PAYMENT_CONTEXT = {agent: text(_payment_context_sql(agent)) for agent in (False, True)}
+#: The same for the driver (psycopg's ``%(name)s`` placeholders), on PostgreSQL.
+_PAYMENT_CONTEXT_PG = {agent: driver_sql(_payment_context_sql(agent)) for agent in (False, True)}
 
 
 def payment_context(
@@ -148,16 +150,18 @@ def payment_context(
     query: the scope rule is :func:`payable_niks`'s (the client's own registrations, the
     agency's, and those it already collects for)."""
     agent = identity.agent_code is not None
-    row = session.execute(
-        _PAYMENT_CONTEXT[agent],
-        {
-            "own": identity.agent_code if agent else identity.partner_code,
-            "partner": identity.partner_code,
-            "user_id": user_id,
-            "key": key,
-            "nik": nik,
-        },
-    ).one()
+    params = {
+        "own": identity.agent_code if agent else identity.partner_code,
+        "partner": identity.partner_code,
+        "user_id": user_id,
+        "key": key,
+        "nik": nik,
+    }
+    if is_postgres(session):
+        row = driver_row(session, _PAYMENT_CONTEXT_PG[agent], params)
+        assert row is not None  # one row whatever matches (LEFT JOINs from a constant)
+    else:
+        row = session.execute(_PAYMENT_CONTEXT[agent], params).one()
     stored = None if row[0] is None else Stored(str(row[0]), int(row[1]), str(row[2]))
     partner_code, agent_code = row[4], row[5]
     agency = partner_code is None and agent_code is None
