@@ -182,17 +182,23 @@ def serve(url: str, workers: int, pool_size: int) -> tuple[subprocess.Popen[byte
     raise SystemExit("the server did not start; see benchmarks/.work/bench_api_server.log")
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds used so far by the processes ``pids`` (those still alive)."""
+def _cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds used so far by each of the processes ``pids`` still alive."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    used = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+def _cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two :func:`_cpu_seconds` (a process started in between counts
+    from zero; one that ended in between is not counted)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def _children(pid: int) -> list[int]:
@@ -339,10 +345,8 @@ def main() -> None:
                 connections=args.connections,
                 threads=args.threads,
             )
-            server_pids = _children(process.pid)
-            pg_pids = _backends(database_name)
-            server_cpu, pg_cpu = _cpu_seconds(server_pids), _cpu_seconds(pg_pids)
-            print(f"server processes {len(server_pids)}, PostgreSQL backends {len(pg_pids)}")
+            server_before = _cpu_seconds(_children(process.pid))
+            pg_before = _cpu_seconds(_backends(database_name))
             load_before = round(os.getloadavg()[0], 2)
             print(
                 f"running {args.seconds:.0f} s, {args.connections} connections, "
@@ -362,8 +366,9 @@ def main() -> None:
                     threads=args.threads,
                 )
             load_after = round(os.getloadavg()[0], 2)
-            server_cpu = _cpu_seconds(server_pids) - server_cpu
-            pg_cpu = _cpu_seconds(pg_pids) - pg_cpu
+            pg_pids = _backends(database_name)
+            server_cpu = _cpu_since(server_before, _cpu_seconds(_children(process.pid)))
+            pg_cpu = _cpu_since(pg_before, _cpu_seconds(pg_pids))
         finally:
             process.terminate()
             process.wait(30)
