@@ -1,7 +1,9 @@
 """Benchmark of the campaigns area (issue 8) on SQLite and PostgreSQL: prospect import with
 deduplication against the registry (NIK, phone + name), attribution and funnels of every campaign,
-the comparison by segment, coverage and the targeting ranking. Results:
-``benchmarks/results/campaigns.{json,md}``.
+the comparison by segment, coverage and the targeting ranking, and the effect of the index on
+``participant.phone`` (migration ``campaigns_0002``) on deduplicating prospects without a NIK (the
+same phone-only file re-imported with the index and with it dropped). Results:
+``benchmarks/results/campaigns.{json,md}``, with the 1-minute load average before and after.
 
     .venv/bin/python -m benchmarks.bench_campaigns --participants 200000 --prospects 100000
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import statistics
 import time
@@ -53,7 +56,10 @@ def _files(folder: Path, participants: int, prospects: int) -> dict[str, Path]:
     rng = random.Random(8)
     districts = _districts()
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {name: folder / f"{name}.csv" for name in ("campaigns", "prospects", "potential")}
+    paths = {
+        name: folder / f"{name}.csv"
+        for name in ("campaigns", "prospects", "potential", "phone_prospects")
+    }
     codes = []
     with paths["campaigns"].open("w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
@@ -88,6 +94,15 @@ def _files(folder: Path, participants: int, prospects: int) -> dict[str, Path]:
                 )
             else:
                 out.writerow(["", f"Orang {i}", f"0877{i:08d}", district, campaign, listed])
+    with paths["phone_prospects"].open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)  # without NIK: half registered phone + name, half new phones
+        out.writerow(["name", "phone", "district_code"])
+        for i in range(max(1, prospects // 5)):
+            pid = rng.randrange(1, participants + 1)
+            if i % 2:
+                out.writerow([f"Ibu p{pid}", f"0{_phone(pid)[1:]}", rng.choice(districts)])
+            else:
+                out.writerow([f"Warga {i}", f"0858{i:08d}", rng.choice(districts)])
     with paths["potential"].open("w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
         out.writerow(["area_code", "segment", "year", "potential", "source"])
@@ -101,7 +116,7 @@ def _files(folder: Path, participants: int, prospects: int) -> dict[str, Path]:
 
 def _project_memberships(url: str) -> None:
     """The loaded rows skip the registry's projection; set paid-through and months paid from the
-    covered months as the posting actions would."""
+    covered months as the posting actions would; then gather PostgreSQL's statistics."""
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql(
@@ -111,6 +126,10 @@ def _project_memberships(url: str) -> None:
             "months_paid = (SELECT count(*) FROM covered_month c "
             "WHERE c.membership_id = membership.id AND NOT c.reversed)"
         )
+        if engine.dialect.name == "postgresql":
+            # Statistics inside this committed transaction: ``bench_targets._load`` runs ANALYZE
+            # on a connection that is never committed, so PostgreSQL would plan without them.
+            conn.exec_driver_sql("ANALYZE")
     engine.dispose()
 
 
@@ -160,7 +179,67 @@ def bench(url: str, paths: dict[str, Path]) -> dict[str, Any]:
             else:
                 shown = f"{len(value):,} rows"
             out[name] = {"seconds": round(seconds, 3), "value": shown}
+    out.update(_phone_index_effect(engine, paths["phone_prospects"]))
     engine.dispose()
+    return out
+
+
+_FORMS = '["081234567890", "6281234567890", "+6281234567890"]'
+#: The dedup lookup as ``prospects._among`` writes it: an IN over one JSON parameter.
+_PHONE_PROBE = {
+    "sqlite": f"SELECT id FROM participant WHERE phone IN (SELECT value FROM json_each('{_FORMS}'))",
+    "postgresql": "SELECT id FROM participant WHERE phone IN "
+    f"(SELECT value FROM json_array_elements_text(CAST('{_FORMS}' AS JSON)) AS value)",
+}
+
+
+def _plan(engine: Any) -> str:
+    """How the database finds participants by phone (the dedup lookup's access path), asked on
+    a fresh connection."""
+    fresh = make_engine(engine.url.render_as_string(hide_password=False))
+    kind = fresh.dialect.name
+    with fresh.connect() as conn:
+        if kind == "postgresql":
+            rows = conn.exec_driver_sql("EXPLAIN " + _PHONE_PROBE[kind]).all()
+            lines = [r[0].strip() for r in rows]
+            shown = [line for line in lines if "participant" in line] or lines[:1]
+        else:
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + _PHONE_PROBE[kind]).all()
+            shown = [str(r[-1]) for r in rows if "participant" in str(r[-1])]
+    fresh.dispose()
+    return " / ".join(shown)
+
+
+def _phone_index_effect(engine: Any, path: Path) -> dict[str, Any]:
+    """Prospects without a NIK are matched on ``participant.phone``: the same phone-only file
+    re-imported (every row a duplicate, so each run does the same lookups and writes nothing)
+    with ``ix_participant_phone`` and with it dropped; then the index is built again."""
+    first = campaigns.import_prospects(engine, ACTOR, path)
+    out: dict[str, Any] = {}
+    rerun = lambda: campaigns.import_prospects(engine, ACTOR, path)  # noqa: E731
+    seconds, result = _median(rerun)
+    assert result.duplicates == first.accepted + first.duplicates, result.as_json()
+    value = f"{result.duplicates:,} rows, all duplicates"
+    out["phone-only re-import, with ix_participant_phone"] = {
+        "seconds": round(seconds, 3),
+        "value": value,
+        "plan": _plan(engine),
+    }
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_participant_phone")
+    seconds, _ = _median(rerun)
+    out["phone-only re-import, index dropped"] = {
+        "seconds": round(seconds, 3),
+        "value": value,
+        "plan": _plan(engine),
+    }
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE INDEX ix_participant_phone ON participant (phone)")
+    out["build ix_participant_phone"] = {
+        "seconds": round(time.perf_counter() - started, 3),
+        "value": "CREATE INDEX",
+    }
     return out
 
 
@@ -182,6 +261,7 @@ def main() -> None:
         )
     paths = _files(WORK / "campaigns", args.participants, args.prospects)
     results: dict[str, Any] = {"machine": machine(), "args": vars(args), "engines": {}}
+    results["load_before"] = os.getloadavg()[0]
     for kind in ("sqlite", "postgresql"):
         database = fresh_database(kind, "campaigns")
         try:
@@ -193,6 +273,7 @@ def main() -> None:
             }
         finally:
             database.drop()
+    results["load_after"] = os.getloadavg()[0]
     lite, pg = (results["engines"][k]["steps"] for k in ("sqlite", "postgresql"))
     lines = [
         "# campaigns: prospects, attribution, funnels, coverage, targeting",
@@ -201,7 +282,9 @@ def main() -> None:
         f" --prospects {args.prospects}`",
         "",
         machine_markdown(results["machine"]).strip()
-        + " The machine is shared with other work running at the same time: upper bounds.",
+        + " The machine is shared with other work running at the same time: upper bounds."
+        + f" 1-minute load average {results['load_before']:.2f} before, "
+        f"{results['load_after']:.2f} after.",
         "",
         "| step | result | SQLite (s) | PostgreSQL (s) |",
         "| --- | --- | ---: | ---: |",
@@ -212,6 +295,11 @@ def main() -> None:
         lines.append(
             f"| {key} | {entry['value']} | {entry['seconds']:.3f} | {pg[key]['seconds']:.3f} |"
         )
+    lines += ["", "Access path of the participant phone lookup (`phone IN` a JSON list):", ""]
+    for key in ("phone-only re-import, with ix_participant_phone",
+                "phone-only re-import, index dropped"):  # fmt: skip
+        for kind, steps in (("SQLite", lite), ("PostgreSQL", pg)):
+            lines.append(f"- {key}, {kind}: `{steps[key]['plan']}`")
     write_results("campaigns", results, "\n".join(lines) + "\n")
     print("\n".join(lines))
 
