@@ -298,6 +298,32 @@ def run_wrk(
     return json.loads(found.group(1)), (first_bad.group(1) if first_bad else "").strip(), cpu
 
 
+#: What a payment request runs through.
+_REQUEST_PATH = (
+    "registry",
+    "integration",
+    "web",
+    "users",
+    "audit",
+    "contributions",
+    "access",
+    "db.py",
+)
+
+
+def _code_state() -> dict[str, Any]:
+    """The commit measured, and the files of the request's path that differed from it (the
+    tree is shared with others at work)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+        return done.stdout.rstrip("\n")
+
+    request_path = [f"src/cakupan/{part}" for part in _REQUEST_PATH]
+    changed = [line[3:] for line in git("status", "--porcelain", *request_path).splitlines()]
+    return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted_in_src": changed}
+
+
 def _ms(microseconds: float) -> float:
     return round(microseconds / 1000, 1)
 
@@ -322,6 +348,7 @@ def main() -> None:
     participants = warm_count + run_count
     # Opened as needed and kept: a process never holds more than the requests it serves at once.
     pool_size = args.connections
+    code = _code_state()
     database = fresh_database("postgresql", "api")
     database_name = database.url.rsplit("/", 1)[1]
     try:
@@ -393,6 +420,7 @@ def main() -> None:
     samples = sampler.samples or [load_before]
     result: dict[str, Any] = {
         "machine": machine(),
+        "code": code,
         "engine": "postgresql",
         "load_generator": "wrk (benchmarks/bench_api.lua)",
         "server": f"uvicorn --workers {args.workers} --loop uvloop --http httptools",
@@ -474,6 +502,13 @@ def main() -> None:
         f"that the machine's cores had. 1-minute load average: {load['before']} before, "
         f"{load['after']} after, during the run min {load['min']}, median {load['median']}, "
         f"max {load['max']} (sampled every 5 s).\n\n"
+        + f"Code: commit {code['commit']}"
+        + (
+            f" plus uncommitted changes (shared tree) in {', '.join(code['uncommitted_in_src'])}"
+            if code["uncommitted_in_src"]
+            else ""
+        )
+        + ".\n\n"
         + (f"{args.note}\n\n" if args.note else "")
         + "Target (issue 9): >= 500 requests/s, p95 <= 50 ms, 0 errors over 300 s: "
         f"**{'met' if met else 'not met'}**.\n\n"
