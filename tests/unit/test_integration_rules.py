@@ -9,6 +9,7 @@ import hmac
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cakupan.integration.idempotency import driver_sql
 from cakupan.integration.rules import (
     BACKOFF_CAP_SECONDS,
     TokenBucket,
@@ -65,3 +66,36 @@ def test_token_bucket_never_allows_more_than_burst_plus_rate_times_time(gaps: li
         now += gap
         allowed += bucket.take(now) == 0.0
     assert allowed <= 10 + 5.0 * now + 1e-9
+
+
+def test_driver_sql_writes_named_placeholders_for_psycopg_and_leaves_casts_alone() -> None:
+    sql = "SELECT :a, CAST(:b AS json), x::text, '5%' FROM t WHERE k = :key_1 AND t.c=:c"
+    assert driver_sql(sql) == (
+        "SELECT %(a)s, CAST(%(b)s AS json), x::text, '5%%' FROM t WHERE k = %(key_1)s AND t.c=%(c)s"
+    )
+
+
+def test_token_cache_answers_a_copy_until_its_lifetime_or_a_change_ends_it() -> None:
+    from cakupan.users import User
+    from cakupan.web.tokens import TokenCache, generation, invalidate_all
+
+    user = User(id=7, username="mitra.a", role="partner", partner_code="MITRA-A", active=True)
+    cache = TokenCache(ttl=3600)
+    cache.put("digest", user, generation())
+    first, second = cache.get("digest"), cache.get("digest")
+    assert first is not None
+    assert second is not None
+    assert (first.id, first.username, first.partner_code) == (7, "mitra.a", "MITRA-A")
+    assert first is not second
+    assert first is not user
+    assert cache.get("other") is None
+    invalidate_all()  # a committed revocation or user change in this process
+    assert cache.get("digest") is None
+    # An answer looked up before a change committed is stale at once.
+    looked_up_in = generation()
+    invalidate_all()
+    cache.put("digest", user, looked_up_in)
+    assert cache.get("digest") is None
+    expired = TokenCache(ttl=0.0)
+    expired.put("digest", user, generation())
+    assert expired.get("digest") is None
