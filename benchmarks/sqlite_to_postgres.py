@@ -45,13 +45,17 @@ def copy(sqlite_path: str, database: str) -> dict[str, Any]:
     ensure_ready(engine)
     engine.dispose()
     source = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
-    tables = list(metadata.sorted_tables)
+    present = {
+        row[0] for row in source.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
+    # tables added by migrations newer than the seeded file stay empty
+    tables = [t for t in metadata.sorted_tables if t.name in present]
     counts: dict[str, int] = {}
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn) as conn:
         conn.execute("SET session_replication_role = replica")  # no FK triggers while copying
         conn.execute("SET timezone = 'UTC'")  # SQLite keeps instants as naive UTC
-        names = ", ".join(f'"{t.name}"' for t in tables)
+        names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         conn.execute(f"TRUNCATE {names}")
         for table in tables:
             columns = [c.name for c in table.columns]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from cakupan.audit import record_audit
 from cakupan.auth import Actor, Role
 from cakupan.dashboard.models import (
+    CODE,
     CONTACT_OUTCOMES,
     GRAIN_BRANCH,
     GRAIN_DIMENSIONS,
@@ -39,13 +40,6 @@ __all__ = ["ContactRecorded", "record_contact", "refresh_kpis", "refresh_kpis_in
 MAX_AGE = 12
 
 _DIMENSIONS = "branch_code, partner_code, agent_code, league_partner, channel, occupation, programs"
-# The league partner is the registering partner, or for an agent's registration without one the
-# agent's direct parent (its Wadah or agency).
-_DIMS_OF = (
-    "p.branch_code, m.partner_code, m.agent_code,"
-    " COALESCE(m.partner_code, ap.parent_code),"
-    " m.channel, p.occupation, p.programs"
-)
 _ALL_DIMENSIONS = (
     "branch_code",
     "partner_code",
@@ -68,11 +62,6 @@ _MONTHLY_MEASURES = (
 )
 _COHORT_MEASURES = ("members", "paying", "first_paid")
 
-_DIMS_OF_NAMED = (
-    "p.branch_code AS branch_code, m.partner_code AS partner_code, m.agent_code AS agent_code,"
-    " COALESCE(m.partner_code, ap.parent_code) AS league_partner, m.channel AS channel, p.occupation AS occupation, p.programs AS programs"
-)
-
 
 def _rollup(table: str, period: str, measures: tuple[str, ...], grain: int) -> str:
     """INSERT the ``grain`` rows of one period from the full-grain rows just written."""
@@ -89,80 +78,117 @@ def _rollup(table: str, period: str, measures: tuple[str, ...], grain: int) -> s
     )
 
 
-# One row per (dimensions) of the month: statuses from the close's snapshot, registrations from
-# the memberships starting that month, transitions from the close, contributions from payments
-# paid in the month and not reversed by its last day.
+# The hook reads each participant of the close once: one grouped pass over the month's snapshot
+# (joined to the episode, the participant and the month's transition) into ``kpi_base``, grouped
+# by the episode's start month and the six stored dimensions; the monthly statuses, transitions
+# and registrations and the cohorts of the last 13 months are then sums over those groups (a few
+# hundred thousand rows at most), and the league partner (a function of partner and agent) is
+# joined to the grouped rows only. Payments are their own small pass (the month's payments).
+_DIMS6 = "branch_code, partner_code, agent_code, channel, occupation, programs"
+_LEAGUE_OF = "COALESCE(g.partner_code, ap.parent_code)"
+_G_DIMS = (
+    "g.branch_code, g.partner_code, g.agent_code, " + _LEAGUE_OF + ", g.channel, g.occupation,"
+    " g.programs"
+)
+
+_BASE_TABLE = f"""
+CREATE TEMPORARY TABLE kpi_base (
+    start_month INTEGER, branch_code VARCHAR({CODE}), partner_code VARCHAR({CODE}),
+    agent_code VARCHAR({CODE}), channel VARCHAR(12), occupation VARCHAR({CODE}),
+    programs VARCHAR(12), members INTEGER, registrations INTEGER, reacquired INTEGER,
+    closed_by_system INTEGER, pending INTEGER, active INTEGER, arrears INTEGER,
+    closed INTEGER, first_paid INTEGER, replaced INTEGER
+)
+"""
+
+# In-force episodes at the month end (the snapshot), grouped. ``first_paid``: anything of the
+# episode paid by the month end (its paid-through month is set).
+_BASE = """
+INSERT INTO kpi_base
+SELECT m.start_month, p.branch_code, m.partner_code, m.agent_code, m.channel, p.occupation,
+       p.programs, COUNT(*),
+       SUM(CASE WHEN m.start_month = :x AND m.episode_no = 1 THEN 1 ELSE 0 END),
+       SUM(CASE WHEN t.kind = 'reacquired' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN t.kind = 'closed_by_system' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN s.status = 'pending' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN s.status = 'active' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN s.status = 'arrears' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN s.status = 'closed' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN s.paid_through_month IS NOT NULL THEN 1 ELSE 0 END),
+       0
+FROM status_snapshot s
+JOIN membership m ON m.id = s.membership_id
+JOIN participant p ON p.id = s.participant_id
+LEFT JOIN status_transition t
+       ON t.month = :x AND t.participant_id = s.participant_id
+      AND t.kind IN ('reacquired', 'closed_by_system')
+WHERE s.month = :x
+GROUP BY m.start_month, p.branch_code, m.partner_code, m.agent_code, m.channel, p.occupation,
+         p.programs
+"""
+
+# Episodes of the last 13 cohorts no longer in force at the month end (a later episode started:
+# only a closed episode is replaced, after a payment, D-4): members, never paying, first paid.
+_REPLACED = f"""
+INSERT INTO kpi_base
+SELECT m.start_month, p.branch_code, m.partner_code, m.agent_code, m.channel, p.occupation,
+       p.programs, COUNT(*), 0, 0, 0, 0, 0, 0, 0, COUNT(*), 1
+FROM status_snapshot s
+JOIN membership m ON m.participant_id = s.participant_id AND m.episode_no < s.episode_no
+JOIN participant p ON p.id = s.participant_id
+WHERE s.month = :x AND s.episode_no > 1 AND m.start_month BETWEEN :x - {MAX_AGE} AND :x
+GROUP BY m.start_month, p.branch_code, m.partner_code, m.agent_code, m.channel, p.occupation,
+         p.programs
+"""
+
+# One row per dimensions of the month: statuses, transitions and registrations from kpi_base
+# (void episodes count nowhere here), contributions from payments paid in the month and not
+# reversed by its last day.
 _MONTHLY = f"""
 INSERT INTO kpi_monthly (grain, month, {_DIMENSIONS}, registrations, reacquired,
                          closed_by_system, pending, active, arrears, closed, contributions, payments)
-SELECT {GRAIN_FULL}, :x, {_DIMENSIONS}, SUM(registrations), SUM(reacquired), SUM(closed_by_system),
-       SUM(pending), SUM(active), SUM(arrears), SUM(closed), SUM(contributions), SUM(payments)
+SELECT {GRAIN_FULL}, :x, {_G_DIMS}, SUM(g.registrations), SUM(g.reacquired),
+       SUM(g.closed_by_system), SUM(g.pending), SUM(g.active), SUM(g.arrears), SUM(g.closed),
+       SUM(g.contributions), SUM(g.payments)
 FROM (
-    SELECT {_DIMS_OF_NAMED}, 0 AS registrations, 0 AS reacquired, 0 AS closed_by_system,
-           CASE WHEN s.status = 'pending' THEN 1 ELSE 0 END AS pending,
-           CASE WHEN s.status = 'active' THEN 1 ELSE 0 END AS active,
-           CASE WHEN s.status = 'arrears' THEN 1 ELSE 0 END AS arrears,
-           CASE WHEN s.status = 'closed' THEN 1 ELSE 0 END AS closed,
-           0 AS contributions, 0 AS payments
-    FROM status_snapshot s
-    JOIN membership m ON m.id = s.membership_id
-    JOIN participant p ON p.id = s.participant_id
-    LEFT JOIN partner ap ON ap.code = m.agent_code
-    WHERE s.month = :x AND s.status <> 'void'
+    SELECT {_DIMS6}, registrations, reacquired, closed_by_system, pending, active, arrears,
+           closed, 0 AS contributions, 0 AS payments
+    FROM kpi_base
+    WHERE replaced = 0
+      AND registrations + reacquired + closed_by_system + pending + active + arrears + closed > 0
     UNION ALL
-    SELECT {_DIMS_OF}, 1, 0, 0, 0, 0, 0, 0, 0, 0
-    FROM membership m JOIN participant p ON p.id = m.participant_id
-    LEFT JOIN partner ap ON ap.code = m.agent_code
-    WHERE m.start_month = :x AND m.episode_no = 1
-    UNION ALL
-    SELECT {_DIMS_OF},
-           0, CASE WHEN t.kind = 'reacquired' THEN 1 ELSE 0 END,
-           CASE WHEN t.kind = 'closed_by_system' THEN 1 ELSE 0 END, 0, 0, 0, 0, 0, 0
-    FROM status_transition t
-    JOIN membership m ON m.id = t.membership_id
-    JOIN participant p ON p.id = t.participant_id
-    LEFT JOIN partner ap ON ap.code = m.agent_code
-    WHERE t.month = :x AND t.kind IN ('reacquired', 'closed_by_system')
-    UNION ALL
-    SELECT {_DIMS_OF}, 0, 0, 0, 0, 0, 0, 0, pay.amount, 1
+    SELECT p.branch_code, m.partner_code, m.agent_code, m.channel, p.occupation, p.programs,
+           0, 0, 0, 0, 0, 0, 0, SUM(pay.amount), COUNT(*)
     FROM payment pay
     JOIN membership m ON m.id = pay.membership_id
     JOIN participant p ON p.id = pay.participant_id
-    LEFT JOIN partner ap ON ap.code = m.agent_code
     LEFT JOIN payment_reversal r ON r.payment_id = pay.id
     WHERE pay.paid_on BETWEEN :first AND :last AND (r.id IS NULL OR r.reversed_on > :last)
-) u
-GROUP BY {_DIMENSIONS}
+    GROUP BY p.branch_code, m.partner_code, m.agent_code, m.channel, p.occupation, p.programs
+) g
+LEFT JOIN partner ap ON ap.code = g.agent_code
+GROUP BY {_G_DIMS}
 """
 
 # The cohorts of the last 13 months seen at this close (age = this month - cohort month): the
 # episode is "paying" when the snapshot shows it active (this month is covered), and "first paid"
-# when anything of it was paid by the month end (or a later episode replaced it, which needs a
-# payment first: only a closed episode is replaced, D-4).
+# when anything of it was paid by the month end (or a later episode replaced it).
 _COHORT = f"""
 INSERT INTO kpi_cohort (grain, cohort_month, age, {_DIMENSIONS}, members, paying, first_paid)
-SELECT {GRAIN_FULL}, start_month, :x - start_month, {_DIMENSIONS}, COUNT(*), SUM(paying),
-       SUM(first_paid)
-FROM (
-    SELECT m.start_month AS start_month, {_DIMS_OF_NAMED},
-           CASE WHEN s.status = 'active' THEN 1 ELSE 0 END AS paying,
-           CASE WHEN s.participant_id IS NULL OR s.paid_through_month IS NOT NULL
-                THEN 1 ELSE 0 END AS first_paid
-    FROM membership m
-    JOIN participant p ON p.id = m.participant_id
-    LEFT JOIN partner ap ON ap.code = m.agent_code
-    LEFT JOIN status_snapshot s
-           ON s.month = :x AND s.participant_id = m.participant_id AND s.membership_id = m.id
-    WHERE m.start_month BETWEEN :x - {MAX_AGE} AND :x
-) c
-GROUP BY start_month, {_DIMENSIONS}
+SELECT {GRAIN_FULL}, g.start_month, :x - g.start_month, {_G_DIMS}, SUM(g.members),
+       SUM(g.active), SUM(g.first_paid)
+FROM kpi_base g
+LEFT JOIN partner ap ON ap.code = g.agent_code
+WHERE g.start_month BETWEEN :x - {MAX_AGE} AND :x
+GROUP BY g.start_month, {_G_DIMS}
 """
 
 
 def refresh_kpis_in_close(session: Session, month: Month) -> dict[str, int]:
     """Rewrite the KPI pre-aggregates of ``month`` from its close (``status_snapshot`` and
     ``status_transition`` of that month must be written): the close calls this in its own
-    transaction and audit. Set-based: a few grouped scans; returns the row counts."""
+    transaction and audit. Set-based and incremental: one grouped pass over the month's
+    snapshot, one over its payments, then sums over the grouped rows; returns the row counts."""
     x = month.index
     session.execute(delete(KpiMonthly).where(KpiMonthly.month == month))
     _run(
@@ -171,8 +197,13 @@ def refresh_kpis_in_close(session: Session, month: Month) -> dict[str, int]:
         " AND cohort_month + age = :x",
         x=x,
     )
+    _run(session, "DROP TABLE IF EXISTS kpi_base")
+    _run(session, _BASE_TABLE)
+    _run(session, _BASE, x=x)
+    _run(session, _REPLACED, x=x)
     _run(session, _MONTHLY, x=x, first=month.first_day, last=month.last_day)
     _run(session, _COHORT, x=x)
+    _run(session, "DROP TABLE kpi_base")
     cohort_period = f"cohort_month BETWEEN :x - {MAX_AGE} AND :x AND cohort_month + age = :x"
     for grain in (GRAIN_BRANCH, GRAIN_SEGMENT, GRAIN_LEAGUE):
         _run(session, _rollup("kpi_monthly", "month = :x", _MONTHLY_MEASURES, grain), x=x)
