@@ -37,6 +37,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -183,15 +184,57 @@ class Record:
 
 
 class RecordFile:
-    """An opened, checked file: its :class:`SourceFile`, its columns, and its rows (iterate once)."""
+    """An opened, checked file: its :class:`SourceFile`, its columns, and its rows (iterate once,
+    either as :class:`Record` values or, for large files, as plain tuples with :meth:`cells`)."""
 
-    def __init__(self, source: SourceFile, columns: tuple[str, ...], rows: Iterator[Record]):
+    def __init__(
+        self,
+        source: SourceFile,
+        columns: tuple[str, ...],
+        rows: Iterator[Record],
+        cells: Iterable[Sequence[str]] | None = None,
+    ):
         self.source = source
         self.columns = columns
         self._rows = rows
+        self._cells = cells
 
     def __iter__(self) -> Iterator[Record]:
         return self._rows
+
+    def cells(
+        self, wanted: Sequence[str]
+    ) -> Iterator[tuple[int, tuple[str, ...], tuple[str, ...]]]:
+        """The same rows as iterating the file (same numbering, trimming and blank-row skipping),
+        as ``(row, values, extra)``: ``values`` holds the cells of the ``wanted`` columns in that
+        order (``""`` for a column the file does not have or a row too short), ``extra`` the
+        non-empty cells beyond the header. No dict or :class:`Record` per row: the hot path of a
+        file of a million rows. Iterate once, instead of iterating the file itself."""
+        if self._cells is None:  # a file given as records only: derive from them
+            for record in self._rows:
+                get = record.values.get
+                yield record.row, tuple(get(column, "") for column in wanted), record.extra
+            return
+        header = list(self.columns)
+        width = len(header)
+        positions = [header.index(column) if column in header else -1 for column in wanted]
+        absent = -1 in positions
+        pick = None if absent or not positions else operator.itemgetter(*positions)
+        for number, raw in enumerate(self._cells, start=1):
+            if len(raw) == width:  # the common case: every cell present, nothing extra
+                stripped = [cell.strip() for cell in raw]
+                if pick is not None and any(stripped):
+                    picked = pick(stripped)
+                    yield number, picked if len(positions) > 1 else (picked,), ()
+                    continue
+            else:
+                stripped = [cell.strip() for cell in raw]
+            if not any(stripped):
+                continue
+            if len(stripped) < width:
+                stripped += [""] * (width - len(stripped))
+            extra = tuple(cell for cell in stripped[width:] if cell)
+            yield number, tuple(stripped[i] if i >= 0 else "" for i in positions), extra
 
 
 def file_unusable(path: Path, message: Text, code: str = "import.file_unusable") -> CakupanError:
@@ -460,7 +503,18 @@ def _checked(
             ).format(d=detail[0], e=detail[1], x=expected, f=", ".join(header_cells)),
             "import.header",
         )
-    return RecordFile(source, tuple(header), _records(header, rows))
+    shared = _Once(rows)
+    return RecordFile(source, tuple(header), _records(header, shared), shared)
+
+
+class _Once:
+    """The data rows after the header, read by whichever of the two views is iterated."""
+
+    def __init__(self, rows: Iterator[Sequence[str]]):
+        self._rows = rows
+
+    def __iter__(self) -> Iterator[Sequence[str]]:
+        return self._rows
 
 
 def _csv_rows(path: Path, reader: Any) -> Iterator[Sequence[str]]:
@@ -478,7 +532,7 @@ def _csv_rows(path: Path, reader: Any) -> Iterator[Sequence[str]]:
         ) from None
 
 
-def _records(header: list[str], rows: Iterator[Sequence[str]]) -> Iterator[Record]:
+def _records(header: list[str], rows: Iterable[Sequence[str]]) -> Iterator[Record]:
     width = len(header)
     for number, cells in enumerate(rows, start=1):
         stripped = [cell.strip() for cell in cells]

@@ -173,3 +173,32 @@ def test_malformed_csv_line_makes_the_file_unusable(tmp_path: Path) -> None:
     error = _unusable(path, required=("code", "name"))
     assert error.code == "import.malformed"
     assert "line 3" in error.render("en")
+
+
+def test_cells_are_the_records_as_tuples(tmp_path: Path) -> None:
+    """The dict-free view of a file (the payments import's hot path) gives exactly the rows of
+    iterating its records: numbering, trimming, blank rows, short and long rows, a column the
+    file does not have."""
+    content = (
+        "code ; name ;note\n A1 ; Alpha ; x \n\n ; ; \nB2;Beta\nC3;Gamma;n;extra;;more\nD4;Delta;\n"
+    )
+    path = _write(tmp_path, "things.csv", content)
+    wanted = ("name", "code", "missing", "note")
+    records = _read(path, required=("code", "name"), optional=("note",))
+    expected = [(r.row, tuple(r.values.get(c, "") for c in wanted), r.extra) for r in records]
+    with open_records(path, required=("code", "name"), optional=("note",)) as opened:
+        cells = list(opened.cells(wanted))
+    assert cells == expected
+    assert cells == [
+        (1, ("Alpha", "A1", "", "x"), ()),
+        (4, ("Beta", "B2", "", ""), ()),
+        (5, ("Gamma", "C3", "", "n"), ("extra", "more")),
+        (6, ("Delta", "D4", "", ""), ()),
+    ]
+    with open_records(path, required=("code", "name"), optional=("note",)) as opened:
+        assert list(opened.cells(("code",))) == [
+            (1, ("A1",), ()),
+            (4, ("B2",), ()),
+            (5, ("C3",), ("extra", "more")),
+            (6, ("D4",), ()),
+        ]

@@ -15,11 +15,12 @@ executemany on SQLite and ``COPY`` / array updates on PostgreSQL. No per-row SEL
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, select, text, update
 from sqlalchemy.orm import Session
@@ -36,14 +37,17 @@ from cakupan.registry.inputs import (
     ParsedPayment,
     ParsedRegistration,
     PaymentRow,
+    PaymentValues,
     Problems,
+    RawPayment,
     RegistrationRow,
     expected_amounts_text,
     parse_choice,
     parse_code,
-    parse_payment_row,
     parse_registration_row,
     parse_rupiah,
+    payment_values,
+    raw_payment,
     text_or_none,
 )
 from cakupan.registry.models import (
@@ -57,9 +61,12 @@ from cakupan.registry.models import (
 )
 from cakupan.registry.nik import NikCheck, check_nik
 from cakupan.registry.rules import (
+    ARREARS_MONTHS,
     FUNDINGS,
+    MAX_MONTHS_PER_PAYMENT,
     PROGRAMS,
     SECTORS,
+    VOID_AFTER_MONTHS,
     Allocation,
     EpisodeAction,
     PaymentEntry,
@@ -73,7 +80,6 @@ from cakupan.registry.rules import (
     kode_penetapan,
     month_at,
     payment_code_valid_until,
-    payment_fingerprint,
     project,
     status_on,
 )
@@ -356,11 +362,21 @@ def _day(value: date | str | None) -> date | None:
     return date.fromisoformat(value)
 
 
-def _load_holders(session: Session, niks: Iterable[str], *, lock: bool) -> dict[str, _Holder]:
+def _load_holders(
+    session: Session,
+    niks: Iterable[str],
+    *,
+    lock: bool,
+    reference: tuple[str, str] | None = None,
+    known: dict[tuple[str, str], str] | None = None,
+) -> dict[str, _Holder]:
     """The latest episode, the terms and whether an unpaid kode penetapan exists, for each
     registered NIK among ``niks`` (1 query, 2 with ``lock``). With ``lock`` (PostgreSQL) every
     membership of those participants is locked first, in id order, so concurrent posters
-    serialise per participant without deadlocks; the state is read after the locks are held."""
+    serialise per participant without deadlocks; the state is read after the locks are held.
+    With ``reference`` (channel, reference) the same query also reads the fingerprint of a
+    payment already posted under it into ``known`` (when any NIK was found): one round trip
+    less for a single posting."""
     nik_list = sorted(set(niks))
     if not nik_list:
         return {}
@@ -380,11 +396,18 @@ def _load_holders(session: Session, niks: Iterable[str], *, lock: bool) -> dict[
         " t.effective_month, t.reported_income, t.programs, t.sector, t.funding,"
         " EXISTS (SELECT 1 FROM payment_code c WHERE c.participant_id = p.id"
         " AND c.payment_id IS NULL)"
-        " FROM participant p JOIN membership m ON m.participant_id = p.id"
+        + (
+            ", (SELECT y.fingerprint FROM payment y WHERE y.channel = %s AND y.reference = %s)"
+            if reference is not None
+            else ""
+        )
+        + " FROM participant p JOIN membership m ON m.participant_id = p.id"
         " LEFT JOIN participant_terms t ON t.participant_id = p.id"
         f" WHERE p.nik {in_niks} ORDER BY p.id, m.episode_no, t.effective_month",
-        nik_param,
+        *((*reference, nik_param) if reference is not None else (nik_param,)),
     )
+    if reference is not None and rows and known is not None and rows[0][21] is not None:
+        known[reference] = rows[0][21]
     holders: dict[str, _Holder] = {}
     for r in rows:  # (episode x terms) rows, ordered: the last episode seen is the latest
         holder = holders.get(r[1])
@@ -672,32 +695,10 @@ def _update_memberships(session: Session, episodes: Sequence[_Episode]) -> None:
 # -- payments ------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _RowOutcome:
-    row: int
-    status: str  # posted | duplicate | rejected
-    kind: ErrorKind | None = None
-    problems: Problems = field(default_factory=list)
-    payment_index: int | None = None
-    parsed: ParsedPayment | None = None
-    allocation: Allocation | None = None
-    holder: _Holder | None = None
-
-
-@dataclass
-class _PendingPayment:
-    parsed: ParsedPayment
-    fingerprint: str
-    holder: _Holder
-    episode: _Episode
-    allocation: Allocation
-    payment_id: int = 0
-
-
 def post_payments(
     session: Session,
     actor: Actor,
-    rows: Iterable[PaymentRow],
+    rows: Iterable[PaymentRow | RawPayment],
     *,
     partial: bool = False,
     clock: Clock | None = None,
@@ -822,15 +823,16 @@ def post_payment(
         episode.paid_through,
         episode.card_number,
     )
-    record_audit(
-        session,
-        actor,
-        "payment.post",
-        "payment",
-        posted.payment_id,
-        after=posted.as_json(),
-        at=clock.now(),
-    )
+    if not outcome.audited:
+        record_audit(
+            session,
+            actor,
+            "payment.post",
+            "payment",
+            posted.payment_id,
+            after=posted.as_json(),
+            at=clock.now(),
+        )
     return posted
 
 
@@ -846,10 +848,59 @@ def _row_error(problems: Problems, kind: ErrorKind, title: Text) -> CakupanError
     )
 
 
+@dataclass
+class _RowOutcome:
+    row: int
+    status: str  # posted | duplicate | rejected
+    kind: ErrorKind | None = None
+    problems: Problems = field(default_factory=list)
+    payment_index: int | None = None
+    parsed: ParsedPayment | None = None
+    allocation: Allocation | None = None
+    holder: _Holder | None = None
+    audited: bool = False  # its audit row was written with it (one posting on PostgreSQL)
+
+
+#: One payment allocated in memory and not yet written: (checked values, fingerprint, holder,
+#: episode paid, index of its first month, the months' amounts).
+_Pending = tuple[PaymentValues, str, _Holder, _Episode, int, tuple[int, ...]]
+
+#: How many participants' state a batch keeps in memory between chunks (a participant's later
+#: payments in a date-ordered file then need no new state query). Bounded, so that memory stays
+#: bounded whatever the file size: when full, the state is read again from the database.
+HOLDER_CACHE = 200_000
+
+
+#: SQLite page cache of a large payments batch (negative: KiB), 256 MiB.
+_BULK_CACHE_KIB = -262_144
+
+
+class _Batch:
+    """What one batch keeps across its chunks: the engine, caches of plain values, ids."""
+
+    def __init__(
+        self, session: Session, book: PolicyBook, now: datetime, batch_id: int | None
+    ) -> None:
+        self.session = session
+        self.postgres = is_postgres(session)
+        self.book = book
+        self.now = now
+        self.business_today = now.astimezone(JAKARTA).date()
+        self.batch_id = batch_id
+        self.ids = _Ids(session)
+        self.memo: dict[tuple[int, int, str, str, str], int] = {}
+        self.holders: dict[str, _Holder] = {}
+        self.iso: dict[date, str] = {}
+        self.month_index: dict[date, int] = {}
+        #: Who posts, when one posting's audit row is written with it (post_payment).
+        self.audit_actor: Actor | None = None
+        self.audited = False
+
+
 def _post_payment_rows(
     session: Session,
     actor: Actor,
-    rows: Iterable[PaymentRow],
+    rows: Iterable[PaymentRow | RawPayment],
     *,
     partial: bool,
     clock: Clock,
@@ -858,23 +909,29 @@ def _post_payment_rows(
     keep_outcomes: bool,
     progress: Callable[[int], None] | None,
 ) -> tuple[BatchResult, list[_RowOutcome]]:
-    del actor  # the batch is audited by the caller; rows carry no actor column
-    book = book or load_policy_book(session)
-    now = clock.now()
+    batch = _Batch(session, book or load_policy_book(session), clock.now(), batch_id)
+    if keep_outcomes:  # one posting (post_payment): its audit row may go with its write
+        batch.audit_actor = actor
     _claim_writer(session)
     savepoint = None if partial else session.begin_nested()
     result = BatchResult()
     outcomes: list[_RowOutcome] = []
-    ids = _Ids(session)
-    memo: dict[tuple[int, int, str, str, str], int] = {}
     done = 0
-    for chunk in in_batches(rows, PAYMENT_CHUNK_ROWS):
-        _post_payment_chunk(
-            session, chunk, book, now, batch_id, ids, result, outcomes, keep_outcomes, memo
-        )
-        done += len(chunk)
-        if progress is not None:
-            progress(done)
+    cache_before: int | None = None
+    try:
+        for chunk in in_batches(rows, PAYMENT_CHUNK_ROWS):
+            if cache_before is None and not batch.postgres and len(chunk) == PAYMENT_CHUNK_ROWS:
+                # A large file on SQLite: the ledger's indexes outgrow the connection's page cache
+                # (64 MiB); a larger cache for this batch only (memory, not durability).
+                cache_before = _raw(session, "PRAGMA cache_size")[0][0]
+                session.connection().exec_driver_sql(f"PRAGMA cache_size = {_BULK_CACHE_KIB}")
+            _post_payment_chunk(batch, chunk, result, outcomes, keep_outcomes)
+            done += len(chunk)
+            if progress is not None:
+                progress(done)
+    finally:
+        if cache_before is not None:
+            session.connection().exec_driver_sql(f"PRAGMA cache_size = {int(cache_before)}")
     if savepoint is not None:
         if result.rejected:
             savepoint.rollback()
@@ -884,115 +941,233 @@ def _post_payment_rows(
     return result, outcomes
 
 
+def _parsed(values: PaymentValues) -> ParsedPayment:
+    return ParsedPayment(*values)
+
+
 def _post_payment_chunk(
-    session: Session,
-    chunk: Sequence[PaymentRow],
-    book: PolicyBook,
-    now: datetime,
-    batch_id: int | None,
-    ids: _Ids,
+    batch: _Batch,
+    chunk: Sequence[PaymentRow | RawPayment],
     result: BatchResult,
     outcomes: list[_RowOutcome],
     keep: bool,
-    memo: dict[tuple[int, int, str, str, str], int],
 ) -> None:
+    """One chunk in one fused loop over plain values: shape checks (a fast path for clean rows),
+    duplicates, state, allocation (a fast path for the common case: the next months of the
+    current episode at the exact amount; anything else through :func:`allocate_payment`), then
+    one bulk write."""
+
     def reject(row: int, problems: Problems, kind: ErrorKind = ErrorKind.INVALID) -> None:
         result.reject(row, problems)
         if keep:
             outcomes.append(_RowOutcome(row, "rejected", kind, problems))
 
-    parsed: list[ParsedPayment] = []
-    for row in chunk:
-        value, problems = parse_payment_row(row)
+    parsed: list[PaymentValues] = []
+    append = parsed.append
+    for raw in chunk:
+        value, problems = payment_values(raw if type(raw) is tuple else raw_payment(raw))  # type: ignore[arg-type]
         if value is None:
-            reject(row.row, problems)
+            reject(raw[0] if type(raw) is tuple else raw.row, problems)  # type: ignore[union-attr]
         else:
-            parsed.append(value)
+            append(value)
     if not parsed:
         return
-    postgres = is_postgres(session)
-    business_today = now.astimezone(JAKARTA).date()
+    session, postgres, holders = batch.session, batch.postgres, batch.holders
     # References already posted first: a re-imported file then needs no other query. On
     # PostgreSQL the references of the remaining rows are read again once their participants
     # are locked, so a concurrent poster of the same reference is seen (no lost duplicate).
-    if postgres and len(parsed) <= _SMALL_INSERT:  # one posting: lock first, one lookup
-        holders = _load_holders(session, (p.nik for p in parsed), lock=True)
+    # State read in an earlier chunk of this batch is still ours (memberships locked on
+    # PostgreSQL, the write lock held on SQLite) and up to date (written by this batch).
+    if postgres and len(parsed) == 1:  # one posting: lock, then state and reference at once
+        single = parsed[0]
+        known: dict[tuple[str, str], str] = {}
+        holders.update(
+            _load_holders(
+                session, [single[2]], lock=True, reference=(single[5], single[1]), known=known
+            )
+        )
+        if single[2] not in holders:  # unknown NIK: a reference conflict is still reported first
+            known = _existing_fingerprints(session, parsed)
+    elif postgres and len(parsed) <= _SMALL_INSERT:  # a few postings: lock first, one lookup
+        holders.update(
+            _load_holders(session, {p[2] for p in parsed if p[2] not in holders}, lock=True)
+        )
         known = _existing_fingerprints(session, parsed)
     else:
         known = _existing_fingerprints(session, parsed)
-        fresh = [p for p in parsed if (p.channel, p.reference) not in known]
-        holders = _load_holders(session, (p.nik for p in fresh), lock=postgres) if fresh else {}
+        fresh = [p for p in parsed if (p[5], p[1]) not in known]
+        wanted = {p[2] for p in fresh}
+        if len(holders) + len(wanted) > HOLDER_CACHE:
+            holders.clear()
+        missing = [nik for nik in wanted if nik not in holders]
+        if missing:
+            holders.update(_load_holders(session, missing, lock=postgres))
         if postgres and fresh:
             known.update(_existing_fingerprints(session, fresh))
-    pending: list[_PendingPayment] = []
+    book, memo, today = batch.book, batch.memo, batch.business_today
+    iso_of, month_of_day = batch.iso, batch.month_index
+    sha256 = hashlib.sha256
+    pending: list[_Pending] = []
     pending_outcomes: list[_RowOutcome] = []
     for p in parsed:
-        fingerprint = payment_fingerprint(p.nik, p.amount, p.paid_on, p.partner_code, p.agent_code)
-        key = (p.channel, p.reference)
+        row, reference, nik, amount, day, channel, partner, agent = p
+        iso = iso_of.get(day)
+        if iso is None:
+            iso = iso_of[day] = day.isoformat()
+        # = payment_fingerprint(nik, amount, day, partner, agent), without a call per row
+        fingerprint = sha256(
+            f"{nik}|{amount}|{iso}|{partner or ''}|{agent or ''}".encode()
+        ).hexdigest()
+        key = (channel, reference)
         previous = known.get(key)
         if previous is not None:
             if previous == fingerprint:
                 result.duplicates += 1
                 if keep:
-                    outcomes.append(_RowOutcome(p.row, "duplicate", parsed=p))
+                    outcomes.append(_RowOutcome(row, "duplicate", parsed=_parsed(p)))
                 continue
-            reject(p.row, [("reference", _reference_conflict(p))], ErrorKind.CONFLICT)
+            reject(row, [("reference", _reference_conflict(_parsed(p)))], ErrorKind.CONFLICT)
             continue
-        if p.paid_on > business_today:
+        if day > today:
             reject(
-                p.row,
+                row,
                 [
                     (
                         "paid_on",
                         t(
                             "tanggal bayar {d} di masa depan (hari ini {h})",
                             "paid_on {d} is in the future (today is {h})",
-                        ).format(d=p.paid_on.isoformat(), h=business_today.isoformat()),
+                        ).format(d=iso, h=today.isoformat()),
                     )
                 ],
             )
             continue
-        holder = holders.get(p.nik)
+        holder = holders.get(nik)
         if holder is None:
             reject(
-                p.row,
+                row,
                 [
                     (
                         "nik",
                         t(
                             "NIK {n} belum terdaftar; daftarkan peserta lebih dulu",
                             "NIK {n} is not registered; register the participant first",
-                        ).format(n=p.nik),
+                        ).format(n=nik),
                     )
                 ],
                 ErrorKind.NOT_FOUND,
             )
             continue
         episode = holder.episode
-        try:
-            allocation = _allocate(episode, p, holder.terms.amount_for(book, memo))
-        except CakupanError as error:
-            reject(
-                p.row, [("paid_on", error.title)] + [(x.field, x.message) for x in error.problems]
-            )
-            continue
-        if isinstance(allocation, Refusal):
-            reject(p.row, [_refusal_problem(allocation, p, episode)])
-            continue
-        episode = _apply_allocation(holder, allocation, p)
+        amounts = _fast_allocation(holder, episode, p, book, memo, month_of_day)
+        if amounts is not None:  # the next months of the current episode (CONTINUE)
+            first = amounts[0]
+            amounts = amounts[1:]
+            episode.paid_through = month_at(first + len(amounts) - 1)
+            episode.months_paid += len(amounts)
+            if episode.first_paid_on is None or day < episode.first_paid_on:
+                episode.first_paid_on = day
+            if episode.last_paid_on is None or day > episode.last_paid_on:
+                episode.last_paid_on = day
+            episode.dirty = True
+            allocation: Allocation | None = None
+        else:
+            one = _parsed(p)
+            try:
+                found = _allocate(episode, one, holder.terms.amount_for(book, memo))
+            except CakupanError as error:
+                reject(
+                    row, [("paid_on", error.title)] + [(x.field, x.message) for x in error.problems]
+                )
+                continue
+            if isinstance(found, Refusal):
+                reject(row, [_refusal_problem(found, one, episode)])
+                continue
+            allocation = found
+            episode = _apply_allocation(holder, allocation, one)
+            first, amounts = allocation.first_month.index, allocation.amounts
         known[key] = fingerprint
-        pending.append(_PendingPayment(p, fingerprint, holder, episode, allocation))
+        pending.append((p, fingerprint, holder, episode, first, amounts))
         result.accepted += 1
         if keep:
-            outcome = _RowOutcome(p.row, "posted", parsed=p, allocation=allocation, holder=holder)
+            if allocation is None:
+                allocation = Allocation(
+                    month_at(first),
+                    amounts,
+                    EpisodeAction.CONTINUE,
+                    episode.episode_no,
+                    episode.start_month,
+                )
+            outcome = _RowOutcome(
+                row, "posted", parsed=_parsed(p), allocation=allocation, holder=holder
+            )
             outcomes.append(outcome)
             pending_outcomes.append(outcome)
     if not pending:
         return
-    _write_payments(session, pending, now, batch_id, ids)
+    payment_ids = _write_payments(batch, pending)
     if keep:
-        for outcome, item in zip(pending_outcomes, pending, strict=True):
-            outcome.payment_index = item.payment_id
+        for outcome, payment_id in zip(pending_outcomes, payment_ids, strict=True):
+            outcome.payment_index = payment_id
+            outcome.audited = batch.audited
+
+
+def _fast_allocation(
+    holder: _Holder,
+    episode: _Episode,
+    p: PaymentValues,
+    book: PolicyBook,
+    memo: dict[tuple[int, int, str, str, str], int],
+    month_of_day: dict[date, int],
+) -> tuple[int, ...] | None:
+    """The common case of :func:`allocate_payment` on plain ints: a pending, active or arrears
+    episode paid the exact amount of its next 1-12 months. Returns (first month index, amount of
+    each month...), or None for everything else (a refusal, a new or re-used episode, a price
+    that cannot be computed), which then goes through :func:`allocate_payment` itself."""
+    day, amount = p[4], p[3]
+    if day < episode.registered_on and episode.months_paid == 0:
+        return None
+    month = month_of_day.get(day)
+    if month is None:
+        month = month_of_day[day] = day.year * 12 + day.month - 1
+    through = episode.paid_through
+    if through is None:
+        first = episode.start_month.index
+        if month >= first + VOID_AFTER_MONTHS:
+            return None
+    else:
+        if month > through.index + ARREARS_MONTHS:
+            return None
+        first = through.index + 1
+    values = holder.terms.values
+    if not values:
+        return None
+    single = values[0] if len(values) == 1 else None
+    amounts = [first]
+    total = 0
+    for index in range(first, first + MAX_MONTHS_PER_PAYMENT):
+        terms = single if single is not None else holder.terms.at(month_at(index))
+        key = (index, *terms)
+        due = memo.get(key)
+        if due is None:
+            income, programs, sector, funding = terms
+            try:
+                due = memo[key] = book.monthly_total(
+                    income=income,
+                    programs=programs,
+                    month=month_at(index),
+                    sector=sector,
+                    funding=funding,
+                )
+            except CakupanError:
+                return None
+        amounts.append(due)
+        total += due
+        if total == amount:
+            return tuple(amounts)
+        if total > amount:
+            return None
+    return None
 
 
 def _allocate(
@@ -1034,14 +1209,34 @@ def _apply_allocation(holder: _Holder, allocation: Allocation, p: ParsedPayment)
 
 
 def _existing_fingerprints(
-    session: Session, parsed: Sequence[ParsedPayment]
+    session: Session, parsed: Sequence[PaymentValues]
 ) -> dict[tuple[str, str], str]:
     """Fingerprints of the (channel, reference) pairs of ``parsed`` already posted (one query
     per channel present, on the unique index)."""
     by_channel: dict[str, set[str]] = {}
     for p in parsed:
-        by_channel.setdefault(p.channel, set()).add(p.reference)
+        by_channel.setdefault(p[5], set()).add(p[1])
     known: dict[tuple[str, str], str] = {}
+    if is_postgres(session) and len(parsed) > _SMALL_INSERT:
+        # Within a batch the payment table grows by the rows written so far, which the
+        # planner's statistics do not count (an empty table at the last ANALYZE looks empty): it
+        # then joined with the JSON list on the INNER side of a nested loop, re-reading 50,000
+        # values per payment row (20 s per chunk). So: the list outside (LATERAL), one probe of
+        # the unique index per reference, sequential scans off for this statement only.
+        connection = session.connection()
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        for channel, references in by_channel.items():
+            for reference, fingerprint in _raw(
+                session,
+                "SELECT y.reference, y.fingerprint FROM json_array_elements_text(%s::json)"
+                " AS v(value) JOIN LATERAL (SELECT reference, fingerprint FROM payment"
+                " WHERE channel = %s AND reference = v.value) AS y ON true",
+                json.dumps(sorted(references)),
+                channel,
+            ):
+                known[(channel, reference)] = fingerprint
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = on")
+        return known
     for channel, references in by_channel.items():
         in_refs, ref_param = _in_list(session, sorted(references))
         for reference, fingerprint in _raw(
@@ -1130,25 +1325,24 @@ _PAYMENT_PG_TYPES = (
 _COVERED_PG_TYPES = ("int8", "int4", "int8", "int8", "int8", "bool")
 
 
-def _write_payments(
-    session: Session,
-    pending: Sequence[_PendingPayment],
-    now: datetime,
-    batch_id: int | None,
-    ids: _Ids,
-) -> None:
+def _write_payments(batch: _Batch, pending: Sequence[_Pending]) -> list[int]:
+    """Write a chunk's allocated payments: new episodes, payment and covered-month rows (built
+    ready for the driver: month indexes, ISO dates on SQLite, one conversion per distinct date),
+    the projection of the episodes paid, the kode penetapan settled. Returns the payment ids."""
+    session, postgres, ids = batch.session, batch.postgres, batch.ids
     new_episodes: dict[int, tuple[int, _Episode]] = {}
     touched: dict[int, _Episode] = {}
     for item in pending:
-        if item.episode.is_new:
-            new_episodes[id(item.episode)] = (item.holder.participant_id, item.episode)
+        episode = item[3]
+        if episode.is_new:
+            new_episodes[id(episode)] = (item[2].participant_id, episode)
         else:
-            touched[id(item.episode)] = item.episode
+            touched[id(episode)] = episode
     fresh = list(new_episodes.values())
     for (_, ep), membership_id in zip(fresh, ids.take("membership", len(fresh)), strict=True):
         ep.membership_id = membership_id
     for item in pending:  # the card is issued at the episode's first payment (D-2)
-        ep = item.episode
+        ep = item[3]
         if ep.card_number is None and ep.first_paid_on is not None:
             assert ep.membership_id is not None
             ep.card_number = card_number(ep.first_paid_on, ep.membership_id)
@@ -1157,67 +1351,86 @@ def _write_payments(
     _bulk_insert(
         session, "membership", _MEMBERSHIP_COLUMNS, [_membership_row(pid, ep) for pid, ep in fresh]
     )
-    if len(pending) == 1 and not fresh and is_postgres(session):
-        _write_one_postgres(session, pending[0], now, batch_id)
-        _link_payment_codes(session, pending)
-        return
-    # Rows are built ready for the driver (month indexes; ISO dates and instants on SQLite,
-    # converted once per distinct value), so no generic conversion pass runs over them.
-    postgres = is_postgres(session)
+    if len(pending) == 1 and not fresh and postgres:
+        payment_ids = [_write_one_postgres(batch, pending[0])]
+        _link_payment_codes(session, pending, payment_ids)
+        return payment_ids
     payment_rows: list[tuple[object, ...]] = []
     covered_rows: list[tuple[object, ...]] = []
     append_payment, append_covered = payment_rows.append, covered_rows.append
-    posted_at: object = now if postgres else _sqlite_instant(now)  # once, not per row
-    days: dict[date, object] = {}
-    for item, payment_id in zip(pending, ids.take("payment", len(pending)), strict=True):
-        item.payment_id = payment_id
-        p, allocation = item.parsed, item.allocation
-        episode_id = item.episode.membership_id
-        participant_id = item.holder.participant_id
-        paid_on: object = p.paid_on
-        if not postgres:
-            paid_on = days.get(p.paid_on)
-            if paid_on is None:
-                paid_on = days[p.paid_on] = p.paid_on.isoformat()
-        amounts = allocation.amounts
-        first_index = allocation.first_month.index
+    posted_at: object = batch.now if postgres else _sqlite_instant(batch.now)  # once, not per row
+    batch_id, iso = batch.batch_id, batch.iso
+    payment_ids = ids.take("payment", len(pending))
+    for (p, fingerprint, holder, episode, first, amounts), payment_id in zip(
+        pending, payment_ids, strict=True
+    ):
+        episode_id = episode.membership_id
+        participant_id = holder.participant_id
         append_payment(
             (
                 payment_id,
-                p.channel,
-                p.reference,
+                p[5],
+                p[1],
                 participant_id,
                 episode_id,
-                p.amount,
-                paid_on,
-                first_index,
+                p[3],
+                p[4] if postgres else iso[p[4]],
+                first,
                 len(amounts),
-                p.partner_code,
-                p.agent_code,
-                item.fingerprint,
+                p[6],
+                p[7],
+                fingerprint,
                 posted_at,
                 batch_id,
             )
         )
-        for offset, due in enumerate(amounts):
-            append_covered(
-                (payment_id, first_index + offset, episode_id, participant_id, due, False)
-            )
+        month = first
+        for due in amounts:
+            append_covered((payment_id, month, episode_id, participant_id, due, False))
+            month += 1
     _insert_ready(session, "payment", _PAYMENT_COLUMNS, _PAYMENT_PG_TYPES, payment_rows)
     _insert_ready(session, "covered_month", _COVERED_COLUMNS, _COVERED_PG_TYPES, covered_rows)
     _update_memberships(session, list(touched.values()))
-    _link_payment_codes(session, pending)
+    _link_payment_codes(session, pending, payment_ids)
+    return payment_ids
 
 
-def _write_one_postgres(
-    session: Session, item: _PendingPayment, now: datetime, batch_id: int | None
-) -> None:
+def _write_one_postgres(batch: _Batch, item: _Pending) -> int:
     """One posting of an existing episode on PostgreSQL in ONE statement (one round trip): the
     payment row with its id from the sequence, its covered months and the episode's projection,
     as data-modifying CTEs (the same rows :func:`_write_payments` writes for a batch)."""
-    p, allocation, ep = item.parsed, item.allocation, item.episode
-    item.payment_id = (
-        session.connection()
+    p, fingerprint, holder, ep, first, amounts = item
+    audit_sql, audit_params = "", cast(tuple[object, ...], ())
+    actor = batch.audit_actor
+    if actor is not None:
+        # The audit row of post_payment (what record_audit writes: action payment.post, the
+        # posted payment as PostedPayment.as_json()) in the same statement: no ORM flush.
+        audit_sql = (
+            ", a AS (INSERT INTO audit_log (at, actor, role, action, entity_type, entity_id,"
+            " after) SELECT %s, %s, %s, 'payment.post', 'payment', p.id::text,"
+            " json_build_object('result', 'posted', 'payment_id', p.id, 'channel', %s::text,"
+            " 'reference', %s::text, 'nik', %s::text, 'amount', %s::bigint, 'paid_on', %s::text,"
+            " 'first_month', %s::text, 'months', %s::int, 'episode', %s::int,"
+            " 'paid_through', %s::text, 'card_number', %s::text) FROM p)"
+        )
+        audit_params = (
+            batch.now,
+            actor.name,
+            str(actor.role),
+            p[5],
+            p[1],
+            p[2],
+            p[3],
+            p[4].isoformat(),
+            str(month_at(first)),
+            len(amounts),
+            ep.episode_no,
+            None if ep.paid_through is None else str(ep.paid_through),
+            ep.card_number,
+        )
+        batch.audited = True
+    payment_id: int = (
+        batch.session.connection()
         .exec_driver_sql(
             "WITH p AS (INSERT INTO payment (id, channel, reference, participant_id,"
             " membership_id, amount, paid_on, first_month, months, partner_code, agent_code,"
@@ -1228,26 +1441,25 @@ def _write_one_postgres(
             " FROM p, unnest(%s::bigint[]) WITH ORDINALITY AS v(a, o)),"
             " m AS (UPDATE membership SET paid_through_month = %s, months_paid = %s,"
             " first_paid_on = %s, last_paid_on = %s, card_number = %s, start_month = %s,"
-            " registered_on = %s WHERE id = %s)"
-            " SELECT id FROM p",
+            " registered_on = %s WHERE id = %s)" + audit_sql + " SELECT id FROM p",
             (
-                p.channel,
-                p.reference,
-                item.holder.participant_id,
+                p[5],
+                p[1],
+                holder.participant_id,
                 ep.membership_id,
-                p.amount,
-                p.paid_on,
-                allocation.first_month.index,
-                allocation.months,
-                p.partner_code,
-                p.agent_code,
-                item.fingerprint,
-                now,
-                batch_id,
-                allocation.first_month.index,
+                p[3],
+                p[4],
+                first,
+                len(amounts),
+                p[6],
+                p[7],
+                fingerprint,
+                batch.now,
+                batch.batch_id,
+                first,
                 ep.membership_id,
-                item.holder.participant_id,
-                list(allocation.amounts),
+                holder.participant_id,
+                list(amounts),
                 ep.paid_through.index if ep.paid_through is not None else None,
                 ep.months_paid,
                 ep.first_paid_on,
@@ -1256,16 +1468,20 @@ def _write_one_postgres(
                 ep.start_month.index,
                 ep.registered_on,
                 ep.membership_id,
+                *audit_params,
             ),
         )
         .scalar_one()
     )
+    return payment_id
 
 
-def _link_payment_codes(session: Session, pending: Sequence[_PendingPayment]) -> None:
+def _link_payment_codes(
+    session: Session, pending: Sequence[_Pending], payment_ids: Sequence[int]
+) -> None:
     """A kode penetapan is settled by the first payment of its episode that buys exactly its
     months for exactly its amount by its last valid day."""
-    with_codes = {item.holder.participant_id for item in pending if item.holder.open_codes}
+    with_codes = {item[2].participant_id for item in pending if item[2].open_codes}
     if not with_codes:
         return
     in_ids, id_param = _in_list(session, sorted(with_codes), pg_type="bigint")
@@ -1279,16 +1495,10 @@ def _link_payment_codes(session: Session, pending: Sequence[_PendingPayment]) ->
         return
     open_codes = {(c[1], c[2], c[3], c[4]): (c[0], _day(c[5])) for c in codes}
     links: list[dict[str, int]] = []
-    for item in pending:
-        key = (
-            item.episode.membership_id,
-            item.allocation.first_month.index,
-            item.allocation.months,
-            item.parsed.amount,
-        )
-        found = open_codes.pop(key, None)
-        if found is not None and found[1] is not None and item.parsed.paid_on <= found[1]:
-            links.append({"code_id": found[0], "payment_id": item.payment_id})
+    for (p, _, _, episode, first, amounts), payment_id in zip(pending, payment_ids, strict=True):
+        found = open_codes.pop((episode.membership_id, first, len(amounts), p[3]), None)
+        if found is not None and found[1] is not None and p[4] <= found[1]:
+            links.append({"code_id": found[0], "payment_id": payment_id})
     if links:
         session.execute(
             text("UPDATE payment_code SET payment_id = :payment_id WHERE id = :code_id"), links

@@ -284,6 +284,76 @@ def _fast_payment(row: PaymentRow) -> ParsedPayment | None:
     return ParsedPayment(row.row, reference, nik, int(amount), day, channel, partner, agent)
 
 
+#: A payment row as plain values in :class:`PaymentRow`'s field order (row, reference, nik, amount,
+#: paid_on, channel, partner_code, agent_code): what the settlement-file import builds straight
+#: from the CSV reader, without an object per row.
+RawPayment = tuple[
+    int, str, str, "str | int", "str | date", "str | None", "str | None", "str | None"
+]
+#: A checked payment as plain values: (row, reference, nik, amount, paid_on, channel,
+#: partner_code, agent_code), typed as in :class:`ParsedPayment`.
+PaymentValues = tuple[int, str, str, int, date, str, "str | None", "str | None"]
+
+
+def raw_payment(row: PaymentRow) -> RawPayment:
+    """A :class:`PaymentRow` as plain values."""
+    return (
+        row.row,
+        row.reference,
+        row.nik,
+        row.amount,
+        row.paid_on,
+        row.channel,
+        row.partner_code,
+        row.agent_code,
+    )
+
+
+def payment_values(raw: RawPayment) -> tuple[PaymentValues | None, Problems]:
+    """The checks of :func:`parse_payment_row` on plain values: the common case of a settlement
+    file (a clean row) by cheap string tests and caches, any other row through the full check
+    for its messages."""
+    row, reference, nik, amount, paid_on, channel, partner, agent = raw
+    day = _DAYS.get(paid_on) if type(paid_on) is str else None
+    if (
+        day is not None
+        and type(reference) is str
+        and 0 < len(reference) <= 80
+        and not reference[0].isspace()
+        and not reference[-1].isspace()
+        and type(nik) is str
+        and len(nik) == 16
+        and nik.isdigit()
+        and nik.isascii()
+        and type(amount) is str
+        and amount.isdigit()
+        and amount.isascii()
+        and amount[0] != "0"
+    ):
+        channel = channel or DEFAULT_PAYMENT_CHANNEL
+        partner = partner or None
+        agent = agent or None
+        if (
+            channel in _GOOD_CHANNELS
+            and (partner is None or partner in _GOOD_CODES)
+            and (agent is None or agent in _GOOD_CODES)
+        ):
+            return (row, reference, nik, int(amount), day, channel, partner, agent), []
+    parsed, problems = parse_payment_row(PaymentRow(*raw))
+    if parsed is None:
+        return None, problems
+    return (
+        parsed.row,
+        parsed.reference,
+        parsed.nik,
+        parsed.amount,
+        parsed.paid_on,
+        parsed.channel,
+        parsed.partner_code,
+        parsed.agent_code,
+    ), []
+
+
 def parse_payment_row(row: PaymentRow) -> tuple[ParsedPayment | None, Problems]:
     """Shape checks of one payment row (no lookups). Returns the typed row or every problem."""
     fast = _fast_payment(row)

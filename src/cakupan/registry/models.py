@@ -195,13 +195,13 @@ class Payment(Base):
     paid_on: Mapped[date] = mapped_column(Date, index=True)
     first_month: Mapped[Month] = mapped_column(MonthType())
     months: Mapped[int] = mapped_column(Integer)
-    partner_code: Mapped[str | None] = mapped_column(String(CODE), index=True)
-    agent_code: Mapped[str | None] = mapped_column(String(CODE), index=True)
+    # partner_code, agent_code and batch_id are not indexed: no query searches them by value
+    # (migration registry_0003_ledger_indexes).
+    partner_code: Mapped[str | None] = mapped_column(String(CODE))
+    agent_code: Mapped[str | None] = mapped_column(String(CODE))
     fingerprint: Mapped[str] = mapped_column(String(64))
     posted_at: Mapped[datetime] = mapped_column(AwareDateTime())
-    batch_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("import_batch.id"), index=True
-    )
+    batch_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("import_batch.id"))
 
 
 class PaymentReversal(Base):
@@ -232,7 +232,6 @@ class CoveredMonth(Base):
             sqlite_where=text("NOT reversed"),
             postgresql_where=text("NOT reversed"),
         ),
-        Index("ix_covered_month_participant_id", "participant_id"),
         Index("ix_covered_month_month", "month"),
     )
 
