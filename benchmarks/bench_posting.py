@@ -16,6 +16,7 @@ in its own transaction, as a branch counter or a partner call would. Results go 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import statistics
@@ -43,7 +44,43 @@ AS_OF = date(2026, 10, 31)
 POST_DAY = date(2026, 11, 3)
 
 
-def bench(kind: str, participants: int, payments: int, workers: int = 1) -> dict[str, object]:
+def _post_in_process(
+    url: str, items: list[tuple[int, str, int]], start_at: float
+) -> tuple[list[float], float]:
+    """A worker process: its own engine and connection, one transaction per posting. Returns
+    the latencies and the instant (perf_counter) its last posting ended."""
+    engine = make_engine(url)
+    clock = FixedClock(datetime.combine(POST_DAY, dtime(10), JAKARTA))
+    actor = Actor.system("benchmark")
+    with make_session_factory(engine)() as session:
+        book = load_policy_book(session)
+    with transaction(engine):  # connect before the start, as a server's pool would be
+        pass
+    while time.perf_counter() < start_at:
+        time.sleep(0.001)
+    latencies: list[float] = []
+    for n, nik, amount in items:
+        t0 = time.perf_counter()
+        with transaction(engine) as session:
+            post_payment(
+                session,
+                actor,
+                nik=nik,
+                amount=amount,
+                paid_on=POST_DAY,
+                reference=f"BENCH-{n:07d}",
+                channel="bank",
+                clock=clock,
+                book=book,
+            )
+        latencies.append(time.perf_counter() - t0)
+    engine.dispose()
+    return latencies, time.perf_counter()
+
+
+def bench(
+    kind: str, participants: int, payments: int, workers: int = 1, processes: bool = False
+) -> dict[str, object]:
     db = fresh_database(kind, "posting")
     engine = make_engine(db.url)
     try:
@@ -116,7 +153,28 @@ def bench(kind: str, participants: int, payments: int, workers: int = 1) -> dict
         post_all(sequential_part, latencies)
         posting_seconds = time.perf_counter() - started
         concurrent: dict[str, object] = {}
-        if concurrent_part:
+        if concurrent_part and processes:
+            # N processes (fork): no GIL shared between the workers, as N API server workers.
+            engine.dispose()
+            start_at = time.perf_counter() + 3.0  # every worker connected and ready by then
+            context = multiprocessing.get_context("fork")
+            with context.Pool(workers) as pool:
+                answers = pool.starmap(
+                    _post_in_process,
+                    [(db.url, concurrent_part[w::workers], start_at) for w in range(workers)],
+                )
+            seconds = max(end for _, end in answers) - start_at
+            all_latencies = [x for part, _ in answers for x in part]
+            assert len(all_latencies) == len(concurrent_part), "a worker failed"
+            concurrent = {
+                "workers": workers,
+                "mode": "processes",
+                "postings": len(concurrent_part),
+                "postings_per_second": round(len(concurrent_part) / seconds),
+                "posting_p50_ms": round(statistics.median(all_latencies) * 1000, 2),
+                "posting_p95_ms": round(statistics.quantiles(all_latencies, n=100)[94] * 1000, 2),
+            }
+        elif concurrent_part:
             per_worker: list[list[float]] = [[] for _ in range(workers)]
             threads = [
                 threading.Thread(target=post_all, args=(concurrent_part[w::workers], per_worker[w]))
@@ -132,6 +190,7 @@ def bench(kind: str, participants: int, payments: int, workers: int = 1) -> dict
             assert len(all_latencies) == len(concurrent_part), "a worker failed"
             concurrent = {
                 "workers": workers,
+                "mode": "threads",
                 "postings": len(concurrent_part),
                 "postings_per_second": round(len(concurrent_part) / seconds),
                 "posting_p50_ms": round(statistics.median(all_latencies) * 1000, 2),
@@ -180,6 +239,11 @@ def main() -> None:
         default=1,
         help="also post with N concurrent threads (PostgreSQL; SQLite serialises writers)",
     )
+    parser.add_argument(
+        "--processes",
+        action="store_true",
+        help="the N concurrent workers are processes (each its own connection), not threads",
+    )
     parser.add_argument("--name", default="posting", help="results file name")
     args = parser.parse_args()
     info = machine()
@@ -188,7 +252,7 @@ def main() -> None:
     for kind in args.engines.split(","):
         before = os.getloadavg()[0]
         workers = args.workers if kind == "postgresql" else 1
-        measured = bench(kind, args.participants, args.payments, workers)
+        measured = bench(kind, args.participants, args.payments, workers, args.processes)
         loads[kind] = (round(before, 1), round(os.getloadavg()[0], 1))
         measured["load_average_1min"] = {"before": loads[kind][0], "after": loads[kind][1]}
         results[kind] = measured
@@ -209,7 +273,7 @@ def main() -> None:
         assert isinstance(r, dict)
         c = r["concurrent"]
         together = (
-            f"{c['postings_per_second']:,} with {c['workers']} threads "
+            f"{c['postings_per_second']:,} with {c['workers']} {c.get('mode', 'threads')} "
             f"({c['posting_p50_ms']} / {c['posting_p95_ms']} ms)"
             if c
             else "-"
@@ -225,7 +289,7 @@ def main() -> None:
         f"The machine has {info['cores']} cores shared with other work; the load average is "
         "the machine's, not this benchmark's alone. Reproduce: `.venv/bin/python -m "
         f"benchmarks.bench_posting --participants {args.participants} --payments "
-        f"{args.payments} --workers {args.workers}`.\n"
+        f"{args.payments} --workers {args.workers}{' --processes' if args.processes else ''}`.\n"
     )
     write_results(args.name, results, "".join(lines))
 
