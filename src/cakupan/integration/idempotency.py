@@ -262,9 +262,10 @@ def _store(
     """Write the outbox rows and the key's row with its response; False when the key is
     already taken (a twin committed first: nothing must be kept).
 
-    On PostgreSQL the audit rows the work added to the session (``record_audit`` adds them
-    for the next flush) go into the same statement: the same rows, in the same transaction,
-    one round trip instead of an ORM flush and two more statements."""
+    On PostgreSQL any audit rows the work left pending in the session (``record_audit`` adds
+    them for the next flush) go into the same statement: the same rows, in the same
+    transaction, one round trip instead of an ORM flush. (The registry's single posting now
+    writes its audit row with the payment itself.)"""
     now = clock.now()
     values = {
         "user_id": user_id,
