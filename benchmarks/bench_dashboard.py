@@ -232,6 +232,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--name", default="dashboard")
     parser.add_argument(
+        "--data", default="", help="how reused databases were made (written to the results)"
+    )
+    parser.add_argument(
+        "--render",
+        metavar="JSON",
+        help="only write the markdown of an earlier run's results file (e.g. after a fix)",
+    )
+    parser.add_argument(
         "--reuse",
         action="append",
         default=[],
@@ -240,6 +248,12 @@ def main() -> None:
         " seeding a fresh one (its seeding time is then not measured)",
     )
     args = parser.parse_args()
+    if args.render:
+        earlier = json.loads(Path(args.render).read_text())
+        if args.data:
+            earlier["data"] = args.data
+        write_results(args.name, earlier, _markdown(earlier))
+        return
     reuse = dict(item.split("=", 1) for item in args.reuse)
     results: dict[str, Any] = {
         "machine": machine(),
@@ -248,6 +262,7 @@ def main() -> None:
         "rounds": args.rounds,
         "workers": args.workers,
         "target_p95_ms": TARGET_P95_MS,
+        "data": args.data,
         "engines": {},
     }
     for kind in args.engines.split(","):
@@ -286,9 +301,11 @@ def _markdown(results: dict[str, Any]) -> str:
         f" on loopback (national admin, branch head and partner tokens in turn), {results['rounds']}"
         f" rounds of every endpoint per client; the app served by {results['workers']} uvicorn"
         " worker processes. Rows 'endpoint (role)' split the same requests by the caller's"
-        " scope. Target: p95 <= {TARGET_P95_MS:.0f} ms.",
+        f" scope. Target: p95 <= {TARGET_P95_MS:.0f} ms.",
         "",
     ]
+    if results.get("data"):
+        lines += [f"How the databases were made: {results['data']}", ""]
     for kind, data in results["engines"].items():
         lines += [
             f"## {kind}",
@@ -317,7 +334,9 @@ def _markdown(results: dict[str, Any]) -> str:
         lines.append("")
     lines.append(
         "Reproduce: `.venv/bin/python -m benchmarks.bench_dashboard --participants"
-        f" {results['participants']}`."
+        f" {results['participants']}` (seeds a fresh database per engine), or with"
+        " `--reuse sqlite=sqlite:///FILE --reuse postgresql=URL` on databases prepared"
+        " beforehand (`cakupan seed`, `benchmarks/sqlite_to_postgres.py`)."
     )
     return "\n".join(lines) + "\n"
 

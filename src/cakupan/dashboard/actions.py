@@ -22,6 +22,7 @@ from cakupan.dashboard.models import (
     GRAIN_DIMENSIONS,
     GRAIN_FULL,
     GRAIN_LEAGUE,
+    GRAIN_OCCUPATION,
     GRAIN_SEGMENT,
     ContactAction,
     KpiMonthly,
@@ -197,6 +198,13 @@ def refresh_kpis_in_close(session: Session, month: Month) -> dict[str, int]:
         " AND cohort_month + age = :x",
         x=x,
     )
+    postgres = is_postgres(session)
+    if postgres:
+        # The month's snapshot was just written (the first close of a month): the statistics
+        # still say it has no rows, and a nested loop over a million rows would follow. These
+        # statements read whole months: hash joins, whatever the estimates.
+        nestloop = session.execute(text("SELECT current_setting('enable_nestloop')")).scalar_one()
+        session.execute(text("SET LOCAL enable_nestloop = off"))
     _run(session, "DROP TABLE IF EXISTS kpi_base")
     _run(session, _BASE_TABLE)
     _run(session, _BASE, x=x)
@@ -204,8 +212,10 @@ def refresh_kpis_in_close(session: Session, month: Month) -> dict[str, int]:
     _run(session, _MONTHLY, x=x, first=month.first_day, last=month.last_day)
     _run(session, _COHORT, x=x)
     _run(session, "DROP TABLE kpi_base")
+    if postgres:
+        session.execute(text(f"SET LOCAL enable_nestloop = {'on' if nestloop == 'on' else 'off'}"))
     cohort_period = f"cohort_month BETWEEN :x - {MAX_AGE} AND :x AND cohort_month + age = :x"
-    for grain in (GRAIN_BRANCH, GRAIN_SEGMENT, GRAIN_LEAGUE):
+    for grain in (GRAIN_BRANCH, GRAIN_SEGMENT, GRAIN_LEAGUE, GRAIN_OCCUPATION):
         _run(session, _rollup("kpi_monthly", "month = :x", _MONTHLY_MEASURES, grain), x=x)
         _run(session, _rollup("kpi_cohort", cohort_period, _COHORT_MEASURES, grain), x=x)
     monthly = session.execute(

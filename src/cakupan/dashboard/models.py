@@ -25,9 +25,11 @@ GRAIN_BRANCH = 0  # branch
 GRAIN_SEGMENT = 1  # branch, channel, occupation, programs
 GRAIN_FULL = 2  # branch, partner, agent, league partner, channel, occupation, programs
 GRAIN_LEAGUE = 3  # branch, league partner
+GRAIN_OCCUPATION = 4  # branch, occupation (early warnings by segment, occupation filters)
 GRAIN_DIMENSIONS: dict[int, frozenset[str]] = {
     GRAIN_BRANCH: frozenset({"branch_code"}),
     GRAIN_LEAGUE: frozenset({"branch_code", "league_partner"}),
+    GRAIN_OCCUPATION: frozenset({"branch_code", "occupation"}),
     GRAIN_SEGMENT: frozenset({"branch_code", "channel", "occupation", "programs"}),
     GRAIN_FULL: frozenset(
         {

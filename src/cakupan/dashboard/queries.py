@@ -36,6 +36,7 @@ from cakupan.dashboard.models import (
     GRAIN_DIMENSIONS,
     GRAIN_FULL,
     GRAIN_LEAGUE,
+    GRAIN_OCCUPATION,
     GRAIN_SEGMENT,
     ContactAction,
     KpiCohort,
@@ -263,7 +264,7 @@ def grain_for(actor: Actor, filters: Filters, grouping: frozenset[str] = frozens
     for name in ("channel", "occupation", "programs"):
         if getattr(filters, name):
             needed.add(name)
-    for grain in (GRAIN_BRANCH, GRAIN_LEAGUE, GRAIN_SEGMENT, GRAIN_FULL):
+    for grain in (GRAIN_BRANCH, GRAIN_LEAGUE, GRAIN_OCCUPATION, GRAIN_SEGMENT, GRAIN_FULL):
         if needed <= GRAIN_DIMENSIONS[grain]:
             return grain
     return GRAIN_FULL
