@@ -26,8 +26,11 @@ from pathlib import Path
 from benchmarks.bench_ledger import AS_OF, generate
 from benchmarks.common import (
     CAKUPAN,
+    PG_ADMIN_URL,
     WORK,
+    Database,
     Run,
+    _pg_admin,
     check,
     fresh_database,
     machine,
@@ -54,6 +57,7 @@ def run_measured(*args: str) -> Run:
         out_path.read_text(),
         err_path.read_text(),
         os.waitstatus_to_exitcode(status),
+        usage.ru_utime + usage.ru_stime,
     )
 
 
@@ -104,25 +108,65 @@ def pad_network(folder: Path, partners: int) -> int:
     return len(rows)
 
 
-def bench_engine(kind: str, folder: Path, periods: list[str]) -> dict[str, object]:
-    db = fresh_database(kind, "incentives")
+def kept_database(kind: str, label: str) -> Database:
+    """A database that outlives the run (``--keep``): the SQLite file
+    ``benchmarks/.work/<label>.db`` or the PostgreSQL database ``ck_bench_<label>``."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    if kind == "sqlite":
+        return Database("sqlite", f"sqlite:///{WORK / f'{label}.db'}")
+    name = f"ck_bench_{label}".replace("-", "_")
+    engine = create_engine(PG_ADMIN_URL)
+    with engine.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).first()
+    engine.dispose()
+    if not exists:
+        _pg_admin(f'CREATE DATABASE "{name}"')
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    return Database("postgresql", url)
+
+
+def load_ledger(db: Database, folder: Path) -> dict[str, object]:
+    """Import the generated files through the real commands; the import results."""
+    url = ["--database-url", db.url]
+    check(run_measured("db", "upgrade", "--json", *url), "db upgrade")
+    out: dict[str, object] = {}
+    check(
+        run_measured("partners", "import", str(folder / "partners.csv"), "--json", *url),
+        "partners import",
+    )
+    for what in ("participants", "payments"):
+        # --partial: the synthetic generator's rejected rows (if any) are counted, not fatal
+        imported = run_measured(
+            what, "import", str(folder / f"{what}.csv"), "--partial", "--json", *url
+        )
+        body = json.loads(imported.stdout) if imported.stdout.strip() else {}
+        if imported.returncode not in (0, 1) or not body:
+            check(imported, f"{what} import")
+        out[f"{what}_import"] = {k: body.get(k) for k in ("accepted", "duplicates", "rejected")}
+        print(db.engine, what, out[f"{what}_import"], round(imported.seconds, 1), "s", flush=True)
+    return out
+
+
+def bench_engine(
+    kind: str, folder: Path, periods: list[str], *, keep: bool = False
+) -> dict[str, object]:
+    label = f"incentives-keep-{folder.name.split('-', 1)[1]}"
+    db = kept_database(kind, label) if keep else fresh_database(kind, "incentives")
+    marker = WORK / f"{label}.{kind}.loaded.json"
     try:
         url = ["--database-url", db.url]
-        check(run_measured("db", "upgrade", "--json", *url), "db upgrade")
-        out: dict[str, object] = {}
-        check(
-            run_measured("partners", "import", str(folder / "partners.csv"), "--json", *url),
-            "partners import",
-        )
-        for what in ("participants", "payments"):
-            # --partial: the synthetic generator's rejected rows (if any) are counted, not fatal
-            imported = run_measured(
-                what, "import", str(folder / f"{what}.csv"), "--partial", "--json", *url
-            )
-            body = json.loads(imported.stdout) if imported.stdout.strip() else {}
-            if imported.returncode not in (0, 1) or not body:
-                check(imported, f"{what} import")
-            out[f"{what}_import"] = {k: body.get(k) for k in ("accepted", "duplicates", "rejected")}
+        if keep and marker.exists():
+            out: dict[str, object] = json.loads(marker.read_text())
+            check(run_measured("db", "upgrade", "--json", *url), "db upgrade")
+        else:
+            out = load_ledger(db, folder)
+            if keep:
+                marker.write_text(json.dumps(out))
         for period in periods:
             load = os.getloadavg()[0]
             first = run_measured("incentives", "run", "--period", period, "--json", *url)
@@ -132,18 +176,22 @@ def bench_engine(kind: str, folder: Path, periods: list[str]) -> dict[str, objec
             statements = body.get("statements", [])
             out[period] = {
                 "seconds": round(first.seconds, 2),
+                "cpu_seconds": round(first.cpu_seconds, 2),
                 "rerun_seconds": round(again.seconds, 2),
+                "rerun_cpu_seconds": round(again.cpu_seconds, 2),
                 "peak_rss_mib": round(first.max_rss_mib),
                 "statements": len(statements),
                 "lines": sum(len(s["lines"]) for s in statements),
                 "total": sum(s["total"] for s in statements),
                 "rerun_identical": body == body_again,
                 "load_average_before": round(load, 1),
+                "load_average_after": round(os.getloadavg()[0], 1),
             }
             print(kind, period, out[period], flush=True)
         return out
     finally:
-        db.drop()
+        if not keep:
+            db.drop()
 
 
 def main() -> None:
@@ -154,6 +202,14 @@ def main() -> None:
     parser.add_argument("--name", default="incentives")
     parser.add_argument(
         "--reuse", action="store_true", help="reuse the generated files of the same size"
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the loaded databases (and use them again instead of importing)",
+    )
+    parser.add_argument(
+        "--load-only", action="store_true", help="with --keep: import, then stop (no runs)"
     )
     args = parser.parse_args()
     folder = WORK / f"incentives-{args.participants}-{args.partners}"
@@ -176,15 +232,20 @@ def main() -> None:
     }
     for kind in args.engines.split(","):
         print(f"== {kind}", flush=True)
-        results[kind] = bench_engine(kind, folder, periods)
+        results[kind] = bench_engine(
+            kind, folder, [] if args.load_only else periods, keep=args.keep
+        )
+    if args.load_only:
+        return
     lines = [
         "# Incentive run benchmark\n\n",
         machine_markdown(info),
         "The machine is shared with other work running at the same time: figures are upper bounds.\n",
         f"\nData: {counts['participants']:,} participants, {counts['payments']:,} payments "
         f"(synthetic, a year to {AS_OF}), {counts['partners']:,} partners and agents with agreements.\n",
-        "\n| engine | period | run | re-run (idempotent) | peak memory | statements | lines | total | load average (2 cores) |",
-        "\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "\n| engine | period | run (wall) | run (CPU of the process) | re-run, idempotent (wall / CPU) "
+        "| peak memory | statements | lines | total | load average, 1 min (before -> after; 2 cores) |",
+        "\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for kind in args.engines.split(","):
         per_engine = results[kind]
@@ -193,10 +254,13 @@ def main() -> None:
             if not period[:4].isdigit():
                 continue
             lines.append(
-                f"\n| {kind} | {period} | {r['seconds']} s | {r['rerun_seconds']} s"
+                f"\n| {kind} | {period} | {r['seconds']} s | {r.get('cpu_seconds', '-')} s | "
+                f"{r['rerun_seconds']} s / {r.get('rerun_cpu_seconds', '-')} s"
                 f"{'' if r['rerun_identical'] else ' (DIFFERENT)'} | {r['peak_rss_mib']} MiB | "
                 f"{r['statements']:,} | {r['lines']:,} | Rp {r['total']:,} | "
-                f"{r.get('load_average_before', '-')} |".replace(",", ".")
+                f"{r.get('load_average_before', '-')} -> {r.get('load_average_after', '-')} |".replace(
+                    ",", "."
+                )
             )
     for kind in args.engines.split(","):
         per_engine = results[kind]

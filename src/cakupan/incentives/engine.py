@@ -98,7 +98,7 @@ class _Context:
     def __init__(self, session: Session) -> None:
         self.agreements: dict[str, list[_Agreement]] = defaultdict(list)
         parsed: dict[str, AgreementParameters] = {}
-        for row in session.execute(
+        for row in _core(session).execute(
             select(
                 Agreement.partner_code,
                 Agreement.scheme_name,
@@ -118,7 +118,7 @@ class _Context:
             )
         self._definitions: dict[tuple[str, int], SchemeDefinition] = {}
         self._session = session
-        rows = session.execute(select(Partner.code, Partner.parent_code)).all()
+        rows = _core(session).execute(select(Partner.code, Partner.parent_code)).all()
         self.parent: dict[str, str | None] = {row[0]: row[1] for row in rows}
 
     def definition(self, agreement: _Agreement) -> SchemeDefinition:
@@ -131,6 +131,12 @@ class _Context:
         if code is None:
             return []
         return [a for a in self.agreements.get(code, ()) if a.in_force_on(day)]
+
+
+def _core(session: Session) -> Any:
+    """The session's connection: bulk reads run as Core statements (plain rows, no ORM
+    result processing: a national run reads millions of rows), in the session's transaction."""
+    return session.connection()
 
 
 def _beneficiary() -> Any:
@@ -183,7 +189,8 @@ def _payment_query(session: Session) -> Select[Any]:
 
 def _load_payments(session: Session, query: Select[Any]) -> list[LedgerPayment]:
     return [
-        LedgerPayment(*row) for row in session.execute(query.order_by(Payment.paid_on, Payment.id))
+        LedgerPayment(*row)
+        for row in _core(session).execute(query.order_by(Payment.paid_on, Payment.id))
     ]
 
 
@@ -192,7 +199,7 @@ def load_facts(
 ) -> dict[int, PaymentFact]:
     """Payment facts with covered-month amounts and program sets (three queries)."""
     months: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for payment_id, month, amount in session.execute(
+    for payment_id, month, amount in _core(session).execute(
         select(CoveredMonth.payment_id, raw_month(CoveredMonth.month), CoveredMonth.amount)
         .where(CoveredMonth.payment_id.in_(id_query))
         .order_by(CoveredMonth.payment_id, CoveredMonth.month)
@@ -200,7 +207,7 @@ def load_facts(
         months[payment_id].append((month, amount))
     participant_ids = select(Payment.participant_id).where(Payment.id.in_(id_query))
     terms: dict[int, list[tuple[int, ProgramSet]]] = defaultdict(list)
-    for participant_id, effective, programs in session.execute(
+    for participant_id, effective, programs in _core(session).execute(
         select(
             ParticipantTerms.participant_id,
             raw_month(ParticipantTerms.effective_month),
@@ -224,7 +231,9 @@ def load_facts(
             amount=row.amount,
             first_ordinal=row.first_month - start + 1,
             month_amounts=tuple(amount for _, amount in covered),
-            programs=tuple(_programs_in(history, month) for month, _ in covered),
+            programs=(history[0][1],) * len(covered)
+            if len(history) == 1  # one set of terms (most participants): no search
+            else tuple(_programs_in(history, month) for month, _ in covered),
         )
     return facts
 
@@ -249,7 +258,7 @@ def _starts_when_paid(session: Session, rows: list[LedgerPayment]) -> dict[int, 
         .distinct()
     )
     chains: dict[int, list[tuple[int, int, int | None]]] = defaultdict(list)
-    for membership_id, payment_id, first_month, reversal_id in session.execute(
+    for membership_id, payment_id, first_month, reversal_id in _core(session).execute(
         select(
             Payment.membership_id, Payment.id, raw_month(Payment.first_month), PaymentReversal.id
         )
@@ -289,7 +298,7 @@ def _closed_references(
     codes = sorted({row.beneficiary for row in rows})
     months = sorted({Month.of(row.paid_on).index for row in rows})
     closed: dict[tuple[str, str, int], set[str]] = {}
-    for code, scheme, month, reference in session.execute(
+    for code, scheme, month, reference in _core(session).execute(
         select(
             IncentiveStatement.partner_code,
             IncentiveStatement.scheme_name,
@@ -317,7 +326,7 @@ def _carried_elsewhere(session: Session, period: Month) -> set[tuple[str, str, s
 
     return {
         (code, scheme, reference)
-        for code, scheme, reference in session.execute(
+        for code, scheme, reference in _core(session).execute(
             select(
                 IncentiveStatement.partner_code,
                 IncentiveStatement.scheme_name,
@@ -369,7 +378,7 @@ def _registration_counts(session: Session) -> dict[tuple[str, int], tuple[int, i
     month = month_index_sql(session, Membership.registered_on)
     new = func.sum(case((Membership.episode_no == 1, 1), else_=0))
     counts: dict[tuple[str, int], tuple[int, int]] = {}
-    for code, index, total, first in session.execute(
+    for code, index, total, first in _core(session).execute(
         select(ben, month, func.count(), new).where(ben.is_not(None)).group_by(ben, month)
     ):
         counts[(code, int(index))] = (int(total), int(first or 0))
@@ -500,29 +509,34 @@ def _acquisitions(
 ) -> None:
     """Acquisition incentives for registrations in the period by qualified registrars."""
     ben = _beneficiary()
-    rows = session.execute(
-        select(
-            Membership.id,
-            Membership.participant_id,
-            Membership.registered_on,
-            Membership.episode_no,
-            raw_month(Membership.start_month),
-            ben,
-            Participant.nik,
+    rows = (
+        _core(session)
+        .execute(
+            select(
+                Membership.id,
+                Membership.participant_id,
+                Membership.registered_on,
+                Membership.episode_no,
+                raw_month(Membership.start_month),
+                ben,
+                Participant.nik,
+            )
+            .join(Participant, Participant.id == Membership.participant_id)
+            .where(
+                Membership.registered_on.between(period.first_day, period.last_day),
+                ben.is_not(None),
+            )
+            .order_by(Membership.registered_on, Membership.id)
         )
-        .join(Participant, Participant.id == Membership.participant_id)
-        .where(
-            Membership.registered_on.between(period.first_day, period.last_day), ben.is_not(None)
-        )
-        .order_by(Membership.registered_on, Membership.id)
-    ).all()
+        .all()
+    )
     if not rows:
         return
     terms: dict[int, list[tuple[int, ProgramSet]]] = defaultdict(list)
     participant_ids = select(Membership.participant_id).where(
         Membership.registered_on.between(period.first_day, period.last_day)
     )
-    for participant_id, effective, programs in session.execute(
+    for participant_id, effective, programs in _core(session).execute(
         select(
             ParticipantTerms.participant_id,
             raw_month(ParticipantTerms.effective_month),
@@ -577,7 +591,7 @@ def _thresholds(
 
     # One pass over the period's registrations: each counts once for every office above it.
     per_office: dict[str, list[date]] = defaultdict(list)
-    for partner_code, agent_code, registered_on in session.execute(
+    for partner_code, agent_code, registered_on in _core(session).execute(
         select(Membership.partner_code, Membership.agent_code, Membership.registered_on).where(
             Membership.registered_on.between(period.first_day, period.last_day)
         )
@@ -618,7 +632,7 @@ def _fees(
         return
     ben = _beneficiary()
     registrations: dict[str, list[date]] = defaultdict(list)
-    for code, day in session.execute(
+    for code, day in _core(session).execute(
         select(ben, Membership.registered_on).where(
             Membership.registered_on.between(period.first_day, period.last_day), ben.is_not(None)
         )
@@ -626,7 +640,7 @@ def _fees(
         registrations[code].append(day)
     collector = func.coalesce(Payment.agent_code, Payment.partner_code)
     payments: dict[str, list[date]] = defaultdict(list)
-    for code, day in session.execute(
+    for code, day in _core(session).execute(
         select(collector, Payment.paid_on).where(
             Payment.paid_on.between(period.first_day, period.last_day), collector.is_not(None)
         )
