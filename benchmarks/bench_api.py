@@ -164,6 +164,7 @@ def serve(url: str, workers: int, pool_size: int) -> tuple[subprocess.Popen[byte
             "--http",
             "httptools",
             "--no-access-log",
+            "--no-proxy-headers",  # as ``cakupan serve`` (proxy_headers=False)
             "--log-level",
             "warning",
         ],
@@ -423,7 +424,9 @@ def main() -> None:
         "code": code,
         "engine": "postgresql",
         "load_generator": "wrk (benchmarks/bench_api.lua)",
-        "server": f"uvicorn --workers {args.workers} --loop uvloop --http httptools",
+        "server": (
+            f"uvicorn --workers {args.workers} --loop uvloop --http httptools --no-proxy-headers"
+        ),
         "server_workers": args.workers,
         "connections": args.connections,
         "wrk_threads": args.threads,
