@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, case, cast, func, select, type_coerce
+from sqlalchemy import Integer, Select, String, case, cast, false, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from cakupan.dates import JAKARTA, Month
@@ -292,10 +292,12 @@ def _closed_references(
     session: Session, rows: list[LedgerPayment]
 ) -> dict[tuple[str, str, int], set[str]]:
     """For the closed statements of the registrars and months of ``rows``: the payment
-    references their lines name, keyed by (partner, scheme, month index)."""
+    references their lines name, keyed by (partner, scheme, month index). Filtered by month in
+    SQL (a handful) and by registrar here: a national list of codes would exceed SQLite's
+    limit on bound parameters."""
     from cakupan.incentives.models import IncentiveLine, IncentiveStatement
 
-    codes = sorted({row.beneficiary for row in rows})
+    codes = {row.beneficiary for row in rows}
     months = sorted({Month.of(row.paid_on).index for row in rows})
     closed: dict[tuple[str, str, int], set[str]] = {}
     for code, scheme, month, reference in _core(session).execute(
@@ -308,14 +310,32 @@ def _closed_references(
         .outerjoin(IncentiveLine, IncentiveLine.statement_id == IncentiveStatement.id)
         .where(
             IncentiveStatement.status != "draft",
-            IncentiveStatement.partner_code.in_(codes),
             raw_month(IncentiveStatement.period).in_(months),
         )
     ):
+        if code not in codes:
+            continue
         references = closed.setdefault((code, scheme, int(month)), set())
         if reference is not None:
             references.add(reference)
     return closed
+
+
+def _closed_months(period: Month) -> Select[Any]:
+    """The months before ``period`` (within the look-back) that have closed statements."""
+    from cakupan.incentives.models import IncentiveStatement
+
+    month = raw_month(IncentiveStatement.period)
+    return (
+        select(month)
+        .where(
+            IncentiveStatement.status != "draft",
+            month < period.index,
+            month >= (period + -(LATE_LOOK_BACK_MONTHS + 1)).index,
+        )
+        .distinct()
+        .order_by(month)
+    )
 
 
 def _carried_elsewhere(session: Session, period: Month) -> set[tuple[str, str, str | None]]:
@@ -453,14 +473,21 @@ def compute_period(session: Session, period: Month) -> list[Statement]:
     # posting period, or a later one when that period was closed before it could carry them.
     start = datetime.combine((period + -LATE_LOOK_BACK_MONTHS).first_day, time.min, tzinfo=JAKARTA)
     end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=JAKARTA)
+    # Only payments earned in a month that has closed statements can be late in this sense.
+    closed_months = [
+        Month.from_index(int(index))
+        for index in _core(session).execute(_closed_months(period)).scalars()
+    ]
     late_ids = select(Payment.id).where(
         Payment.posted_at >= start,
         Payment.posted_at < end,
-        Payment.paid_on < first_day,
+        or_(false(), *(Payment.paid_on.between(m.first_day, m.last_day) for m in closed_months)),
         jakarta_month_index_sql(session, Payment.posted_at)
         > month_index_sql(session, Payment.paid_on),
     )
-    late_rows = _load_payments(session, base.where(Payment.id.in_(late_ids)))
+    late_rows = (
+        _load_payments(session, base.where(Payment.id.in_(late_ids))) if closed_months else []
+    )
     if late_rows:
         closed = _closed_references(session, late_rows)
         carried = _carried_elsewhere(session, period)
