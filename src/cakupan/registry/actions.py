@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
+import psycopg
 from sqlalchemy import Connection, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from cakupan.audit import record_audit
@@ -352,6 +354,26 @@ def _raw(session: Session, sql: str, *params: object) -> list[Any]:
     return list(session.connection().exec_driver_sql(sql, tuple(params)).all())
 
 
+def _pipelined(session: Session, statements: Sequence[tuple[str, tuple[object, ...]]]) -> list[Any]:
+    """Run driver-level statements (PostgreSQL) in one round trip with psycopg's pipeline mode;
+    the rows of the last one. A driver error is raised as SQLAlchemy's ``DBAPIError`` (as
+    :func:`_raw` would), so callers retry deadlocks and races the same way."""
+    raw: Any = session.connection().connection.driver_connection
+    try:
+        with raw.pipeline():
+            cursors = [raw.cursor() for _ in statements]
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                cursor.execute(sql, params)  # queued; fetching syncs and reads every result
+            rows = list(cursors[-1].fetchall())
+            for cursor in cursors:
+                cursor.close()
+            return rows
+    except psycopg.Error as error:
+        raise DBAPIError.instance(
+            statements[-1][0], statements[-1][1], error, psycopg.Error
+        ) from error
+
+
 def _month(index: int | None) -> Month | None:
     return None if index is None else month_at(index)
 
@@ -381,15 +403,11 @@ def _load_holders(
     if not nik_list:
         return {}
     in_niks, nik_param = _in_list(session, nik_list)
-    if lock:
-        _raw(
-            session,
-            "SELECT m.id FROM membership m JOIN participant p ON p.id = m.participant_id"
-            f" WHERE p.nik {in_niks} ORDER BY m.id FOR UPDATE OF m",
-            nik_param,
-        )
-    rows = _raw(
-        session,
+    lock_sql = (
+        "SELECT m.id FROM membership m JOIN participant p ON p.id = m.participant_id"
+        f" WHERE p.nik {in_niks} ORDER BY m.id FOR UPDATE OF m"
+    )
+    state_sql = (
         "SELECT p.id, p.nik, p.registered_on, m.id, m.episode_no, m.start_month,"
         " m.registered_on, m.paid_through_month, m.months_paid, m.first_paid_on,"
         " m.last_paid_on, m.card_number, m.channel, m.partner_code, m.agent_code,"
@@ -403,9 +421,18 @@ def _load_holders(
         )
         + " FROM participant p JOIN membership m ON m.participant_id = p.id"
         " LEFT JOIN participant_terms t ON t.participant_id = p.id"
-        f" WHERE p.nik {in_niks} ORDER BY p.id, m.episode_no, t.effective_month",
-        *((*reference, nik_param) if reference is not None else (nik_param,)),
+        f" WHERE p.nik {in_niks} ORDER BY p.id, m.episode_no, t.effective_month"
     )
+    state_params = (*reference, nik_param) if reference is not None else (nik_param,)
+    if lock and len(nik_list) <= _SMALL_INSERT and is_postgres(session):
+        # A posting: the lock and the read go in one round trip (psycopg pipeline; with the
+        # transaction's BEGIN when it is the first statement). The server runs them in order,
+        # so the read still starts after the locks are held and sees what was committed before.
+        rows = _pipelined(session, [(lock_sql, (nik_param,)), (state_sql, state_params)])
+    else:
+        if lock:
+            _raw(session, lock_sql, nik_param)
+        rows = _raw(session, state_sql, *state_params)
     if reference is not None and rows and known is not None and rows[0][21] is not None:
         known[reference] = rows[0][21]
     holders: dict[str, _Holder] = {}
