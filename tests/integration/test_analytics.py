@@ -251,3 +251,17 @@ def test_national_page_for_national_roles_only(cli: Cli, users: Engine, tmp_path
         page = client.get("/analytics")
         assert page.status_code == 200
         assert "cakupan analytics snapshot" in page.text
+
+
+def test_an_empty_ledger_gives_a_report_of_zeros(cli: Cli, tmp_path: Path) -> None:
+    """A new installation (no participant yet) snapshots and reports without error."""
+    out = tmp_path / "empty"
+    manifest = _ok(cli("analytics", "snapshot", "--out", str(out), "--as-of", AS_OF, "--json"))
+    assert manifest["rows"]["participants"] == manifest["rows"]["payments"] == 0
+    report = _ok(cli("analytics", "national", "--snapshot", str(out), "--json"))
+    assert len(report["national"]) == 12
+    assert all(
+        row["active_participants"] == row["contributions_collected"] == 0
+        for row in report["national"]
+    )
+    assert report["cohorts"] == report["regencies"] == []

@@ -211,6 +211,18 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _staged_select(table: Table, staged: Path) -> str:
+    """The typed rows of a staged CSV file; an empty table (no row to read) keeps its columns."""
+    if staged.stat().st_size == 0:
+        typed = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in table.columns)
+        return f"SELECT {typed} WHERE false"
+    return (
+        f"SELECT * FROM read_csv('{staged}', header = false, "
+        f"columns = {_columns_clause(table.columns)}, nullstr = '', "
+        "quote = '\"', escape = '\"')"
+    )
+
+
 def _columns_clause(columns: Sequence[tuple[str, str]]) -> str:
     return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns) + "}"
 
@@ -237,9 +249,7 @@ def take_snapshot(
                     _write_csv_generic(engine, sql, as_of, staged)
                 target = out / f"{table.name}.parquet"
                 con.execute(
-                    f"COPY (SELECT * FROM read_csv('{staged}', header = false, "
-                    f"columns = {_columns_clause(table.columns)}, nullstr = '', "
-                    f"quote = '\"', escape = '\"')) "
+                    f"COPY ({_staged_select(table, staged)}) "
                     f"TO '{target}' (FORMAT parquet, COMPRESSION zstd)"
                 )
                 count = con.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchone()
