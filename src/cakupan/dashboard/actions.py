@@ -202,9 +202,13 @@ def refresh_kpis_in_close(session: Session, month: Month) -> dict[str, int]:
     if postgres:
         # The month's snapshot was just written (the first close of a month): the statistics
         # still say it has no rows, and a nested loop over a million rows would follow. These
-        # statements read whole months: hash joins, whatever the estimates.
+        # statements read whole months: hash joins, whatever the estimates ...
         nestloop = session.execute(text("SELECT current_setting('enable_nestloop')")).scalar_one()
         session.execute(text("SET LOCAL enable_nestloop = off"))
+        # ... and statistics that know the month's rows (ANALYZE samples them, this
+        # transaction's own rows included): without them the planner sorted a million rows
+        # to group them and built the same hash table once per parallel worker.
+        session.execute(text("ANALYZE status_snapshot, status_transition"))
     _run(session, "DROP TABLE IF EXISTS kpi_base")
     _run(session, _BASE_TABLE)
     _run(session, _BASE, x=x)
