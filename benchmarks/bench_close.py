@@ -29,8 +29,8 @@ from sqlalchemy import delete, func, select, text
 from benchmarks.common import machine, machine_markdown, write_results
 from cakupan.auth import Actor
 from cakupan.dashboard import refresh_kpis
-from cakupan.dashboard.models import GRAIN_BRANCH, KpiCohort, KpiMonthly
-from cakupan.dashboard.queries import ledger_summary
+from cakupan.dashboard.models import KpiCohort, KpiMonthly
+from cakupan.dashboard.queries import kpi_summary, ledger_summary
 from cakupan.dates import Month
 from cakupan.db import make_engine, transaction
 from cakupan.registry.close import close_month
@@ -131,22 +131,7 @@ def _verify(url: str, month: Month) -> dict[str, Any]:
     engine = make_engine(url)
     with transaction(engine) as session:
         ledger = ledger_summary(session, month)
-        k = KpiMonthly
-        row = session.execute(
-            select(
-                func.coalesce(func.sum(k.registrations), 0),
-                func.coalesce(func.sum(k.contributions), 0),
-                func.coalesce(func.sum(k.payments), 0),
-                func.coalesce(func.sum(k.active), 0),
-            ).where(k.month == month, k.grain == GRAIN_BRANCH)
-        ).one()
-        kpi = dict(
-            zip(
-                ("new_registrations", "contributions_collected", "payments", "active_participants"),
-                (int(v) for v in row),
-                strict=True,
-            )
-        )
+        kpi = kpi_summary(session, month)
         cohort_rows = session.scalar(
             select(func.count())
             .select_from(KpiCohort)

@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cakupan.auth import Actor
 from cakupan.cli.common import DatabaseUrlOption, JsonOption, console, open_engine, print_json
 from cakupan.dashboard import refresh_kpis
-from cakupan.dashboard.models import GRAIN_BRANCH, KpiMonthly
-from cakupan.dashboard.queries import ledger_summary
+from cakupan.dashboard.queries import kpi_summary, ledger_summary
 from cakupan.dates import Month
 from cakupan.db import transaction
 from cakupan.errors import CakupanError, ErrorKind, invalid
@@ -84,27 +83,7 @@ def verify(
     with transaction(engine) as session:
         for closing in _months(session, month):
             ledger = ledger_summary(session, closing)
-            k = KpiMonthly
-            row = session.execute(
-                select(
-                    func.coalesce(func.sum(k.registrations), 0),
-                    func.coalesce(func.sum(k.contributions), 0),
-                    func.coalesce(func.sum(k.payments), 0),
-                    func.coalesce(func.sum(k.active), 0),
-                ).where(k.month == closing, k.grain == GRAIN_BRANCH)
-            ).one()
-            aggregated = dict(
-                zip(
-                    (
-                        "new_registrations",
-                        "contributions_collected",
-                        "payments",
-                        "active_participants",
-                    ),
-                    (int(v) for v in row),
-                    strict=True,
-                )
-            )
+            aggregated = kpi_summary(session, closing)
             report.append(
                 {
                     "month": str(closing),

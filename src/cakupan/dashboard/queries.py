@@ -1186,6 +1186,22 @@ def contacts_of(session: Session, actor: Actor, participant_id: int) -> list[dic
     ]
 
 
+def kpi_summary(session: Session, month: Month) -> dict[str, int]:
+    """The same figures as :func:`ledger_summary`, summed from the month's pre-aggregates
+    (branch grain): what ``cakupan kpi verify`` compares with the ledger."""
+    k = KpiMonthly
+    row = session.execute(
+        select(
+            func.coalesce(func.sum(k.registrations), 0),
+            func.coalesce(func.sum(k.contributions), 0),
+            func.coalesce(func.sum(k.payments), 0),
+            func.coalesce(func.sum(k.active), 0),
+        ).where(k.month == month, k.grain == GRAIN_BRANCH)
+    ).one()
+    keys = ("new_registrations", "contributions_collected", "payments", "active_participants")
+    return dict(zip(keys, (int(v) for v in row), strict=True))
+
+
 def ledger_summary(session: Session, month: Month) -> dict[str, int]:
     """Whole-ledger figures of one month computed directly from the ledger tables (not from the
     pre-aggregates or the close): the check that the pre-aggregates match (tests, ``cakupan kpi
