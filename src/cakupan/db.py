@@ -7,6 +7,7 @@ here works on both.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -15,7 +16,9 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
 from cakupan.dates import JAKARTA, Month
@@ -99,8 +102,50 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    ping_idle = kwargs.pop("ping_idle", None)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine, PING_AFTER_IDLE_SECONDS if ping_idle is None else ping_idle)
+    return engine
+
+
+#: A pooled PostgreSQL connection unused for longer than this is checked (one ``SELECT 1``)
+#: before it is handed out; one in steady use is not.
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Pessimistic disconnect handling for the connections that can have gone stale: a
+    connection back from the pool after ``idle_seconds`` or more (a server restart, a
+    firewall's idle timeout) is pinged and, if dead, replaced before anyone uses it (the pool
+    retries the check-out on :class:`~sqlalchemy.exc.DisconnectionError`). SQLAlchemy's
+    ``pool_pre_ping`` pings at every check-out: two round trips (the transaction's BEGIN and
+    the ``SELECT 1``) per single posting, a fifth of its cost; a connection in steady use was
+    alive milliseconds ago. A connection lost within ``idle_seconds`` of its last use (the
+    server restarted under load) fails the one request that meets it, as a connection lost
+    mid-request always does; the pool then replaces it. ``pool_pre_ping=True`` brings back
+    the check at every check-out."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(
+        dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+    ) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < idle_seconds:
+            return  # new (just connected) or in steady use
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            dbapi_connection.rollback()  # leave it as the pool gave it: no transaction open
+        except Exception as error:
+            raise DisconnectionError(f"stale pooled connection: {error}") from error
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

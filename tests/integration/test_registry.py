@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, event, func, insert, select
@@ -230,6 +230,20 @@ def test_the_kode_penetapan_is_settled_by_the_payment_it_quotes(
     code = session.execute(select(PaymentCode)).scalar_one()
     payment = session.execute(select(Payment)).scalar_one()
     assert code.payment_id == payment.id
+
+
+def test_a_kode_penetapan_past_its_validity_is_not_settled(
+    session: Session, clock: FixedClock
+) -> None:
+    register(session, clock, months_to_pay=2, registered_on=clock.now().date().isoformat())
+    code = session.execute(select(PaymentCode)).scalar_one()
+    late = code.valid_until + timedelta(days=1)
+    clock.advance(timedelta(days=10))
+    pay(session, clock, code.amount, late.isoformat(), "B-1")  # the code's months and amount, late
+    session.refresh(code)
+    assert code.payment_id is None
+    payment = session.execute(select(Payment)).scalar_one()
+    assert (payment.first_month, payment.months) == (code.first_month, code.months)
 
 
 @pytest.mark.parametrize(

@@ -336,8 +336,13 @@ def _in_list(
     a JSON array, read by ``json_array_elements_text`` on PostgreSQL (cast to ``pg_type``) and
     ``json_each`` on SQLite. One JSON text is encoded in C; a driver-level array of tens of
     thousands of values is encoded value by value in Python. A few values (one posting) go as
-    an array, whose size the planner knows (it then walks the indexes)."""
+    an array, whose size the planner knows (it then walks the indexes). One value (a single
+    posting) goes as ``= value``: PostgreSQL plans ``= ANY($1)`` afresh at every execution of the
+    prepared statement (a generic plan cannot know the array's size; planning the state query
+    cost more than running it), while ``= $1`` on a unique index keeps its generic plan."""
     if is_postgres(session):
+        if len(values) == 1:
+            return f"= %s::{pg_type}", values[0]
         if len(values) <= _SMALL_INSERT:
             return f"= ANY(%s::{pg_type}[])", list(values)
         return (
@@ -1379,9 +1384,7 @@ def _write_payments(batch: _Batch, pending: Sequence[_Pending]) -> list[int]:
         session, "membership", _MEMBERSHIP_COLUMNS, [_membership_row(pid, ep) for pid, ep in fresh]
     )
     if len(pending) == 1 and not fresh and postgres:
-        payment_ids = [_write_one_postgres(batch, pending[0])]
-        _link_payment_codes(session, pending, payment_ids)
-        return payment_ids
+        return [_write_one_postgres(batch, pending[0])]  # its kode penetapan settled there too
     payment_rows: list[tuple[object, ...]] = []
     covered_rows: list[tuple[object, ...]] = []
     append_payment, append_covered = payment_rows.append, covered_rows.append
@@ -1424,9 +1427,22 @@ def _write_payments(batch: _Batch, pending: Sequence[_Pending]) -> list[int]:
 
 def _write_one_postgres(batch: _Batch, item: _Pending) -> int:
     """One posting of an existing episode on PostgreSQL in ONE statement (one round trip): the
-    payment row with its id from the sequence, its covered months and the episode's projection,
-    as data-modifying CTEs (the same rows :func:`_write_payments` writes for a batch)."""
+    payment row with its id from the sequence, its covered months, the episode's projection
+    and, when the participant has an unpaid kode penetapan, the settling of the code this
+    payment buys (:func:`_link_payment_codes`' rule), as data-modifying CTEs (the same rows
+    :func:`_write_payments` writes for a batch)."""
     p, fingerprint, holder, ep, first, amounts = item
+    code_sql, code_params = "", cast(tuple[object, ...], ())
+    if holder.open_codes:
+        # The code of this episode for exactly these months and this amount, still valid on the
+        # payment day (the latest issued, should there be several alike).
+        code_sql = (
+            ", k AS (UPDATE payment_code SET payment_id = p.id FROM p WHERE payment_code.id = ("
+            "SELECT c.id FROM payment_code c WHERE c.payment_id IS NULL AND c.participant_id = %s"
+            " AND c.membership_id = %s AND c.first_month = %s AND c.months = %s"
+            " AND c.amount = %s AND c.valid_until >= %s ORDER BY c.id DESC LIMIT 1))"
+        )
+        code_params = (holder.participant_id, ep.membership_id, first, len(amounts), p[3], p[4])
     audit_sql, audit_params = "", cast(tuple[object, ...], ())
     actor = batch.audit_actor
     if actor is not None:
@@ -1468,7 +1484,7 @@ def _write_one_postgres(batch: _Batch, item: _Pending) -> int:
             " FROM p, unnest(%s::bigint[]) WITH ORDINALITY AS v(a, o)),"
             " m AS (UPDATE membership SET paid_through_month = %s, months_paid = %s,"
             " first_paid_on = %s, last_paid_on = %s, card_number = %s, start_month = %s,"
-            " registered_on = %s WHERE id = %s)" + audit_sql + " SELECT id FROM p",
+            " registered_on = %s WHERE id = %s)" + code_sql + audit_sql + " SELECT id FROM p",
             (
                 p[5],
                 p[1],
@@ -1495,6 +1511,7 @@ def _write_one_postgres(batch: _Batch, item: _Pending) -> int:
                 ep.start_month.index,
                 ep.registered_on,
                 ep.membership_id,
+                *code_params,
                 *audit_params,
             ),
         )
