@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from benchmarks.common import WORK, fresh_database, machine, machine_markdown, write_results
 from cakupan.auth import Actor
@@ -255,14 +255,14 @@ def _short_participants(session: Any, niks: list[str], answered: int) -> list[di
     them (request i pays NIK i mod N; requests past ``answered`` were in flight at the stop,
     and may or may not have been posted). Each with the references it holds: empty when every
     answered payment is in the ledger."""
-    from cakupan.registry.models import Participant
-
     count = len(niks)
     rows = session.execute(
-        select(Participant.nik, func.count(Payment.id), func.array_agg(Payment.reference))
-        .join(Payment, Payment.participant_id == Participant.id, isouter=True)
-        .where(Participant.nik.in_(niks))
-        .group_by(Participant.nik)
+        text(
+            "SELECT p.nik, count(y.id), array_agg(y.reference) FROM participant p"
+            " LEFT JOIN payment y ON y.participant_id = p.id WHERE p.nik = ANY(:niks)"
+            " GROUP BY p.nik"
+        ),
+        {"niks": niks},
     ).all()
     held = {nik: (int(n), sorted(r for r in refs if r)) for nik, n, refs in rows}
     short = []
@@ -376,6 +376,7 @@ def main() -> None:
     code = _code_state()
     database = fresh_database("postgresql", "api")
     database_name = database.url.rsplit("/", 1)[1]
+    short: list[dict[str, Any]] = []
     try:
         print(f"preparing {participants:,} participants ...", flush=True)
         token, niks, amounts, day = prepare(database.url, participants)
