@@ -164,8 +164,9 @@ class LedgerPayment:
     membership_id: int
 
 
-def _payment_query(session: Session) -> Select[Any]:
-    ben = _beneficiary()
+def ledger_payment_query(session: Session, beneficiary: Any) -> Select[Any]:
+    """The columns of :class:`LedgerPayment` (in its field order) with ``beneficiary`` as its
+    beneficiary column: the statement run and the simulator read payments the same way."""
     return (
         select(
             Payment.id,
@@ -177,14 +178,18 @@ def _payment_query(session: Session) -> Select[Any]:
             Payment.participant_id,
             raw_month(Membership.start_month),
             month_index_sql(session, Membership.registered_on),
-            ben,
+            beneficiary,
             Participant.nik,
             Payment.membership_id,
         )
         .join(Membership, Membership.id == Payment.membership_id)
         .join(Participant, Participant.id == Payment.participant_id)
-        .where(ben.is_not(None))
     )
+
+
+def _payment_query(session: Session) -> Select[Any]:
+    ben = _beneficiary()
+    return ledger_payment_query(session, ben).where(ben.is_not(None))
 
 
 def _load_payments(session: Session, query: Select[Any]) -> list[LedgerPayment]:

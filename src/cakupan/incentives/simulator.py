@@ -24,7 +24,13 @@ from cakupan.dates import Month
 from cakupan.errors import invalid
 from cakupan.i18n import t
 from cakupan.incentives.definition import AgreementParameters
-from cakupan.incentives.engine import LedgerPayment, load_facts, program_set, raw_month
+from cakupan.incentives.engine import (
+    LedgerPayment,
+    ledger_payment_query,
+    load_facts,
+    program_set,
+    raw_month,
+)
 from cakupan.incentives.queries import SchemeRecord, scheme_version, schemes
 from cakupan.incentives.rules import acquisition_line, payment_lines, qualifies
 from cakupan.money import percent_of, round_half_up
@@ -136,22 +142,7 @@ def simulate(
     rows = [
         LedgerPayment(*row)
         for row in session.execute(
-            select(
-                Payment.id,
-                Payment.reference,
-                Payment.amount,
-                Payment.paid_on,
-                raw_month(Payment.first_month),
-                Payment.months,
-                Payment.participant_id,
-                raw_month(Membership.start_month),
-                month_index_sql(session, Membership.registered_on),
-                registrar,
-                Participant.nik,
-                Payment.membership_id,
-            )
-            .join(Membership, Membership.id == Payment.membership_id)
-            .join(Participant, Participant.id == Payment.participant_id)
+            ledger_payment_query(session, registrar)
             .where(Payment.id.in_(payment_ids))
             .order_by(Payment.id)
         )
