@@ -760,21 +760,43 @@ def post_payments(
         progress=progress,
     )
     if audit:
-        record_audit(
+        _audit_batch(
             session,
             actor,
             "payment.post_batch",
-            "import_batch" if batch_id is not None else "payment",
-            batch_id,
-            after={
-                "accepted": result.accepted,
-                "duplicates": result.duplicates,
-                "rejected": result.rejected,
-                "mode": "partial" if partial else "all-or-nothing",
-            },
-            at=(clock or SystemClock()).now(),
+            ("import_batch", batch_id) if batch_id is not None else ("payment", None),
+            result,
+            partial=partial,
+            clock=clock,
         )
     return result
+
+
+def _audit_batch(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: tuple[str, int | None],
+    result: BatchResult,
+    *,
+    partial: bool,
+    clock: Clock | None,
+) -> None:
+    """The one audit row of a batch (registrations or payments): its counts and its mode."""
+    record_audit(
+        session,
+        actor,
+        action,
+        entity[0],
+        entity[1],
+        after={
+            "accepted": result.accepted,
+            "duplicates": result.duplicates,
+            "rejected": result.rejected,
+            "mode": "partial" if partial else "all-or-nothing",
+        },
+        at=(clock or SystemClock()).now(),
+    )
 
 
 def post_payment(
@@ -1841,19 +1863,14 @@ def register_participants(
         progress=progress,
     )
     if audit:
-        record_audit(
+        _audit_batch(
             session,
             actor,
             "participant.register_batch",
-            "participant",
-            None,
-            after={
-                "accepted": result.accepted,
-                "duplicates": result.duplicates,
-                "rejected": result.rejected,
-                "mode": "partial" if partial else "all-or-nothing",
-            },
-            at=(clock or SystemClock()).now(),
+            ("participant", None),
+            result,
+            partial=partial,
+            clock=clock,
         )
     return result
 

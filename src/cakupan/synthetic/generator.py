@@ -14,32 +14,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from cakupan.dates import Month
+from cakupan.registry import imports
 from cakupan.synthetic import behaviour as b
 
 #: (income, programs, month, sector, funding) -> contribution of that month in rupiah.
 MonthlyAmount = Callable[[int, str, Month, str, str], int]
 
-PARTICIPANT_COLUMNS = [
-    "nik",
-    "name",
-    "phone",
-    "occupation",
-    "reported_income",
-    "programs",
-    "registered_on",
-    "sex",
-    "birth_date",
-    "email",
-    "village_code",
-    "district_code",
-    "sector",
-    "funding",
-    "channel",
-    "branch_code",
-    "partner_code",
-    "agent_code",
-]
-PAYMENT_COLUMNS = ["reference", "nik", "amount", "paid_on", "channel", "partner_code", "agent_code"]
+#: The columns of the files written: the import's contract (required, then optional).
+PARTICIPANT_COLUMNS = [*imports.PARTICIPANT_COLUMNS, *imports.PARTICIPANT_OPTIONAL_COLUMNS]
+PAYMENT_COLUMNS = [*imports.PAYMENT_COLUMNS, *imports.PAYMENT_OPTIONAL_COLUMNS]
 PARTNER_COLUMNS = [
     "code",
     "name",
