@@ -122,9 +122,10 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
     ``pool_pre_ping`` pings at every check-out: two round trips (the transaction's BEGIN and
     the ``SELECT 1``) per single posting, a fifth of its cost; a connection in steady use was
     alive milliseconds ago. A connection lost within ``idle_seconds`` of its last use (the
-    server restarted under load) fails the one request that meets it, as a connection lost
-    mid-request always does; the pool then replaces it. ``pool_pre_ping=True`` brings back
-    the check at every check-out."""
+    server restarted under load) fails the one statement that meets it, as a connection lost
+    mid-request always does, and the pool replaces it; the partner API's writes then run again
+    on a new connection (``cakupan.integration.idempotency``: their key makes that safe).
+    ``pool_pre_ping=True`` brings back the check at every check-out."""
 
     @event.listens_for(engine, "checkin")
     def _returned(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:

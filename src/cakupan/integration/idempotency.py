@@ -40,7 +40,7 @@ import psycopg
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from cakupan.audit.models import AuditEntry
@@ -148,6 +148,33 @@ def _transient(error: DBAPIError | psycopg.Error) -> bool:
     return isinstance(error, OperationalError) and "locked" in str(orig).lower()
 
 
+def _connection_lost(session: Session, error: DBAPIError | psycopg.Error) -> bool:
+    """Whether ``error`` came from a connection the server dropped (a restart, an idle
+    timeout, a kill): SQLAlchemy says so for what it ran, psycopg's connection for the
+    driver-level statements of the hot path. The connection is then invalidated (the pool
+    opens a new one)."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    try:
+        connection = session.connection()
+    except SQLAlchemyError:  # the session's transaction is already being rolled back
+        return False
+    raw: Any = connection.connection.driver_connection
+    if raw is None or not (raw.broken or raw.closed):
+        return False
+    connection.invalidate()
+    return True
+
+
+def _recover(session: Session, error: DBAPIError | psycopg.Error, *, safe_to_repeat: bool) -> bool:
+    """Roll back after ``error``; True when running the request again may succeed: a race or
+    deadlock, or (when ``safe_to_repeat``: the key or the registry de-duplicates a repeat,
+    even of a commit that did reach the server) a lost connection."""
+    lost = _connection_lost(session, error)
+    session.rollback()
+    return _transient(error) or (lost and safe_to_repeat)
+
+
 def run_idempotent(
     session: Session,
     *,
@@ -180,8 +207,9 @@ def run_idempotent(
             session.commit()
             return Outcome(status_code, body, replayed=False)
         except DBAPIError as error:
-            session.rollback()
-            if not _transient(error) or attempt == ATTEMPTS - 1:
+            # Without a key a repeat of a commit that did reach the server would write twice.
+            again = _recover(session, error, safe_to_repeat=key is not None)
+            if not again or attempt == ATTEMPTS - 1:
                 raise
             time.sleep(0.005 * 2**attempt)
         except BaseException:
@@ -355,8 +383,7 @@ def run_once(
             session.commit()
             return Outcome(status_code, body, replayed=False)
         except (DBAPIError, psycopg.Error) as error:
-            session.rollback()
-            if not _transient(error) or attempt == ATTEMPTS - 1:
+            if not _recover(session, error, safe_to_repeat=True) or attempt == ATTEMPTS - 1:
                 raise
             time.sleep(0.005 * 2**attempt)
         except BaseException:
