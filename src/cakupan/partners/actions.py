@@ -183,6 +183,29 @@ class NewPartner:
     parent_code: str | None = None
 
 
+def _name_and_kind_problems(name: str, kind: str) -> Problems:
+    problems: Problems = []
+    if not name.strip():
+        problems.append(("name", t("nama wajib diisi", "a name is required")))
+    if (p := kind_problem(kind)) is not None:
+        problems.append(("kind", p))
+    return problems
+
+
+def _parent(
+    session: Session, parent_code: str | None
+) -> tuple[Partner | None, tuple[str, Text] | None]:
+    """The parent partner named by ``parent_code`` (None when none is named), or the problem
+    when it is unknown."""
+    parent = session.get(Partner, parent_code) if parent_code else None
+    if parent_code and parent is None:
+        return None, (
+            "parent_code",
+            t("induk {p} tidak dikenal", "unknown parent {p}").format(p=parent_code),
+        )
+    return parent, None
+
+
 def create_partner(
     session: Session, actor: Actor, clock: Clock, new: NewPartner, *, status: str = "active"
 ) -> Partner:
@@ -191,18 +214,10 @@ def create_partner(
     problems: Problems = []
     if (p := code_problem(new.code)) is not None:
         problems.append(("code", p))
-    if not new.name.strip():
-        problems.append(("name", t("nama wajib diisi", "a name is required")))
-    if (p := kind_problem(new.kind)) is not None:
-        problems.append(("kind", p))
-    parent = session.get(Partner, new.parent_code) if new.parent_code else None
-    if new.parent_code and parent is None:
-        problems.append(
-            (
-                "parent_code",
-                t("induk {p} tidak dikenal", "unknown parent {p}").format(p=new.parent_code),
-            )
-        )
+    problems += _name_and_kind_problems(new.name, new.kind)
+    parent, unknown_parent = _parent(session, new.parent_code)
+    if unknown_parent is not None:
+        problems.append(unknown_parent)
     elif not problems and (
         p := parent_problem(new.kind, new.parent_code, parent.kind if parent else None)
     ):
@@ -538,18 +553,10 @@ def submit_application(
                 ),
             )
         )
-    if not new.name.strip():
-        problems.append(("name", t("nama wajib diisi", "a name is required")))
-    if (p := kind_problem(new.kind)) is not None:
-        problems.append(("kind", p))
-    parent = session.get(Partner, new.parent_code) if new.parent_code else None
-    if new.parent_code and parent is None:
-        problems.append(
-            (
-                "parent_code",
-                t("induk {p} tidak dikenal", "unknown parent {p}").format(p=new.parent_code),
-            )
-        )
+    problems += _name_and_kind_problems(new.name, new.kind)
+    parent, unknown_parent = _parent(session, new.parent_code)
+    if unknown_parent is not None:
+        problems.append(unknown_parent)
     elif new.kind in PARTNER_KINDS and (
         p := parent_problem(new.kind, new.parent_code, parent.kind if parent else None)
     ):
