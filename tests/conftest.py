@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -176,3 +177,26 @@ def run_cli(argv: list[str]) -> CliResult:
         sys.argv = saved_argv
         _current.reset(token)
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+#: The Redis of the rate-limit tests (every machine, CI's included, runs one).
+REDIS_URL = os.environ.get("CAKUPAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A Redis key prefix of this test's own (runs sharing one Redis cannot meet); its keys
+    are removed afterwards. With ``CI=true`` an unreachable Redis fails instead of skipping."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        message = f"Redis is not reachable at {REDIS_URL}: {error}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    value = f"cakupan-test:{secrets.token_hex(6)}:"
+    yield value
+    for key in client.scan_iter(f"{value}*"):
+        client.delete(key)
+    client.close()

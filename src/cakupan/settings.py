@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     #: Partner API rate limit per client (token bucket): sustained requests per second, burst.
     api_rate_per_second: float = 50.0
     api_burst: int = 100
+    #: Keep those buckets in Redis, shared by every worker (e.g. ``redis://127.0.0.1:6379/0``);
+    #: unset: in each process (cakupan.integration.ratelimit).
+    api_rate_limit_redis_url: str | None = None
     #: Directory of the national analytics snapshot (default: the user data directory's
     #: ``analytics/latest``); docs/analytics.md.
     analytics_snapshot: Path = Field(default_factory=default_analytics_snapshot)

@@ -4,6 +4,7 @@ webhook outbox delivered to a real loopback receiver."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,16 +21,17 @@ from cakupan.dates import FixedClock, Month
 from cakupan.db import transaction
 from cakupan.integration import enqueue_close_events, verify
 from cakupan.integration.models import IdempotentRequest, WebhookDelivery, WebhookEvent
-from cakupan.integration.ratelimit import ClientLimiter
+from cakupan.integration.ratelimit import ClientLimiter, RedisLimiter
 from cakupan.integration.webhooks import work
 from cakupan.partners.actions import NewPartner, create_partner
 from cakupan.registry.close import close_month
 from cakupan.registry.models import Participant, Payment
+from cakupan.settings import get_settings
 from cakupan.users import create_user, issue_token, revoke_token, set_active, user_by_username
 from cakupan.users.models import ApiToken
 from cakupan.web import create_app
 from cakupan.web.tokens import TokenCache
-from tests.conftest import CliResult
+from tests.conftest import REDIS_URL, CliResult
 from tests.integration.partner_api_support import (
     ACTOR,
     NOW,
@@ -317,6 +319,46 @@ def test_rate_limit_answers_429_with_retry_after(api: Api) -> None:
     assert limited.headers["x-request-id"]
     # Another client has its own bucket.
     assert api.call("mitra.b", "GET", "/reconciliation", date="2026-11-26").status_code == 200
+
+
+@pytest.mark.one_engine
+def test_rate_limit_in_redis_is_shared_with_the_other_workers(api: Api, redis_prefix: str) -> None:
+    # The app's limiter and "another worker's" share the client's bucket through Redis.
+    def limiter() -> RedisLimiter:
+        return RedisLimiter(REDIS_URL, rate=0.01, burst=3, prefix=redis_prefix)
+
+    api.client.app.state.partner_api_limiter = limiter()  # type: ignore[attr-defined]
+    with transaction(api.engine) as session:
+        user_id = user_by_username(session, "mitra.a").id
+    other_worker = limiter()
+
+    async def spend(times: int) -> list[float]:
+        return [await other_worker.acquire(user_id) for _ in range(times)]
+
+    assert asyncio.run(spend(2)) == [0.0, 0.0]
+    codes = [
+        api.call("mitra.a", "GET", "/reconciliation", date="2026-11-26").status_code
+        for _ in range(2)
+    ]
+    assert codes == [200, 429]  # one token was left of the burst of 3
+    assert api.call("mitra.b", "GET", "/reconciliation", date="2026-11-26").status_code == 200
+
+
+@pytest.mark.one_engine
+def test_the_redis_url_setting_puts_the_buckets_in_redis(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = api.client.app
+    del app.state.partner_api_limiter  # type: ignore[attr-defined]
+    monkeypatch.setenv("CAKUPAN_API_RATE_LIMIT_REDIS_URL", REDIS_URL)
+    get_settings.cache_clear()
+    try:
+        assert api.call("mitra.a", "GET", "/reconciliation", date="2026-11-26").status_code == 200
+        limiter = app.state.partner_api_limiter  # type: ignore[attr-defined]
+        assert isinstance(limiter, RedisLimiter)
+        assert limiter.url == REDIS_URL
+    finally:
+        get_settings.cache_clear()
 
 
 # -- webhooks -------------------------------------------------------------------------------------
