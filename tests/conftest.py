@@ -9,15 +9,18 @@ names carry the process id and a random token, so concurrent runs cannot collide
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import os
 import secrets
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 import redis
@@ -200,3 +203,14 @@ def redis_prefix() -> Iterator[str]:
     for key in client.scan_iter(f"{value}*"):
         client.delete(key)
     client.close()
+
+
+_T = TypeVar("_T")
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, _T]) -> _T:
+    """Run ``coroutine`` to its end on a new event loop in a thread of its own: the browser
+    tests (Playwright's sync API) leave an event loop running in the main thread, where
+    ``asyncio.run`` then refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -4,7 +4,6 @@ webhook outbox delivered to a real loopback receiver."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from cakupan.users import create_user, issue_token, revoke_token, set_active, us
 from cakupan.users.models import ApiToken
 from cakupan.web import create_app
 from cakupan.web.tokens import TokenCache
-from tests.conftest import REDIS_URL, CliResult
+from tests.conftest import REDIS_URL, CliResult, run_coroutine
 from tests.integration.partner_api_support import (
     ACTOR,
     NOW,
@@ -335,7 +334,7 @@ def test_rate_limit_in_redis_is_shared_with_the_other_workers(api: Api, redis_pr
     async def spend(times: int) -> list[float]:
         return [await other_worker.acquire(user_id) for _ in range(times)]
 
-    assert asyncio.run(spend(2)) == [0.0, 0.0]
+    assert run_coroutine(spend(2)) == [0.0, 0.0]
     codes = [
         api.call("mitra.a", "GET", "/reconciliation", date="2026-11-26").status_code
         for _ in range(2)

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from cakupan.integration.ratelimit import RedisLimiter
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, run_coroutine
 
 
 async def take(limiter: RedisLimiter, client_id: int, times: int) -> list[float]:
@@ -33,7 +33,7 @@ def test_two_processes_share_one_bucket_per_client(redis_prefix: str) -> None:
         assert 99.0 <= again <= 100.0  # a refused request takes nothing
         assert await take(first, 8, 1) == [0.0]  # another client has its own bucket
 
-    asyncio.run(scenario())
+    run_coroutine(scenario())
 
 
 def test_the_bucket_refills_at_the_rate(redis_prefix: str) -> None:
@@ -46,12 +46,12 @@ def test_the_bucket_refills_at_the_rate(redis_prefix: str) -> None:
         await asyncio.sleep(0.06)
         assert await take(limiter, 1, 1) == [0.0]
 
-    asyncio.run(scenario())
+    run_coroutine(scenario())
 
 
 def test_a_bucket_expires_once_it_would_be_full_again(redis_prefix: str) -> None:
     limiter = RedisLimiter(REDIS_URL, rate=10.0, burst=5, prefix=redis_prefix)
-    asyncio.run(take(limiter, 3, 1))
+    run_coroutine(take(limiter, 3, 1))
     ttl_ms = redis.Redis.from_url(REDIS_URL).pttl(f"{redis_prefix}3")
     assert 0 < ttl_ms <= 1_500  # 5 tokens at 10/s: full after 0.5 s, kept 1 s more
 
@@ -61,7 +61,7 @@ def test_an_unreachable_redis_lets_requests_through_and_warns(
 ) -> None:
     limiter = RedisLimiter("redis://127.0.0.1:1/0", rate=0.01, burst=1)  # nothing listens there
     with caplog.at_level(logging.WARNING, logger="cakupan.web"):
-        assert asyncio.run(take(limiter, 1, 3)) == [0.0, 0.0, 0.0]
+        assert run_coroutine(take(limiter, 1, 3)) == [0.0, 0.0, 0.0]
     warnings = [r for r in caplog.records if "rate limiter" in r.getMessage()]
     assert len(warnings) == 1  # at most once a minute
     assert "not limiting" in warnings[0].getMessage()
