@@ -25,12 +25,12 @@ import time
 from datetime import date, datetime
 from datetime import time as dtime
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from benchmarks.common import fresh_database, machine, machine_markdown, write_results
 from cakupan.auth import Actor
 from cakupan.bootstrap import ensure_ready
-from cakupan.contributions import load_policy_book
+from cakupan.contributions import PolicyBook, load_policy_book
 from cakupan.dates import JAKARTA, FixedClock, Month
 from cakupan.db import make_engine, make_session_factory, transaction
 from cakupan.registry.actions import post_payment, register_participants
@@ -59,6 +59,21 @@ def _post_in_process(
     while time.perf_counter() < start_at:
         time.sleep(0.001)
     latencies: list[float] = []
+    _post_each(engine, actor, clock, book, items, latencies)
+    engine.dispose()
+    return latencies, time.perf_counter()
+
+
+def _post_each(
+    engine: Engine,
+    actor: Actor,
+    clock: FixedClock,
+    book: PolicyBook,
+    items: list[tuple[int, str, int]],
+    latencies: list[float],
+) -> None:
+    """Pay each (number, NIK, amount) with ``post_payment`` in its own transaction, appending
+    each posting's latency (seconds) to ``latencies``."""
     for n, nik, amount in items:
         t0 = time.perf_counter()
         with transaction(engine) as session:
@@ -74,8 +89,20 @@ def _post_in_process(
                 book=book,
             )
         latencies.append(time.perf_counter() - t0)
-    engine.dispose()
-    return latencies, time.perf_counter()
+
+
+def _concurrent_summary(
+    workers: int, mode: str, postings: int, seconds: float, latencies: list[float]
+) -> dict[str, object]:
+    assert len(latencies) == postings, "a worker failed"
+    return {
+        "workers": workers,
+        "mode": mode,
+        "postings": postings,
+        "postings_per_second": round(postings / seconds),
+        "posting_p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "posting_p95_ms": round(statistics.quantiles(latencies, n=100)[94] * 1000, 2),
+    }
 
 
 def bench(
@@ -129,21 +156,7 @@ def bench(
         ]
 
         def post_all(items: list[tuple[int, str, int]], latencies: list[float]) -> None:
-            for n, nik, amount in items:
-                t0 = time.perf_counter()
-                with transaction(engine) as session:
-                    post_payment(
-                        session,
-                        actor,
-                        nik=nik,
-                        amount=amount,
-                        paid_on=POST_DAY,
-                        reference=f"BENCH-{n:07d}",
-                        channel="bank",
-                        clock=clock,
-                        book=book,
-                    )
-                latencies.append(time.perf_counter() - t0)
+            _post_each(engine, actor, clock, book, items, latencies)
 
         numbered = [(n, nik, amount) for n, (nik, amount) in enumerate(todo)]
         sequential_part = numbered if workers <= 1 else numbered[: len(numbered) // 2]
@@ -165,15 +178,9 @@ def bench(
                 )
             seconds = max(end for _, end in answers) - start_at
             all_latencies = [x for part, _ in answers for x in part]
-            assert len(all_latencies) == len(concurrent_part), "a worker failed"
-            concurrent = {
-                "workers": workers,
-                "mode": "processes",
-                "postings": len(concurrent_part),
-                "postings_per_second": round(len(concurrent_part) / seconds),
-                "posting_p50_ms": round(statistics.median(all_latencies) * 1000, 2),
-                "posting_p95_ms": round(statistics.quantiles(all_latencies, n=100)[94] * 1000, 2),
-            }
+            concurrent = _concurrent_summary(
+                workers, "processes", len(concurrent_part), seconds, all_latencies
+            )
         elif concurrent_part:
             per_worker: list[list[float]] = [[] for _ in range(workers)]
             threads = [
@@ -187,15 +194,9 @@ def bench(
                 thread.join()
             seconds = time.perf_counter() - started
             all_latencies = [x for part in per_worker for x in part]
-            assert len(all_latencies) == len(concurrent_part), "a worker failed"
-            concurrent = {
-                "workers": workers,
-                "mode": "threads",
-                "postings": len(concurrent_part),
-                "postings_per_second": round(len(concurrent_part) / seconds),
-                "posting_p50_ms": round(statistics.median(all_latencies) * 1000, 2),
-                "posting_p95_ms": round(statistics.quantiles(all_latencies, n=100)[94] * 1000, 2),
-            }
+            concurrent = _concurrent_summary(
+                workers, "threads", len(concurrent_part), seconds, all_latencies
+            )
 
         with factory() as session:
             niks = list(session.scalars(select(Participant.nik)))

@@ -27,6 +27,7 @@ import redis
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from cakupan.bootstrap import ensure_ready
 from cakupan.db import make_engine, make_session_factory
@@ -214,3 +215,12 @@ def run_coroutine(coroutine: Coroutine[Any, Any, _T]) -> _T:
     ``asyncio.run`` then refuses to start."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+def terminate_backend(database_url: str, pid: int) -> None:
+    """End PostgreSQL backend ``pid`` from another connection, as a server restart or an idle
+    timeout would: the pooled connection that used it is then dead."""
+    other = make_engine(database_url, poolclass=NullPool)
+    with other.begin() as conn:
+        conn.exec_driver_sql("SELECT pg_terminate_backend(%s)", (pid,))
+    other.dispose()

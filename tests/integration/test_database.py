@@ -10,12 +10,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import NullPool
 
 from cakupan.bootstrap import current_revisions, head_revisions, upgrade_schema
 from cakupan.db import make_engine
 from cakupan.schema import metadata
-from tests.conftest import CliResult
+from tests.conftest import CliResult, terminate_backend
 
 
 def test_upgrade_is_idempotent(engine: Engine) -> None:
@@ -49,13 +48,6 @@ def test_cli_db_upgrade_twice(cli: Callable[..., CliResult]) -> None:
     assert set(payload["revisions"]) == head_revisions()
 
 
-def _terminate(database_url: str, pid: int) -> None:
-    other = make_engine(database_url, poolclass=NullPool)
-    with other.begin() as conn:
-        conn.exec_driver_sql("SELECT pg_terminate_backend(%s)", (pid,))
-    other.dispose()
-
-
 @pytest.mark.postgres_only
 def test_idle_pooled_connection_killed_by_the_server_is_replaced(database_url: str) -> None:
     # A pooled connection whose backend the server ended (a restart, an idle timeout) is
@@ -64,7 +56,7 @@ def test_idle_pooled_connection_killed_by_the_server_is_replaced(database_url: s
     try:
         with engine.connect() as conn:
             first_pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
-        _terminate(database_url, first_pid)
+        terminate_backend(database_url, first_pid)
         with engine.connect() as conn:
             second_pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
             assert conn.exec_driver_sql("SELECT 41 + 1").scalar_one() == 42
@@ -82,7 +74,7 @@ def test_connection_in_steady_use_is_not_pinged(database_url: str) -> None:
     try:
         with engine.connect() as conn:
             first_pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
-        _terminate(database_url, first_pid)
+        terminate_backend(database_url, first_pid)
         with pytest.raises(OperationalError), engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
         with engine.connect() as conn:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
 from cakupan.auth import Actor
 from cakupan.dates import FixedClock
@@ -16,6 +15,7 @@ from cakupan.db import make_engine, transaction
 from cakupan.integration.idempotency import Answer, driver_row, run_once
 from cakupan.integration.models import IdempotentRequest
 from cakupan.users import create_user
+from tests.conftest import terminate_backend
 
 
 @pytest.mark.postgres_only
@@ -30,10 +30,7 @@ def test_run_once_retries_on_a_connection_the_server_dropped(database_url: str) 
             )
             user_id = user.user.id
             pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        killer = make_engine(database_url, poolclass=NullPool)
-        with killer.begin() as conn:
-            conn.exec_driver_sql("SELECT pg_terminate_backend(%s)", (pid,))
-        killer.dispose()
+        terminate_backend(database_url, pid)
 
         works: list[int] = []
 
