@@ -30,7 +30,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from cakupan.bootstrap import ensure_ready
+from cakupan.dates import pinned_system_clock
 from cakupan.db import make_engine, make_session_factory
+from tests.clock_support import TEST_NOW, TestClock
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ENGINES = ("sqlite", "postgresql")
@@ -52,6 +54,22 @@ def _pg_admin_execute(sql: str) -> None:
             conn.execute(text(sql))
     finally:
         engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_clock() -> Iterator[TestClock]:
+    """The process clock of the whole run: every ``SystemClock()`` (CLI, pages, actions given no
+    clock, the browser tests' server) reads the test's time, never the machine's date."""
+    clock = TestClock(TEST_NOW)
+    with pinned_system_clock(clock):
+        yield clock
+
+
+@pytest.fixture(autouse=True)
+def test_clock(suite_clock: TestClock) -> TestClock:
+    """The clock of this test, set to :data:`TEST_NOW` when it starts; ``set``/``advance`` move it."""
+    suite_clock.set(TEST_NOW)
+    return suite_clock
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

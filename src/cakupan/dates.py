@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -102,10 +104,38 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """The real clock, in Asia/Jakarta."""
+    """The real clock, in Asia/Jakarta.
+
+    A test harness may pin it to another clock with :func:`pinned_system_clock` (a Python context
+    manager, called only by the test fixtures): then every ``SystemClock()`` in the process (the
+    CLI's, a page's, an action given no clock) reads the pinned clock. Nothing in the settings, the
+    environment or the command line can pin it, so a deployment cannot switch it on by accident.
+    """
 
     def now(self) -> datetime:
+        pinned = _PINNED[0]
+        if pinned is not None:
+            return pinned.now().astimezone(JAKARTA)
         return datetime.now(JAKARTA)
+
+
+#: The clock that ``SystemClock`` reads instead of the real one while a test pins it (a module
+#: global, not a context variable: the browser tests' server runs in a thread of its own).
+_PINNED: list[Clock | None] = [None]
+
+
+@contextmanager
+def pinned_system_clock(clock: Clock) -> Iterator[Clock]:
+    """Make every ``SystemClock`` in this process read ``clock`` inside the block (tests only).
+
+    The suite's fixtures pin a :class:`FixedClock` for every test so that no result depends on the
+    day the suite runs (docs/time.md)."""
+    previous = _PINNED[0]
+    _PINNED[0] = clock
+    try:
+        yield clock
+    finally:
+        _PINNED[0] = previous
 
 
 @dataclass

@@ -21,7 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
-from cakupan.dates import JAKARTA, Month
+from cakupan.dates import JAKARTA, Month, SystemClock
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -175,4 +175,4 @@ def is_postgres(engine_or_session: Engine | Session) -> bool:
 
 def now_utc() -> datetime:
     """The current instant (for audit rows written outside an injected clock)."""
-    return datetime.now(UTC)
+    return SystemClock().now().astimezone(UTC)

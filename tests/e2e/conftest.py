@@ -28,6 +28,7 @@ from cakupan.auth import Role
 from cakupan.db import make_engine
 from cakupan.users.credentials import set_hash_parameters
 from cakupan.web import create_app
+from tests.clock_support import TestClock
 from tests.conftest import Templates, _pg_admin_execute, _pg_url_for, _postgres_unavailable
 from tests.users_support import create_role_users
 
@@ -124,11 +125,15 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server(e2e_engine: Engine, e2e_users: dict[Role, str]) -> Iterator[LiveServer]:
-    """The app served by uvicorn in a background thread; stopped at the end of the session."""
+def live_server(
+    e2e_engine: Engine, e2e_users: dict[Role, str], suite_clock: TestClock
+) -> Iterator[LiveServer]:
+    """The app served by uvicorn in a background thread; stopped at the end of the session. It
+    runs on the suite's clock (each test starts at ``TEST_NOW``; ``test_clock`` moves it), never
+    on the machine's date."""
     del e2e_users
     port = _free_port()
-    app = create_app(e2e_engine, secret_key=secrets.token_urlsafe(32))
+    app = create_app(e2e_engine, secret_key=secrets.token_urlsafe(32), clock=suite_clock)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )

@@ -21,6 +21,7 @@ from cakupan.dates import SystemClock
 from cakupan.db import transaction
 from cakupan.partners.actions import NewPartner, create_partner
 from cakupan.partners.models import Partner
+from tests.clock_support import TEST_NOW
 from tests.e2e.conftest import LiveServer, SignIn
 
 pytestmark = pytest.mark.e2e
@@ -102,7 +103,7 @@ def test_agent_records_a_contact_on_a_phone(
 
 
 def _plan_dates() -> tuple[date, date]:
-    start = date.today() + timedelta(days=7)
+    start = TEST_NOW.date() + timedelta(days=7)
     return start, start + timedelta(days=2)
 
 

@@ -10,7 +10,6 @@ import random
 import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,14 +23,15 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 from cakupan.contributions import load_policy_book
-from cakupan.dates import Month, SystemClock, today
+from cakupan.dates import Month
 from cakupan.db import is_postgres, transaction
 from cakupan.integration.models import IdempotentRequest
 from cakupan.registry import RegistrationRow, register_participants
 from cakupan.registry.models import CoveredMonth, Payment
+from tests.clock_support import TEST_NOW, clocked_command
 from tests.integration.partner_api_support import ACTOR, make_clients, nik
 
-CAKUPAN = str(Path(sys.executable).with_name("cakupan"))
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:
@@ -52,7 +52,8 @@ def served(database_url: str, log: Path) -> Iterator[tuple[str, subprocess.Popen
     }
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [CAKUPAN, "--database-url", database_url, "serve", "--port", str(port)],
+            [*clocked_command(), "--database-url", database_url, "serve", "--port", str(port)],
+            cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
@@ -90,7 +91,7 @@ class Ledger:
 def _register(engine: Engine, count: int) -> Ledger:
     """``count`` participants registered today by partner MITRA-A (the registry's batch
     engine), and the amount of their first month."""
-    day = today(SystemClock())
+    day = TEST_NOW.date()  # the served process runs on the same test clock
     rows = [
         RegistrationRow(
             row=i,

@@ -5,7 +5,7 @@ with its version and source)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from cakupan.bootstrap import REFERENCE_LOADERS, ReferenceLoader
 from cakupan.campaigns.models import OccupationGroup, OccupationGroupMember, Segment
 from cakupan.campaigns.rules import FactorWeights
+from cakupan.dates import SystemClock
 from cakupan.errors import invalid
 from cakupan.i18n import t
 from cakupan.registry import reference as _occupations  # noqa: F401  (its loader runs first)
@@ -134,7 +135,7 @@ def load_segments(session: Session) -> int:
         for occupation in group["occupations"]:
             session.add(OccupationGroupMember(group_code=group["code"], occupation_code=occupation))
         added += 1
-    now = datetime.now(UTC)
+    now = SystemClock().now().astimezone(UTC)
     for segment in data["segments"]:
         if segment["code"] in known_segments:
             continue
