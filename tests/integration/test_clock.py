@@ -75,3 +75,20 @@ def test_a_subprocess_runs_on_the_clock_it_is_given(database_url: str) -> None:
 
     assert birth_date(TEST_NOW) == "1927-01-01"
     assert birth_date(datetime(2031, 1, 15, 9, 0, tzinfo=JAKARTA)) == "2027-01-01"
+
+
+def test_no_test_reads_the_machine_date() -> None:
+    """Tests take "now" from TEST_NOW or the test_clock fixture, never from the machine:
+    ``date.today()``, ``datetime.now()`` and ``datetime.utcnow()`` are not called in tests/."""
+    readers = []
+    for path in (ROOT / "tests").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in {"today", "now", "utcnow"}
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in {"date", "datetime"}
+            ):
+                readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert readers == []
