@@ -1,0 +1,158 @@
+"""``cakupan retention``: the retention workbench from the command line (thin over
+``cakupan.retention``): the four worklists, owners, contact outcomes, and the lapse-risk model
+(train, score, backtest). The JSON shapes are contracts (issue 15, docs/retention.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cakupan.auth import Actor
+from cakupan.cli.common import (
+    DatabaseUrlOption,
+    JsonOption,
+    console,
+    date_option,
+    open_engine,
+    print_json,
+)
+from cakupan.dates import Month, SystemClock, today
+from cakupan.db import transaction
+from cakupan.errors import invalid
+from cakupan.i18n import t
+from cakupan.money import format_rupiah
+from cakupan.retention.actions import assign_owner, record_outcome
+from cakupan.retention.queries import WorklistFilters, check_list, worklist
+
+app = typer.Typer(
+    help="Retensi peserta: daftar kerja, risiko berhenti / retention worklists and lapse risk.",
+    no_args_is_help=True,
+)
+
+
+def _month(value: str, field: str) -> Month:
+    try:
+        return Month.parse(value)
+    except ValueError:
+        raise invalid(
+            field, t(f"bulan YYYY-MM, bukan {value!r}", f"a month YYYY-MM, got {value!r}")
+        ) from None
+
+
+@app.command("worklist")
+def worklist_command(
+    list_name: Annotated[
+        str,
+        typer.Option("--list", help="unpaid_registration | due | arrears | closed_recent"),
+    ],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Tanggal / as of YYYY-MM-DD (default today).")
+    ] = None,
+    branch: Annotated[str | None, typer.Option("--branch", help="Kode cabang.")] = None,
+    partner: Annotated[
+        str | None, typer.Option("--partner", help="Kode mitra atau agen / partner or agent.")
+    ] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Pemilik / owner username.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Baris paling banyak.")] = None,
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Daftar kerja retensi / one retention worklist, highest risk x amount first."""
+    check_list(list_name)
+    day = date_option(as_of, "as_of") or today(SystemClock())
+    if limit is not None and limit < 1:
+        raise invalid("limit", t(f"paling sedikit 1, bukan {limit}", f"at least 1, got {limit}"))
+    engine = open_engine(database_url)
+    with transaction(engine) as session:  # the reveal of phones is audited
+        result = worklist(
+            session,
+            Actor.system(),
+            list_name,
+            day,
+            WorklistFilters(branch=branch, partner=partner, owner=owner),
+            limit=limit,
+        )
+    if as_json:
+        print_json(result)
+        return
+    console.print(f"{list_name} {result['as_of']}: {result['total']} peserta/participants")
+    for row in result["rows"]:
+        risk = "-" if row["risk"] is None else f"{row['risk']:.0%}"
+        console.print(
+            f"  {row['nik']}  {row['name']:<28} {row['phone']:<14} {risk:>5} "
+            f"{format_rupiah(row['amount_due']):>12}  {', '.join(row['reasons'])}",
+            markup=False,
+        )
+
+
+@app.command("assign")
+def assign_command(
+    owner: Annotated[
+        str | None,
+        typer.Option("--owner", help="Pengguna pemilik / owner username (ark, ar, agent...)."),
+    ] = None,
+    nik: Annotated[
+        list[str] | None, typer.Option("--nik", help="NIK peserta (boleh berulang).")
+    ] = None,
+    unassign: Annotated[
+        bool, typer.Option("--unassign", help="Hapus pemilik / remove the owner.")
+    ] = False,
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Tetapkan pemilik baris / assign an owner to participants of the worklists."""
+    if owner is None and not unassign:
+        raise invalid("owner", t("sebutkan --owner atau --unassign", "give --owner or --unassign"))
+    engine = open_engine(database_url)
+    with transaction(engine) as session:
+        result = assign_owner(session, Actor.system(), None if unassign else owner, nik or [])
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"{result['owner']}: {result['assigned']} peserta/participants")
+
+
+@app.command("contact")
+def contact_command(
+    nik: Annotated[str, typer.Argument(help="NIK peserta.")],
+    outcome: Annotated[
+        str,
+        typer.Option(
+            "--outcome",
+            help="no_answer | wrong_number | promised_to_pay | refused | already_paid | call_back",
+        ),
+    ],
+    note: Annotated[str | None, typer.Option("--note", help="Catatan / note.")] = None,
+    follow_up: Annotated[
+        str | None, typer.Option("--follow-up", help="Tindak lanjut / follow-up YYYY-MM-DD.")
+    ] = None,
+    promised_on: Annotated[
+        str | None, typer.Option("--promised-on", help="Tanggal janji bayar YYYY-MM-DD.")
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Alasan menolak (mis. ngaluk).")
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Catat hasil kontak / record the outcome of a contact."""
+    engine = open_engine(database_url)
+    with transaction(engine) as session:
+        recorded = record_outcome(
+            session,
+            Actor.system(),
+            nik,
+            outcome=outcome,
+            promised_on=promised_on,
+            reason=reason,
+            note=note,
+            follow_up=follow_up,
+        )
+    if as_json:
+        print_json(recorded.as_json())
+    else:
+        console.print(
+            f"{nik}: {recorded.outcome}, tindak lanjut/follow-up {recorded.follow_up_on or '-'}",
+            markup=False,
+        )
