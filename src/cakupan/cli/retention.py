@@ -167,6 +167,10 @@ def train_command(
         bool,
         typer.Option("--synthetic", help="Tandai data sintetis / mark the data as synthetic."),
     ] = False,
+    backtest_months: Annotated[
+        int,
+        typer.Option("--backtest", help="Simpan uji mundur N bulan / store an N-month backtest."),
+    ] = 0,
     database_url: DatabaseUrlOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -175,7 +179,9 @@ def train_command(
     day = required_date_option(as_of, "as_of")
     engine = open_engine(database_url)
     with transaction(engine) as session:
-        summary = train_model(session, Actor.system(), day, synthetic=synthetic)
+        summary = train_model(
+            session, Actor.system(), day, synthetic=synthetic, backtest_months=backtest_months
+        )
     if as_json:
         print_json(summary)
         return

@@ -118,9 +118,7 @@ class ContactAction(Base):
     """One contact with a participant of the arrears / re-acquisition worklist. Append-only."""
 
     __tablename__ = "contact_action"
-    __table_args__ = (
-        CheckConstraint(OUTCOME_CHECK, name="outcome"),
-    )
+    __table_args__ = (CheckConstraint(OUTCOME_CHECK, name="outcome"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     participant_id: Mapped[int] = mapped_column(

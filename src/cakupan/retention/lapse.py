@@ -82,11 +82,13 @@ def train_model(
     as_of: date,
     *,
     synthetic: bool = False,
+    backtest_months: int = 0,
     clock: Clock | None = None,
 ) -> dict[str, Any]:
     """Train a model on the months that ended by ``as_of`` (the last 12), store it versioned
     with its window and metrics, audit it. Its held-out metrics are those of a model trained on
-    the same window less its last month, scored on that month."""
+    the same window less its last month, scored on that month. With ``backtest_months`` the
+    backtest of that many months (:func:`backtest`) is stored with it (the page shows it)."""
     clock = clock or SystemClock()
     last = Month.of(as_of) if as_of == Month.of(as_of).last_day else Month.of(as_of) + -1
     months = training_months(session, last)
@@ -107,7 +109,9 @@ def train_model(
     lapsed = int(sum(int(e.labels.sum()) for e in examples if e.labels is not None))
     count = session.scalar(select(func.count()).select_from(RetentionModel)) or 0
     version = f"lapse-{as_of:%Y%m%d}-{count + 1}"
-    metrics = {"held_out": held_out, "features": list(_feature_names())}
+    metrics: dict[str, Any] = {"held_out": held_out, "features": list(_feature_names())}
+    if backtest_months:
+        metrics["backtest"] = backtest(session, as_of, backtest_months, synthetic=synthetic)
     row = RetentionModel(
         version=version,
         as_of=as_of,
