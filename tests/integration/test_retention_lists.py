@@ -16,6 +16,7 @@ from cakupan.auth import Actor, Role
 from cakupan.dates import JAKARTA, FixedClock
 from cakupan.db import transaction
 from cakupan.errors import CakupanError
+from cakupan.registry import post_payment
 from cakupan.retention.actions import assign_owner, record_outcome
 from cakupan.retention.queries import WorklistFilters, worklist
 from tests.integration.test_dashboard import FLOOR, N1, N2, N3, N4, N5, build_ledger
@@ -236,3 +237,40 @@ def test_cli_contracts(ledger: Engine, cli: Any) -> None:
     invalid = cli("retention", "contact", N4, "--outcome", "maybe")
     assert invalid.exit_code == 2
     assert "outcome" in invalid.stderr
+
+
+def test_did_it_help_counts_payments_after_contacts(ledger: Engine, cli: Any) -> None:
+    """On 15 July 2025 N1 and N2 are due. N1 is called that day and promises; N1 pays July on
+    18 July; N2 is not contacted and does not pay."""
+    clock = FixedClock(datetime(2025, 7, 15, 10, 0, tzinfo=JAKARTA))
+    with transaction(ledger) as session:
+        record_outcome(
+            session, SYSTEM, N1, outcome="promised_to_pay", promised_on="2025-07-18", clock=clock
+        )
+        post_payment(
+            session,
+            SYSTEM,
+            nik=N1,
+            amount=FLOOR,
+            paid_on="2025-07-18",
+            reference="N1-JUL",
+            channel="bank",
+            clock=FixedClock(datetime(2025, 8, 20, 9, 0, tzinfo=JAKARTA)),
+        )
+    result = cli("retention", "outcomes", "--snapshot", "2025-07-15", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["controlled"] is False
+    due = next(item for item in report["lists"] if item["list"] == "due")
+    assert due["rows"] == 2
+    assert due["contacted"] == {"rows": 1, "paid_14": 1, "paid_30": 1, "rupiah_30": FLOOR}
+    assert due["not_contacted"] == {"rows": 1, "paid_14": 0, "paid_30": 0, "rupiah_30": 0}
+    assert due["by_outcome"] == {
+        "promised_to_pay": {"rows": 1, "paid_14": 1, "paid_30": 1, "rupiah_30": FLOOR}
+    }
+    arrears = next(item for item in report["lists"] if item["list"] == "arrears")
+    assert arrears["not_contacted"] == {"rows": 1, "paid_14": 0, "paid_30": 0, "rupiah_30": 0}
+    callers = [p for p in report["by_person"] if p["kind"] == "caller"]
+    assert callers == [
+        {"kind": "caller", "who": SYSTEM.name, "contacted": 1, "paid_30": 1, "rupiah_30": FLOOR}
+    ]

@@ -140,3 +140,14 @@ def test_backtest_page_without_a_model(client: TestClient) -> None:
     page = client.get("/retensi/backtest")
     assert page.status_code == 200
     assert re.search(r'data-testid="no-model"', page.text)
+
+
+def test_outcomes_page_says_it_is_not_controlled(client: TestClient) -> None:
+    _login(client, "kabid.plg")
+    page = client.get("/retensi/hasil?snapshot=2025-07-15")
+    assert page.status_code == 200, page.text
+    assert "bukan perbandingan terkendali" in page.text
+    assert "Jatuh tempo bulan ini" in page.text
+    api = client.get("/api/v1/retention/outcomes?snapshot=2025-07-15")
+    assert api.status_code == 200
+    assert api.json()["lists"][1]["list"] == "due"

@@ -25,7 +25,7 @@ from cakupan.i18n import t
 from cakupan.money import format_rupiah
 from cakupan.retention.actions import assign_owner, record_outcome
 from cakupan.retention.lapse import backtest, score_month, train_model
-from cakupan.retention.queries import WorklistFilters, check_list, worklist
+from cakupan.retention.queries import WorklistFilters, check_list, outcomes_report, worklist
 
 app = typer.Typer(
     help="Retensi peserta: daftar kerja, risiko berhenti / retention worklists and lapse risk.",
@@ -239,3 +239,33 @@ def backtest_command(
             f"{m['baseline']['top10_capture']}",
             markup=False,
         )
+
+
+@app.command("outcomes")
+def outcomes_command(
+    snapshot: Annotated[
+        str, typer.Option("--snapshot", help="Tanggal daftar / lists as of YYYY-MM-DD.")
+    ],
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Apakah menghubungi membantu? / did contacting help: paid within 14 and 30 days of the
+    snapshot, contacted against not contacted (not a controlled comparison)."""
+    day = required_date_option(snapshot, "snapshot")
+    engine = open_engine(database_url)
+    with make_session_factory(engine)() as session:
+        report = outcomes_report(session, Actor.system(), day)
+    if as_json:
+        print_json(report)
+        return
+    console.print(report["note"], markup=False)
+    for item in report["lists"]:
+        console.print(f"{item['list']}: {item['rows']}", markup=False)
+        for key in ("contacted", "not_contacted"):
+            g = item[key]
+            if g:
+                console.print(
+                    f"  {key}: {g['rows']}, paid 14d {g['paid_14']}, 30d {g['paid_30']}, "
+                    f"{format_rupiah(g['rupiah_30'])}",
+                    markup=False,
+                )

@@ -14,7 +14,7 @@ from cakupan.dates import today
 from cakupan.errors import invalid
 from cakupan.i18n import t
 from cakupan.retention.actions import assign_owner, record_outcome
-from cakupan.retention.queries import WorklistFilters, worklist
+from cakupan.retention.queries import WorklistFilters, outcomes_report, worklist
 from cakupan.web.deps import ApiActor, AppClock, DbSession
 
 router = APIRouter(prefix="/retention", tags=["retention"])
@@ -114,3 +114,15 @@ def create_assignment(
     result = assign_owner(db, actor, body.owner, body.niks, clock=clock)
     db.commit()
     return result
+
+
+@router.get("/outcomes")
+def get_outcomes(
+    actor: ApiActor, db: DbSession, clock: AppClock, snapshot: str | None = None
+) -> dict[str, Any]:
+    """Did contacting help: the lists as of ``snapshot`` (default 30 days ago), paid within 14
+    and 30 days, contacted against not contacted (not a controlled comparison)."""
+    from datetime import timedelta
+
+    day = parse_day("snapshot", snapshot) or today(clock) - timedelta(days=30)
+    return outcomes_report(db, actor, day)

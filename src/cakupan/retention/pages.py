@@ -19,7 +19,13 @@ from cakupan.retention.actions import assign_owner, record_outcome
 from cakupan.retention.api import parse_day
 from cakupan.retention.exports import worklist_xlsx
 from cakupan.retention.models import RetentionModel
-from cakupan.retention.queries import RISK_BANDS, WorklistFilters, check_list, worklist
+from cakupan.retention.queries import (
+    RISK_BANDS,
+    WorklistFilters,
+    check_list,
+    outcomes_report,
+    worklist,
+)
 from cakupan.retention.rules import LIST_LABELS, LISTS, OUTCOMES, REFUSAL_REASONS
 from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor
 from cakupan.web.templating import render
@@ -243,4 +249,21 @@ def backtest_page(request: Request, db: DbSession, actor: PageActor) -> Response
         request,
         "retention_backtest.html",
         {"model": row, "backtest": metrics.get("backtest"), "held_out": metrics.get("held_out")},
+    )
+
+
+@router.get("/retensi/hasil")
+def outcomes_page(
+    request: Request, db: DbSession, actor: PageActor, clock: AppClock, snapshot: str | None = None
+) -> Response:
+    """Did contacting help: the lists as of a snapshot (default 30 days ago) and who paid
+    within 14 and 30 days, contacted or not (saying it is not a controlled comparison)."""
+    from datetime import timedelta
+
+    day = parse_day("snapshot", snapshot) or today(clock) - timedelta(days=30)
+    report = outcomes_report(db, actor, day)
+    return render(
+        request,
+        "retention_outcomes.html",
+        {"report": report, "labels": LIST_LABELS, "outcome_labels": OUTCOMES},
     )

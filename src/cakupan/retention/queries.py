@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from cakupan.access import mask_nik, mask_phone, participant_scope_for, sees_unmasked
@@ -479,3 +479,121 @@ def participant_in_scope(session: Session, actor: Actor, nik: str) -> int | None
 def due_follow_ups(rows: Sequence[dict[str, Any]], as_of: date) -> int:
     """How many rows have a follow-up on or before ``as_of`` (the badge of the page)."""
     return sum(1 for r in rows if r["follow_up"] and date.fromisoformat(r["follow_up"]) <= as_of)
+
+
+#: Days after the snapshot within which a payment counts (the report's two horizons).
+OUTCOME_HORIZONS = (14, 30)
+
+
+def _tally(
+    groups: dict[str, dict[str, int]], group: str, got: tuple[date, int] | None, end14: date
+) -> None:
+    g = groups.setdefault(group, {"rows": 0, "paid_14": 0, "paid_30": 0, "rupiah_30": 0})
+    g["rows"] += 1
+    if got is not None:
+        g["paid_30"] += 1
+        g["rupiah_30"] += got[1]
+        if got[0] <= end14:
+            g["paid_14"] += 1
+
+
+def outcomes_report(session: Session, actor: Actor, snapshot: date) -> dict[str, Any]:
+    """Did contacting help? For each list as of ``snapshot`` (in the actor's scope): the rows
+    contacted within 14 days after it (by their first outcome then), and the rows not contacted
+    within 30 days, with how many of each paid within 14 and 30 days of the snapshot, the rupiah
+    they paid in those 30 days, and (``closed_recent``) how many were re-acquired. Per owner,
+    contacting user, agent and partner too. Not a controlled comparison: callers choose whom to
+    call (the reminders issue adds randomized holdouts)."""
+    from cakupan.registry.models import Payment, PaymentReversal
+
+    end14, end30 = (snapshot + timedelta(days=d) for d in OUTCOME_HORIZONS)
+    lists: list[dict[str, Any]] = []
+    by_person: dict[tuple[str, str], dict[str, int]] = {}
+    for list_name in LISTS:
+        rows = (
+            _candidates(session, actor, list_name, snapshot, WorklistFilters())
+            if actor.role in READING_ROLES
+            else []
+        )
+        ids = [r.participant_id for r in rows]
+        first_contact: dict[int, ContactAction] = {}
+        paid: dict[int, tuple[date, int]] = {}
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            for contact in session.scalars(
+                select(ContactAction)
+                .where(
+                    ContactAction.participant_id.in_(chunk),
+                    ContactAction.at >= end_of(snapshot - timedelta(days=1)),
+                    ContactAction.at < end_of(end30 - timedelta(days=1)),
+                )
+                .order_by(ContactAction.at, ContactAction.id)
+            ):
+                first_contact.setdefault(contact.participant_id, contact)
+            for pid, first_paid, amount in session.execute(
+                select(Payment.participant_id, func.min(Payment.paid_on), func.sum(Payment.amount))
+                .outerjoin(PaymentReversal, PaymentReversal.payment_id == Payment.id)
+                .where(
+                    Payment.participant_id.in_(chunk),
+                    Payment.paid_on > snapshot,
+                    Payment.paid_on <= end30,
+                    PaymentReversal.id.is_(None),
+                )
+                .group_by(Payment.participant_id)
+            ):
+                paid[int(pid)] = (first_paid, int(amount or 0))
+        groups: dict[str, dict[str, int]] = {}
+
+        for row in rows:
+            first = first_contact.get(row.participant_id)
+            got = paid.get(row.participant_id)
+            if first is not None and first.at.date() <= end14:
+                _tally(groups, f"outcome:{first.outcome}", got, end14)
+                _tally(groups, "contacted", got, end14)
+                for kind, who in (
+                    ("caller", first.actor),
+                    ("owner", row.owner),
+                    ("agent", row.agent_code),
+                    ("partner", row.partner_code),
+                ):
+                    if who:
+                        person = by_person.setdefault(
+                            (kind, who),
+                            {"contacted": 0, "paid_30": 0, "rupiah_30": 0},
+                        )
+                        person["contacted"] += 1
+                        if got is not None:
+                            person["paid_30"] += 1
+                            person["rupiah_30"] += got[1]
+            elif first is None:
+                _tally(groups, "not_contacted", got, end14)
+        lists.append(
+            {
+                "list": list_name,
+                "rows": len(rows),
+                "contacted": groups.get("contacted"),
+                "not_contacted": groups.get("not_contacted"),
+                "by_outcome": {
+                    key.split(":", 1)[1]: value
+                    for key, value in sorted(groups.items())
+                    if key.startswith("outcome:")
+                },
+                "reacquired": sum(1 for r in rows if r.participant_id in paid)
+                if list_name == "closed_recent"
+                else None,
+            }
+        )
+    return {
+        "snapshot": snapshot.isoformat(),
+        "horizons_days": list(OUTCOME_HORIZONS),
+        "controlled": False,
+        "note": t(
+            "Bukan perbandingan terkendali: petugas memilih siapa yang dihubungi.",
+            "Not a controlled comparison: callers choose whom to contact.",
+        ).render(),
+        "lists": lists,
+        "by_person": [
+            {"kind": kind, "who": who, **figures}
+            for (kind, who), figures in sorted(by_person.items())
+        ],
+    }
