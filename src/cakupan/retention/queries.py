@@ -476,11 +476,6 @@ def participant_in_scope(session: Session, actor: Actor, nik: str) -> int | None
     return found
 
 
-def due_follow_ups(rows: Sequence[dict[str, Any]], as_of: date) -> int:
-    """How many rows have a follow-up on or before ``as_of`` (the badge of the page)."""
-    return sum(1 for r in rows if r["follow_up"] and date.fromisoformat(r["follow_up"]) <= as_of)
-
-
 #: Days after the snapshot within which a payment counts (the report's two horizons).
 OUTCOME_HORIZONS = (14, 30)
 
