@@ -24,6 +24,7 @@ from cakupan.money import format_number, format_rupiah
 from cakupan.partners.models import Partner
 from cakupan.regions.models import Branch
 from cakupan.registry.models import Participant, Payment
+from cakupan.retention.demo import seed_demo_retention
 from cakupan.synthetic.seed import seed as seed_synthetic
 from cakupan.synthetic.seed import seed_demo_targets
 from cakupan.targets.actions import import_figures
@@ -55,6 +56,8 @@ def demo(
     data_dir = _data_dir(engine)
     snapshot = _analytics_snapshot(engine, data_dir)
     users = ensure_demo_users(engine, data_dir)
+    for line in seed_demo_retention(engine):
+        console.print(line, markup=False)
     with make_session_factory(engine)() as session:
         _print_summary(session)
     console.print(f"Database: {engine.url.render_as_string(hide_password=True)}", markup=False)

@@ -25,6 +25,7 @@ from cakupan.cli import nik as nik_cli
 from cakupan.cli import partners as partners_cli
 from cakupan.cli import regions as regions_cli
 from cakupan.cli import registry as registry_cli
+from cakupan.cli import retention as retention_cli
 from cakupan.cli import seed as seed_cli
 from cakupan.cli import serve as serve_cli
 from cakupan.cli import targets as targets_cli
@@ -67,6 +68,7 @@ app.add_typer(campaigns_cli.targeting_app, name="targeting")
 app.add_typer(campaigns_cli.prospects_app, name="prospects")
 app.add_typer(campaigns_cli.campaigns_app, name="campaigns")
 app.add_typer(webhooks_cli.app, name="webhooks")
+app.add_typer(retention_cli.app, name="retention")
 
 
 @app.callback()

@@ -281,6 +281,7 @@ class ContactRecorded:
     reason: str | None
     promised_on: date | None
     note: str | None
+    follow_up_on: date | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -290,6 +291,7 @@ class ContactRecorded:
             "reason": self.reason,
             "promised_on": None if self.promised_on is None else self.promised_on.isoformat(),
             "note": self.note,
+            "follow_up_on": None if self.follow_up_on is None else self.follow_up_on.isoformat(),
         }
 
 
@@ -303,6 +305,8 @@ def record_contact(
     promised_on: str | date | None = None,
     note: str | None = None,
     clock: Clock | None = None,
+    follow_up_on: date | None = None,
+    outcomes: tuple[str, ...] = CONTACT_OUTCOMES,
 ) -> ContactRecorded:
     """Log one contact with a participant within the actor's scope (called, visited, promised to
     pay on a date, refused with a reason) and audit it. Raises FORBIDDEN for a role that does not
@@ -325,13 +329,13 @@ def record_contact(
         )
     problems: list[FieldProblem] = []
     outcome = (outcome or "").strip()
-    if outcome not in CONTACT_OUTCOMES:
+    if outcome not in outcomes:
         problems.append(
             FieldProblem(
                 field="outcome",
                 message=t(
-                    f"harus salah satu dari {', '.join(CONTACT_OUTCOMES)}, bukan {outcome!r}",
-                    f"must be one of {', '.join(CONTACT_OUTCOMES)}, got {outcome!r}",
+                    f"harus salah satu dari {', '.join(outcomes)}, bukan {outcome!r}",
+                    f"must be one of {', '.join(outcomes)}, got {outcome!r}",
                 ),
             )
         )
@@ -395,10 +399,13 @@ def record_contact(
         note=note,
         at=now,
         actor=actor.name,
+        follow_up_on=follow_up_on,
     )
     session.add(row)
     session.flush()
-    recorded = ContactRecorded(row.id, participant_id, outcome, reason, promised, note)
+    recorded = ContactRecorded(
+        row.id, participant_id, outcome, reason, promised, note, follow_up_on
+    )
     record_audit(
         session,
         actor,

@@ -46,6 +46,11 @@ GRAIN_DIMENSIONS: dict[int, frozenset[str]] = {
 
 #: Outcomes of a contact with a participant in arrears or closed (the worklist's action log).
 CONTACT_OUTCOMES: tuple[str, ...] = ("called", "visited", "promised_to_pay", "refused")
+#: Outcomes added by the retention workbench (issue 15; labels in cakupan.retention.rules).
+RETENTION_OUTCOMES: tuple[str, ...] = ("no_answer", "wrong_number", "already_paid", "call_back")
+#: Every outcome the contact log accepts (migration dashboard_0003).
+ALL_CONTACT_OUTCOMES: tuple[str, ...] = CONTACT_OUTCOMES + RETENTION_OUTCOMES
+OUTCOME_CHECK = "outcome IN ({})".format(", ".join(f"'{o}'" for o in ALL_CONTACT_OUTCOMES))
 
 
 class KpiMonthly(Base):
@@ -113,11 +118,7 @@ class ContactAction(Base):
     """One contact with a participant of the arrears / re-acquisition worklist. Append-only."""
 
     __tablename__ = "contact_action"
-    __table_args__ = (
-        CheckConstraint(
-            "outcome IN ('called', 'visited', 'promised_to_pay', 'refused')", name="outcome"
-        ),
-    )
+    __table_args__ = (CheckConstraint(OUTCOME_CHECK, name="outcome"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     participant_id: Mapped[int] = mapped_column(
@@ -129,6 +130,8 @@ class ContactAction(Base):
     note: Mapped[str | None] = mapped_column(String(400))
     at: Mapped[datetime] = mapped_column(AwareDateTime())
     actor: Mapped[str] = mapped_column(String(120))
+    #: the day the participant should be contacted again (retention workbench)
+    follow_up_on: Mapped[date | None] = mapped_column(Date)
 
 
 class AccountAssignment(Base):

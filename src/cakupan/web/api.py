@@ -16,6 +16,7 @@ from cakupan.dashboard import api as dashboard_api
 from cakupan.incentives import api as incentives_api
 from cakupan.integration import api as integration_api
 from cakupan.partners import api as partners_api
+from cakupan.retention import api as retention_api
 from cakupan.web.deps import ApiUser
 
 router = APIRouter(prefix="/api/v1", tags=["v1"])
@@ -25,6 +26,7 @@ router.include_router(partners_api.router)
 router.include_router(incentives_api.router)
 router.include_router(dashboard_api.router)
 router.include_router(campaigns_api.router)
+router.include_router(retention_api.router)
 
 
 class MePublic(BaseModel):

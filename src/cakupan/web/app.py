@@ -76,6 +76,7 @@ def create_app(
     from cakupan.dashboard import pages as dashboard_pages
     from cakupan.db import make_engine, make_session_factory
     from cakupan.incentives import pages as incentives_pages
+    from cakupan.retention import pages as retention_pages
     from cakupan.targets import pages as targets_pages
     from cakupan.web import api, pages
     from cakupan.web.secret import load_or_create_secret
@@ -113,6 +114,7 @@ def create_app(
     app.include_router(campaigns_pages.router)
     app.include_router(incentives_pages.router)
     app.include_router(analytics_pages.router)
+    app.include_router(retention_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(_PageLanguage)
