@@ -14,6 +14,7 @@ import typer
 
 from cakupan.auth import Actor
 from cakupan.cli.common import DatabaseUrlOption, JsonOption, console, open_engine, print_json
+from cakupan.contributions import load_policy_book
 from cakupan.dates import Month, SystemClock, parse_date, today
 from cakupan.db import transaction
 from cakupan.errors import invalid
@@ -277,7 +278,8 @@ def correct_sector_command(
     engine = open_engine(database_url)
     with transaction(engine) as session:
         niks = [nik] if nik is not None else participants_to_correct(session)
-        results = [correct_sector(session, Actor.system(), one) for one in niks]
+        book = load_policy_book(session)
+        results = [correct_sector(session, Actor.system(), one, book=book) for one in niks]
     if as_json:
         print_json(
             {

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from cakupan.audit import record_audit
 from cakupan.auth import Actor
-from cakupan.contributions import load_policy_book
+from cakupan.contributions import PolicyBook, load_policy_book
 from cakupan.dates import Clock, Month, SystemClock
 from cakupan.errors import not_found
 from cakupan.i18n import t
@@ -78,13 +78,19 @@ def participants_to_correct(session: Session) -> list[str]:
 
 
 def correct_sector(
-    session: Session, actor: Actor, nik: str, *, clock: Clock | None = None
+    session: Session,
+    actor: Actor,
+    nik: str,
+    *,
+    clock: Clock | None = None,
+    book: PolicyBook | None = None,
 ) -> SectorCorrection:
     """Move a participant registered with sector ``other`` to the sector of the occupation
     (``transport``), from the first month not yet paid of the latest episode (its start month
     when nothing is paid). Terms rows from that month on take the sector; the history and the
     audit (``participant.correct_sector``) keep the old value. Idempotent: a participant whose
-    sector already matches, or who chose ``transport`` for another occupation, is unchanged."""
+    sector already matches, or who chose ``transport`` for another occupation, is unchanged.
+    ``book``: the contribution policies, loaded once by a caller correcting many."""
     clock = clock or SystemClock()
     participant = session.execute(
         select(Participant).where(Participant.nik == (nik or "").strip())
@@ -135,7 +141,7 @@ def correct_sector(
         )
         .values(sector=wanted)
     )
-    overpaid = _overpaid_months(session, participant, wanted)
+    overpaid = _overpaid_months(session, participant, wanted, book or load_policy_book(session))
     result = SectorCorrection(
         nik=participant.nik,
         occupation=participant.occupation,
@@ -163,10 +169,9 @@ def correct_sector(
 
 
 def _overpaid_months(
-    session: Session, participant: Participant, sector: str
+    session: Session, participant: Participant, sector: str, book: PolicyBook
 ) -> tuple[PaidMonth, ...]:
     """Months paid (not reversed) whose price under ``sector`` is lower than what was paid."""
-    book = load_policy_book(session)
     rows = session.execute(
         select(CoveredMonth.month, CoveredMonth.amount)
         .where(CoveredMonth.participant_id == participant.id, CoveredMonth.reversed.is_(False))
