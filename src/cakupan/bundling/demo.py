@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, func, insert, or_, select
+from sqlalchemy import Engine, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from cakupan.audit import record_audit
@@ -76,7 +76,11 @@ def _one_offer(
     add_offer(session, actor, spec)
     episodes = session.execute(
         select(Membership.id, Membership.start_month, Membership.registered_on)
-        .where(or_(Membership.partner_code == partner_code, Membership.agent_code == partner_code))
+        .where(
+            or_(Membership.partner_code == partner_code, Membership.agent_code == partner_code),
+            # an agent's episode may also be its Wadah's: one offer per episode
+            ~exists().where(BundleEnrolment.membership_id == Membership.id),
+        )
         .order_by(Membership.id)
     ).all()
     chosen = {m_id: start for i, (m_id, start, _day) in enumerate(episodes) if i % 3 == 0}
