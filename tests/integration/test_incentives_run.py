@@ -299,8 +299,11 @@ def test_pos_threshold_per_office_and_region(engine: Engine, ledger: Ledger) -> 
             session, ACTOR, CLOCK, "POSR", scheme_name="pos-2024", valid_from=date(2025, 1, 1),
             parameters=AgreementParameters(threshold_registrations=4, threshold_amount=250_000),
         )  # fmt: skip
-    for _ in range(3):
-        ledger.register("2025-07-01", NO_JHT, partner="POS1")
+    # pos-2024 version 2 (issue 19): a registration counts once its first month is paid
+    for i in range(3):
+        nik = ledger.register("2025-07-01", NO_JHT, partner="POS1")
+        ledger.pay(nik, MONTH[NO_JHT], "2025-07-02", f"POS-{i}")
+    ledger.register("2025-07-01", NO_JHT, partner="POS1")  # never pays: does not count
     july = _run(engine, "2025-07")
     assert july[("POS1", "pos-2024")]["lines"] == [
         {
@@ -311,7 +314,8 @@ def test_pos_threshold_per_office_and_region(engine: Engine, ledger: Ledger) -> 
         }
     ]
     assert july[("POSR", "pos-2024")]["total"] == 0  # 3 under it, threshold 4
-    ledger.register("2025-07-20", NO_JHT, partner="POS1")
+    nik = ledger.register("2025-07-20", NO_JHT, partner="POS1")
+    ledger.pay(nik, MONTH[NO_JHT], "2025-07-21", "POS-4")
     july = _run(engine, "2025-07")
     assert july[("POSR", "pos-2024")]["total"] == 250_000
     assert july[("POS1", "pos-2024")]["total"] == 100_000

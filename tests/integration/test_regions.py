@@ -61,7 +61,7 @@ def test_shipped_offices(session: Session) -> None:
     assert regions.region_of_branch(session, "MDN") == "JATIM"
     assert regions.region_of_branch(session, "SMG") == "JATENGDIY"
     assert regions.region_of_branch(session, "XXX") is None
-    assert regions.branch_for_regency(session, "16.01") is None
+    assert regions.branch_for_regency(session, "16.01") == "D1601"  # a default branch (issue 19)
     assert regions.branch_for_area(session, "35.77.01") == "MDN"
     assert regions.branch_for_area(session, "35") is None
     # every province belongs to exactly one regional office

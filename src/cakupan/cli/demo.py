@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from cakupan.analytics import take_snapshot
 from cakupan.analytics.snapshot import MANIFEST
 from cakupan.auth import Actor
+from cakupan.bundling.demo import seed_demo_offers
 from cakupan.cli.common import DatabaseUrlOption, console, open_engine
 from cakupan.cli.serve import HostOption, PortOption, run_web
 from cakupan.dates import SystemClock, today
@@ -109,6 +110,7 @@ def _seed_demo_data(engine: Engine, participants: int, seed: int) -> None:
     )
     summary = seed_synthetic(engine, participants=participants, seed_value=seed)
     seed_demo_targets(engine, today(SystemClock()).year)
+    seed_demo_offers(engine)  # one bundling offer per partner kind (docs/bundling.md)
     for (
         path
     ) in EXAMPLE_FILES:  # Palembang 2016-2020 (with the paper's conflicts), Madiun, Bandar Lampung

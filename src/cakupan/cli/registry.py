@@ -14,6 +14,7 @@ import typer
 
 from cakupan.auth import Actor
 from cakupan.cli.common import DatabaseUrlOption, JsonOption, console, open_engine, print_json
+from cakupan.contributions import load_policy_book
 from cakupan.dates import Month, SystemClock, parse_date, today
 from cakupan.db import transaction
 from cakupan.errors import invalid
@@ -29,6 +30,7 @@ from cakupan.registry import (
     reverse_payment,
     status_of,
 )
+from cakupan.registry.corrections import correct_sector, participants_to_correct
 
 participants_app = typer.Typer(
     help="Peserta BPU: daftar, lihat, ubah / BPU participants: register, show, change.",
@@ -100,7 +102,9 @@ def register(
     email: Annotated[str | None, Opt("--email")] = None,
     village_code: Annotated[str | None, Opt("--village", help="Kode desa PP.RR.DD.VVVV.")] = None,
     district_code: Annotated[str | None, Opt("--district", help="Kode kecamatan PP.RR.DD.")] = None,
-    sector: Annotated[str, Opt("--sector", help="transport atau other.")] = "other",
+    sector: Annotated[
+        str | None, Opt("--sector", help="transport atau other (bawaan: dari pekerjaan).")
+    ] = None,
     funding: Annotated[str, Opt("--funding", help="self, apbn atau apbd.")] = "self",
     channel: Annotated[str, Opt("--channel", help="branch, online, agent, partner.")] = "branch",
     branch_code: Annotated[
@@ -252,6 +256,48 @@ def change(
         console.print("Tidak ada perubahan / nothing changed")
     for key, (old, new) in changed.items():
         console.print(f"{key}: {old} -> {new} (from {month})")
+
+
+@participants_app.command("correct-sector")
+def correct_sector_command(
+    nik: Annotated[str | None, typer.Argument(help="NIK peserta (tanpa NIK: pakai --all).")] = None,
+    all_participants: Annotated[
+        bool,
+        Opt("--all", help="Semua pengemudi terdaftar dengan sektor other / every driver on other."),
+    ] = False,
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Koreksi sektor iuran dari pekerjaan / move drivers registered with sector ``other`` to
+    the transport sector (PP 50/2025) from their first unpaid month, with history."""
+    if (nik is None) == (not all_participants) or (nik is not None and all_participants):
+        raise invalid(
+            "nik",
+            t("berikan satu NIK atau --all", "give one NIK or --all"),
+        )
+    engine = open_engine(database_url)
+    with transaction(engine) as session:
+        niks = [nik] if nik is not None else participants_to_correct(session)
+        book = load_policy_book(session)
+        results = [correct_sector(session, Actor.system(), one, book=book) for one in niks]
+    if as_json:
+        print_json(
+            {
+                "corrected": sum(r.corrected for r in results),
+                "participants": [r.as_json() for r in results],
+            }
+        )
+        return
+    if not any(r.corrected for r in results):
+        console.print("Tidak ada yang dikoreksi / nothing to correct")
+    for r in results:
+        if not r.corrected:
+            continue
+        overpaid = sum(m.paid - m.corrected for m in r.overpaid_months)
+        console.print(
+            f"{r.nik} ({r.occupation}): sector {r.old_sector} -> {r.new_sector} from "
+            f"{r.effective_month}; paid above the transport price: {format_rupiah(overpaid)}"
+        )
 
 
 @payments_app.command("post")

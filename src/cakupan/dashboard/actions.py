@@ -122,6 +122,7 @@ JOIN membership m ON m.id = s.membership_id
 JOIN participant p ON p.id = s.participant_id
 LEFT JOIN status_transition t
        ON t.month = :x AND t.participant_id = s.participant_id
+      AND t.membership_id = s.membership_id
       AND t.kind IN ('reacquired', 'closed_by_system')
 WHERE s.month = :x
 GROUP BY m.start_month, p.branch_code, m.partner_code, m.agent_code, m.channel, p.occupation,

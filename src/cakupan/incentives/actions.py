@@ -20,7 +20,7 @@ from cakupan.errors import CakupanError, FieldProblem, conflict, forbidden, inva
 from cakupan.i18n import t
 from cakupan.incentives.definition import SchemeVersion
 from cakupan.incentives.models import IncentiveLine, IncentiveScheme, IncentiveStatement
-from cakupan.incentives.rules import Line
+from cakupan.incentives.rules import Line, payable
 
 
 def parse_scheme_version(text: str, *, record: str) -> SchemeVersion:
@@ -130,6 +130,7 @@ def _stored_json(row: IncentiveStatement, lines: list[IncentiveLine]) -> dict[st
         "scheme_version": row.scheme_version,
         "status": row.status,
         "total": row.total,
+        "payable": payable(row.total),
         "lines": [
             Line(line.nik, line.kind, line.amount, line.reference).as_json()
             for line in sorted(lines, key=lambda item: item.position)

@@ -204,6 +204,25 @@ class TerminationRule(_Block):
         return self
 
 
+class RegistrationCounting(_Block):
+    """What counts as a registration for acquisitions, qualifications ("at least 25 in a month")
+    and office thresholds (issue 19). ``registered``: the registration itself (an acquisition is
+    earned at registration and clawed back when the registration turns void, D-3);
+    ``first_month_paid``: the registration counts, in its registration month, once its first
+    month is paid within ``within_days`` days of the registration date (null: any time before it
+    turns void); an acquisition is then earned by the payment that paid the first month (in that
+    payment's period, clawed back with it when reversed)."""
+
+    rule: Literal["registered", "first_month_paid"] = "registered"
+    within_days: Annotated[int, Field(ge=0, le=366)] | None = None
+
+    @model_validator(mode="after")
+    def _days_only_when_paid(self) -> RegistrationCounting:
+        if self.rule == "registered" and self.within_days is not None:
+            raise ValueError("within_days applies only to the rule first_month_paid")
+        return self
+
+
 class SchemeDefinition(_Block):
     """The rules of one scheme version. Every block is optional; a scheme has at least one."""
 
@@ -217,8 +236,16 @@ class SchemeDefinition(_Block):
     office_threshold: OfficeThresholdRule | None = None
     contests: list[ContestRule] = Field(default_factory=list)
     termination: TerminationRule | None = None
+    #: What counts as a registration (absent: ``registered``, the reading of version-1 presets;
+    #: null rather than a default so that stored version-1 definitions keep their exact content).
+    registration_counts: RegistrationCounting | None = None
     #: Incentives of a month are paid by this day of the next month (informational).
     payout_day_of_next_month: Annotated[int, Field(ge=1, le=28)] | None = None
+
+    @property
+    def counting(self) -> RegistrationCounting:
+        """``registration_counts``, or the ``registered`` reading when the scheme is silent."""
+        return self.registration_counts or RegistrationCounting()
 
     @model_validator(mode="after")
     def _has_a_rule(self) -> SchemeDefinition:

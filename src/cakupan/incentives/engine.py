@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -21,7 +22,14 @@ from sqlalchemy import Integer, Select, String, case, cast, false, func, or_, se
 from sqlalchemy.orm import Session
 
 from cakupan.dates import JAKARTA, Month
-from cakupan.incentives.definition import AgreementParameters, ProgramSet, SchemeDefinition
+from cakupan.db import is_postgres
+from cakupan.incentives.definition import (
+    AgreementParameters,
+    ProgramSet,
+    RegistrationCounting,
+    SchemeDefinition,
+)
+from cakupan.incentives.models import IncentiveStatement
 from cakupan.incentives.queries import scheme_version
 from cakupan.incentives.rules import (
     Line,
@@ -30,8 +38,11 @@ from cakupan.incentives.rules import (
     adjustment_line,
     clawback_line,
     override_line,
+    paid_acquisition_line,
+    payable,
     payment_lines,
     qualifies,
+    registration_counts_as,
     threshold_line,
 )
 from cakupan.partners.models import Agreement, Partner
@@ -44,6 +55,7 @@ from cakupan.registry.models import (
     Payment,
     PaymentReversal,
 )
+from cakupan.registry.rules import VOID_AFTER_MONTHS
 
 #: How far back (posting months before the period) a run looks for late payments to carry.
 LATE_LOOK_BACK_MONTHS = 12
@@ -69,6 +81,7 @@ class Statement:
             "scheme": self.scheme,
             "scheme_version": self.scheme_version,
             "total": self.total,
+            "payable": payable(self.total),
             "lines": [line.as_json() for line in self.lines],
         }
         if self.fees is not None:
@@ -162,6 +175,8 @@ class LedgerPayment:
     beneficiary: str
     nik: str
     membership_id: int
+    registered_on: date
+    episode_no: int
 
 
 def ledger_payment_query(session: Session, beneficiary: Any) -> Select[Any]:
@@ -181,6 +196,8 @@ def ledger_payment_query(session: Session, beneficiary: Any) -> Select[Any]:
             beneficiary,
             Participant.nik,
             Payment.membership_id,
+            Membership.registered_on,
+            Membership.episode_no,
         )
         .join(Membership, Membership.id == Payment.membership_id)
         .join(Participant, Participant.id == Payment.participant_id)
@@ -396,16 +413,46 @@ def _programs_in(history: list[tuple[int, ProgramSet]], month: int) -> ProgramSe
     return history[max(index, 0)][1]
 
 
-def _registration_counts(session: Session) -> dict[tuple[str, int], tuple[int, int]]:
-    """Registrations per registrar and calendar month: (all episodes, first episodes = NIKs
-    new to BPU). One grouped query."""
-    ben = _beneficiary()
+Counts = dict[tuple[str, int], tuple[int, int]]
+
+
+def _days_between_sql(session: Session, later: Any, earlier: Any) -> Any:
+    """Whole days from ``earlier`` to ``later`` (DATE columns), on both engines."""
+    if is_postgres(session):
+        return later - earlier
+    return cast(func.julianday(later) - func.julianday(earlier), Integer)
+
+
+def registration_counts(
+    session: Session, counting: RegistrationCounting, beneficiary: Any | None = None
+) -> Counts:
+    """Registrations per registrar and calendar month of registration that count under
+    ``counting``: (all episodes, first episodes = NIKs new to BPU). ``registered``: every
+    registration; ``first_month_paid``: those whose first month was paid by a payment made
+    within ``within_days`` of the registration (any time when not set). A payment reversed later
+    still counted its registration for the month's qualification (the reversed payment's own
+    lines are clawed back): the count of a month never drops, so what the other registrations
+    of the month earned stays earned. One grouped query."""
+    ben = _beneficiary() if beneficiary is None else beneficiary
     month = month_index_sql(session, Membership.registered_on)
     new = func.sum(case((Membership.episode_no == 1, 1), else_=0))
-    counts: dict[tuple[str, int], tuple[int, int]] = {}
-    for code, index, total, first in _core(session).execute(
-        select(ben, month, func.count(), new).where(ben.is_not(None)).group_by(ben, month)
-    ):
+    query = select(ben, month, func.count(), new).where(ben.is_not(None))
+    if counting.rule == "first_month_paid":
+        first_paid = (
+            select(Payment.membership_id, func.min(Payment.paid_on).label("paid_on"))
+            .join(Membership, Membership.id == Payment.membership_id)
+            .where(Payment.first_month == Membership.start_month)
+            .group_by(Payment.membership_id)
+            .subquery()
+        )
+        query = query.join(first_paid, first_paid.c.membership_id == Membership.id)
+        if counting.within_days is not None:
+            query = query.where(
+                _days_between_sql(session, first_paid.c.paid_on, Membership.registered_on)
+                <= counting.within_days
+            )
+    counts: Counts = {}
+    for code, index, total, first in _core(session).execute(query.group_by(ben, month)):
         counts[(code, int(index))] = (int(total), int(first or 0))
     return counts
 
@@ -429,14 +476,27 @@ def compute_period(session: Session, period: Month) -> list[Statement]:
             if agreement.overlaps(first_day, last_day):
                 statement(code, agreement).scheme_version = agreement.version
 
-    counts = _registration_counts(session)
+    # One grouped query per reading of "registration" among the agreements' schemes (a fixed
+    # number, whatever the ledger).
+    counted: dict[RegistrationCounting, Counts] = {}
+    for agreements in context.agreements.values():
+        for agreement in agreements:
+            counting = context.definition(agreement).counting
+            if counting not in counted:
+                counted[counting] = registration_counts(session, counting)
+
+    def counts_for(definition: SchemeDefinition) -> Counts:
+        key = definition.counting
+        if key not in counted:
+            counted[key] = registration_counts(session, key)
+        return counted[key]
 
     def earned(row: LedgerPayment, fact: PaymentFact) -> list[tuple[_Agreement, list[Line]]]:
         out = []
         for agreement in context.in_force(row.beneficiary, row.paid_on):
             definition = context.definition(agreement)
             qualification = definition.milestones.qualification if definition.milestones else None
-            count = counts.get((row.beneficiary, row.registered_month), (0, 0))
+            count = counts_for(definition).get((row.beneficiary, row.registered_month), (0, 0))
             qualified = qualifies(
                 count[1] if qualification and qualification.new_to_bpu_only else count[0],
                 qualification,
@@ -444,6 +504,16 @@ def compute_period(session: Session, period: Month) -> list[Statement]:
             lines = payment_lines(
                 fact, definition, agreement.parameters, registrar_qualified=qualified
             )
+            acquisition = paid_acquisition_line(
+                definition,
+                fact,
+                registered_on=row.registered_on,
+                paid_on=row.paid_on,
+                new_to_bpu=row.episode_no == 1,
+                counts=counts_for(definition).get((row.beneficiary, row.registered_month), (0, 0)),
+            )
+            if acquisition is not None:
+                lines.append(acquisition)
             if lines:
                 out.append((agreement, lines))
         return out
@@ -510,7 +580,7 @@ def compute_period(session: Session, period: Month) -> list[Statement]:
                 if line is not None:
                     statement(row.beneficiary, agreement).lines.append(line)
 
-    _acquisitions(session, context, period, counts, statement)
+    _acquisitions(session, context, period, counts_for, statement)
     _thresholds(session, context, period, statements)
     _fees(session, context, period, statements)
 
@@ -529,6 +599,21 @@ def compute_period(session: Session, period: Month) -> list[Statement]:
             if key not in statements:
                 statements[key] = Statement(parent, scheme, agent_statement.scheme_version)
             statements[key].lines.append(line)
+
+    # Netting: a statement of the period before that closed below zero is carried forward.
+    previous = period + -1
+    for code, scheme, version, total in _core(session).execute(
+        select(
+            IncentiveStatement.partner_code,
+            IncentiveStatement.scheme_name,
+            IncentiveStatement.scheme_version,
+            IncentiveStatement.total,
+        ).where(IncentiveStatement.period == previous, IncentiveStatement.total < 0)
+    ):
+        key = (code, scheme)
+        if key not in statements:
+            statements[key] = Statement(code, scheme, version)
+        statements[key].lines.append(Line(None, "carried_forward", int(total), str(previous)))
     return [statements[key] for key in sorted(statements)]
 
 
@@ -536,28 +621,37 @@ def _acquisitions(
     session: Session,
     context: _Context,
     period: Month,
-    counts: dict[tuple[str, int], tuple[int, int]],
+    counts_for: Callable[[SchemeDefinition], Counts],
     statement: Any,
 ) -> None:
-    """Acquisition incentives for registrations in the period by qualified registrars."""
+    """Acquisition incentives of schemes that count a registration when it is made
+    (``registered``): earned for registrations in the period by qualified registrars, and given
+    back (``clawback``, reference ``void:<registration date>``) in the period in which a
+    registration with nothing paid turns void (D-3: the first day of its start month + 3).
+    Schemes counting ``first_month_paid`` earn theirs with the payment (``earned``)."""
     ben = _beneficiary()
+    void_month = period + -VOID_AFTER_MONTHS
+    columns = (
+        Membership.id,
+        Membership.participant_id,
+        Membership.registered_on,
+        Membership.episode_no,
+        raw_month(Membership.start_month),
+        ben,
+        Participant.nik,
+    )
+    registered_now = Membership.registered_on.between(period.first_day, period.last_day)
+    turned_void = (
+        (Membership.start_month == void_month)
+        & Membership.paid_through_month.is_(None)
+        & Membership.first_paid_on.is_(None)
+    )
     rows = (
         _core(session)
         .execute(
-            select(
-                Membership.id,
-                Membership.participant_id,
-                Membership.registered_on,
-                Membership.episode_no,
-                raw_month(Membership.start_month),
-                ben,
-                Participant.nik,
-            )
+            select(*columns, case((registered_now, 1), else_=-1))
             .join(Participant, Participant.id == Membership.participant_id)
-            .where(
-                Membership.registered_on.between(period.first_day, period.last_day),
-                ben.is_not(None),
-            )
+            .where(or_(registered_now, turned_void), ben.is_not(None))
             .order_by(Membership.registered_on, Membership.id)
         )
         .all()
@@ -565,35 +659,37 @@ def _acquisitions(
     if not rows:
         return
     terms: dict[int, list[tuple[int, ProgramSet]]] = defaultdict(list)
-    participant_ids = select(Membership.participant_id).where(
-        Membership.registered_on.between(period.first_day, period.last_day)
-    )
+    participant_ids = [row[1] for row in rows]
     for participant_id, effective, programs in _core(session).execute(
         select(
             ParticipantTerms.participant_id,
             raw_month(ParticipantTerms.effective_month),
             ParticipantTerms.programs,
         )
-        .where(ParticipantTerms.participant_id.in_(participant_ids))
+        .where(ParticipantTerms.participant_id.in_(sorted(set(participant_ids))))
         .order_by(ParticipantTerms.participant_id, ParticipantTerms.effective_month)
     ):
         terms[participant_id].append((effective, program_set(programs)))
-    for _id, participant_id, registered_on, episode_no, start_month, code, nik in rows:
+    for _id, participant_id, registered_on, episode_no, start_month, code, nik, sign in rows:
         for agreement in context.in_force(code, registered_on):
-            rule = context.definition(agreement).acquisition
-            if rule is None:
+            definition = context.definition(agreement)
+            rule = definition.acquisition
+            if rule is None or definition.counting.rule != "registered":
                 continue
             if rule.qualification.new_to_bpu_only and episode_no != 1:
                 continue
-            total, new = counts.get((code, period.index), (0, 0))
+            total, new = counts_for(definition).get((code, start_month), (0, 0))
             if not qualifies(
                 new if rule.qualification.new_to_bpu_only else total, rule.qualification
             ):
                 continue
             programs = _programs_in(terms.get(participant_id, []), start_month)
-            statement(code, agreement).lines.append(
-                acquisition_line(nik, programs, rule, f"registration:{registered_on.isoformat()}")
+            line = acquisition_line(
+                nik, programs, rule, f"registration:{registered_on.isoformat()}"
             )
+            if sign < 0:
+                line = Line(nik, "clawback", -line.amount, f"void:{registered_on.isoformat()}")
+            statement(code, agreement).lines.append(line)
 
 
 def _thresholds(
@@ -622,22 +718,31 @@ def _thresholds(
         return chains[code]
 
     # One pass over the period's registrations: each counts once for every office above it.
-    per_office: dict[str, list[date]] = defaultdict(list)
-    for partner_code, agent_code, registered_on in _core(session).execute(
-        select(Membership.partner_code, Membership.agent_code, Membership.registered_on).where(
-            Membership.registered_on.between(period.first_day, period.last_day)
-        )
+    per_office: dict[str, list[tuple[date, date | None]]] = defaultdict(list)
+    for partner_code, agent_code, registered_on, first_paid_on in _core(session).execute(
+        select(
+            Membership.partner_code,
+            Membership.agent_code,
+            Membership.registered_on,
+            Membership.first_paid_on,
+        ).where(Membership.registered_on.between(period.first_day, period.last_day))
     ):
         hit: set[str] = set()
         for code in (partner_code, agent_code):
             if code is not None:
                 hit.update(offices_above(code))
         for office in hit:
-            per_office[office].append(registered_on)
+            per_office[office].append((registered_on, first_paid_on))
     for code, agreement in sorted(offices, key=lambda item: (item[0], item[1].valid_from)):
-        rule = context.definition(agreement).office_threshold
+        definition = context.definition(agreement)
+        rule = definition.office_threshold
         assert rule is not None
-        count = sum(1 for day in per_office.get(code, ()) if agreement.in_force_on(day))
+        count = sum(
+            1
+            for day, first_paid in per_office.get(code, ())
+            if agreement.in_force_on(day)
+            and registration_counts_as(definition.counting, day, first_paid)
+        )
         minimum = rule.min_registrations or agreement.parameters.threshold_registrations
         amount = rule.amount if rule.amount is not None else agreement.parameters.threshold_amount
         line = threshold_line(count, minimum, amount, f"registrations:{period}:{count}")

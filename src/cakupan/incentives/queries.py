@@ -133,6 +133,7 @@ def stored_statements(
             "scheme_version": row.scheme_version,
             "status": row.status,
             "total": row.total,
+            "payable": max(row.total, 0),  # never paid out negative (rules.payable)
             "lines": [
                 {
                     "nik": line.nik,

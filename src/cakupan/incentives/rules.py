@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from cakupan.i18n import Text, t
@@ -17,6 +18,7 @@ from cakupan.incentives.definition import (
     OverrideRule,
     ProgramSet,
     Qualification,
+    RegistrationCounting,
     SchemeDefinition,
 )
 from cakupan.money import percent_of, round_half_up
@@ -196,6 +198,56 @@ def contribution_share_line(fact: PaymentFact, rule: ContributionShareRule) -> L
 def acquisition_line(nik: str, programs: ProgramSet, rule: AcquisitionRule, reference: str) -> Line:
     """The acquisition incentive for one new participant (the registrar qualified that month)."""
     return Line(nik, "acquisition", rule.amounts[programs], reference)
+
+
+def registration_counts_as(
+    counting: RegistrationCounting, registered_on: date, first_paid_on: date | None
+) -> bool:
+    """Whether a registration counts under ``counting``: always when ``registered``; when
+    ``first_month_paid``, once its first month is paid, within ``within_days`` of the
+    registration date when the scheme sets it (a payment 30 days after registration counts for
+    ``within_days`` 30, 31 days does not)."""
+    if counting.rule == "registered":
+        return True
+    if first_paid_on is None:
+        return False
+    return counting.within_days is None or (first_paid_on - registered_on).days <= (
+        counting.within_days
+    )
+
+
+def paid_acquisition_line(
+    definition: SchemeDefinition,
+    fact: PaymentFact,
+    *,
+    registered_on: date,
+    paid_on: date,
+    new_to_bpu: bool,
+    counts: tuple[int, int],
+) -> Line | None:
+    """The acquisition a payment earns under a scheme counting ``first_month_paid``: the payment
+    pays the episode's first month, within the scheme's days of the registration, and the
+    registrar qualified in the registration month (``counts`` = (registrations, NIKs new to
+    BPU) of that month that count). Reference = the payment's, so a reversal claws it back."""
+    rule = definition.acquisition
+    counting = definition.counting
+    if rule is None or counting.rule != "first_month_paid" or fact.first_ordinal != 1:
+        return None
+    if not registration_counts_as(counting, registered_on, paid_on):
+        return None
+    if rule.qualification.new_to_bpu_only and not new_to_bpu:
+        return None
+    total, new = counts
+    if not qualifies(new if rule.qualification.new_to_bpu_only else total, rule.qualification):
+        return None
+    return acquisition_line(fact.nik, fact.programs[0], rule, fact.reference)
+
+
+def payable(total: int) -> int:
+    """What a statement pays out (issue 19): its total, never less than zero. A negative total
+    (clawbacks above the period's earnings) is carried, as it is, into the next period's
+    statement of the same partner and scheme as a ``carried_forward`` line."""
+    return max(total, 0)
 
 
 def override_line(agent_code: str, agent_total: int, rule: OverrideRule) -> Line | None:

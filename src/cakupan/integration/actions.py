@@ -48,6 +48,7 @@ from cakupan.registry import (
     register_participant,
 )
 from cakupan.registry.nik import check_nik
+from cakupan.registry.occupation_terms import sector_for_occupation
 from cakupan.registry.rules import DEFAULT_PAYMENT_CHANNEL
 
 __all__ = [
@@ -86,7 +87,7 @@ def quote(session: Session, body: QuoteCreate, clock: Clock) -> dict[str, Any]:
             income=body.reported_income,
             programs=body.programs,
             month=start + offset,
-            sector=body.sector,
+            sector=body.sector or sector_for_occupation(body.occupation or ""),
             funding=body.funding,
         )
         months.append({"month": str(q.month), "base_income": q.base_income, "total": q.total})

@@ -47,7 +47,12 @@ class QuoteCreate(_Strict):
     programs: Literal["JKK+JKM", "JKK+JKM+JHT"]
     months: int = Field(default=1, ge=1, le=12)
     start_month: Month | None = Field(default=None, description="Default: this month")
-    sector: Literal["transport", "other"] = "other"
+    occupation: Code | None = Field(
+        default=None, description="Gives the sector when `sector` is absent (issue 19)"
+    )
+    sector: Literal["transport", "other"] | None = Field(
+        default=None, description="Default: from the occupation, else other"
+    )
     funding: Literal["self", "apbn", "apbd"] = "self"
 
 

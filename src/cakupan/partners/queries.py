@@ -369,17 +369,23 @@ class IdleAgent:
 
 
 def last_activity_months(session: Session, codes: Iterable[str] | None = None) -> dict[str, Month]:
-    """The last calendar month in which each agent registered a participant (as registering
-    agent or partner of a membership episode) or collected a payment. One grouped query."""
+    """The last calendar month in which each agent registered a participant who paid a first
+    month (as registering agent or partner of a membership episode) or collected a payment. One
+    grouped query."""
     from cakupan.registry.models import Membership, Payment
 
     month_of = month_index_sql
+    # Only paying registrations are activity (issue 19): a registration counts, in its month,
+    # once its first month is paid; registrations that never pay keep no agent alive.
+    paying = Membership.first_paid_on.is_not(None)
     activity = union_all(
         select(
             func.coalesce(Membership.agent_code, Membership.partner_code).label("code"),
             month_of(session, Membership.registered_on).label("month"),
-        ),
-        select(Membership.partner_code.label("code"), month_of(session, Membership.registered_on)),
+        ).where(paying),
+        select(
+            Membership.partner_code.label("code"), month_of(session, Membership.registered_on)
+        ).where(paying),
         select(
             func.coalesce(Payment.agent_code, Payment.partner_code).label("code"),
             month_of(session, Payment.paid_on),

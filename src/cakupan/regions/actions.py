@@ -166,10 +166,11 @@ def _apply_region(
                 ),
             )
         )
+    defaults = _default_codes()
     orphaned = sorted(
         f"{regency} ({branch})"
         for branch, (_, region, regencies) in state.branches.items()
-        if region == row.code
+        if region == row.code and branch not in defaults  # defaults follow their province
         for regency in regencies
         if state.regency_province[regency] not in row.covers
     )
@@ -200,6 +201,17 @@ def _apply_region(
         [{"province_code": p, "region_code": row.code} for p in sorted(row.covers)],
     )
     state.regions[row.code] = (row.name, row.covers)
+    # Default branches (issue 19) move with their regency's province to the region taking it.
+    for branch, (name, region, regencies) in list(state.branches.items()):
+        if (
+            branch in defaults
+            and region != row.code
+            and any(state.regency_province[r] in row.covers for r in regencies)
+        ):
+            session.execute(
+                update(Branch).where(Branch.code == branch).values(region_code=row.code)
+            )
+            state.branches[branch] = (name, row.code, regencies)
     result.accepted += 1
 
 
@@ -260,10 +272,18 @@ def _apply_branch(
                     ),
                 )
             )
+    # A regency served by a shipped default branch is taken over (issue 19: the defaults stand
+    # in for the agency's network until an import replaces them).
+    defaults = _default_codes()
+    released = {
+        r: owner
+        for r in row.covers
+        if (owner := state.regency_owner(r)) not in (None, row.code) and owner in defaults
+    }
     taken = sorted(
         f"{r} ({owner})"
         for r in row.covers
-        if (owner := state.regency_owner(r)) not in (None, row.code)
+        if (owner := state.regency_owner(r)) not in (None, row.code) and r not in released
     )
     if taken:
         problems.append(
@@ -279,6 +299,13 @@ def _apply_branch(
         result.reject(number, problems)
         return
     assert row.parent_code is not None  # a branch without one has a shape problem
+    if released:
+        session.execute(
+            delete(BranchRegency).where(BranchRegency.regency_code.in_(sorted(released)))
+        )
+        for regency, owner in released.items():
+            name, region_code, covers = state.branches[owner]
+            state.branches[owner] = (name, region_code, covers - {regency})
     if stored is None:
         session.execute(
             insert(Branch).values(code=row.code, name=row.name, region_code=row.parent_code)
@@ -296,6 +323,12 @@ def _apply_branch(
     )
     state.branches[row.code] = (row.name, row.parent_code, row.covers)
     result.accepted += 1
+
+
+def _default_codes() -> frozenset[str]:
+    from cakupan.regions.reference import default_branch_codes  # the reference imports us
+
+    return default_branch_codes()
 
 
 def _repeated_in_file(code: str, first_row: int) -> Text:

@@ -22,13 +22,25 @@ from cakupan.bootstrap import REFERENCE_LOADERS, ReferenceLoader
 from cakupan.db import is_postgres
 from cakupan.imports import ImportResult, in_batches
 from cakupan.regions.actions import apply_office_rows
-from cakupan.regions.models import Branch, District, OfficeRegion, Province, Regency, Village
-from cakupan.regions.rules import OfficeRow, parse_office_row
+from cakupan.regions.models import (
+    Branch,
+    BranchRegency,
+    District,
+    OfficeRegion,
+    Province,
+    Regency,
+    Village,
+)
+from cakupan.regions.rules import OfficeRow, Problems, parse_office_row
 
 DATA_DIR = Path(__file__).parent / "data"
 AREA_DATA_DIR = DATA_DIR / "idn-area-data"
 OFFICE_REGIONS_CSV = DATA_DIR / "office_regions.csv"
 OFFICES_CSV = DATA_DIR / "offices.csv"
+#: One documented default branch per regency that no shipped branch serves (issue 19): every
+#: regency is served, under the regional office of its province. ``cakupan offices import``
+#: replaces them (see docs/regions.md).
+DEFAULT_BRANCHES_CSV = DATA_DIR / "default_branches.csv"
 
 _BATCH = 10_000
 
@@ -124,6 +136,24 @@ def shipped_office_rows() -> list[tuple[int, OfficeRow]]:
     return rows
 
 
+@cache
+def default_branch_rows() -> tuple[tuple[int, OfficeRow], ...]:
+    """The default branches shipped in ``data/default_branches.csv`` (one per regency that no
+    shipped branch serves; code ``D`` + the regency's digits, e.g. ``D3171``)."""
+    rows: list[tuple[int, OfficeRow]] = []
+    with DEFAULT_BRANCHES_CSV.open(encoding="utf-8", newline="") as handle:
+        for number, record in enumerate(csv.DictReader(handle), start=2):
+            values = {"kind": "branch", "parent_code": record.pop("region_code"), **record}
+            rows.append((number, _parsed(values, DEFAULT_BRANCHES_CSV, number)))
+    return tuple(rows)
+
+
+@cache
+def default_branch_codes() -> frozenset[str]:
+    """Codes of the shipped default branches (their regencies may be taken over by an import)."""
+    return frozenset(row.code for _, row in default_branch_rows())
+
+
 def _parsed(values: dict[str, str], path: Path, number: int) -> OfficeRow:
     row, problems = parse_office_row(values)
     if row is None or problems:
@@ -133,11 +163,20 @@ def _parsed(values: dict[str, str], path: Path, number: int) -> OfficeRow:
 
 
 def offices_loaded(session: Session) -> bool:
-    """Whether every shipped office code exists (a user's later changes to them are kept)."""
+    """Whether every shipped office code exists (a user's later changes to them are kept) and
+    every regency is served by a branch."""
     shipped = shipped_office_rows()
     regions = set(session.execute(select(OfficeRegion.code)).scalars())
     branches = set(session.execute(select(Branch.code)).scalars())
-    return all(row.code in (regions if row.kind == "region" else branches) for _, row in shipped)
+    if not all(row.code in (regions if row.kind == "region" else branches) for _, row in shipped):
+        return False
+    return not _unserved_regencies(session)
+
+
+def _unserved_regencies(session: Session) -> set[str]:
+    return set(session.execute(select(Regency.code)).scalars()) - set(
+        session.execute(select(BranchRegency.regency_code)).scalars()
+    )
 
 
 def load_offices(session: Session) -> int:
@@ -154,6 +193,20 @@ def load_offices(session: Session) -> int:
     if result.rejected:
         details = "; ".join(f"row {e.row} {e.field}: {e.message.en}" for e in result.errors)
         raise RuntimeError(f"shipped office data conflicts with the database: {details}")
+    # Then a default branch for each regency still served by none (a regency a user's branch
+    # serves keeps that branch; a default code already present is left as the user made it).
+    session.flush()
+    unserved = _unserved_regencies(session)
+    branches = set(session.execute(select(Branch.code)).scalars())
+    defaults: list[tuple[int, OfficeRow, Problems]] = [
+        (number, row, [])
+        for number, row in default_branch_rows()
+        if row.covers <= unserved and row.code not in branches
+    ]
+    apply_office_rows(session, defaults, result)
+    if result.rejected:
+        details = "; ".join(f"row {e.row} {e.field}: {e.message.en}" for e in result.errors)
+        raise RuntimeError(f"default branches conflict with the database: {details}")
     return result.accepted
 
 

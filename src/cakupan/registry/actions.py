@@ -44,6 +44,7 @@ from cakupan.registry.inputs import (
     RawPayment,
     RegistrationRow,
     expected_amounts_text,
+    owner_needs_jht_text,
     parse_choice,
     parse_code,
     parse_registration_row,
@@ -62,6 +63,7 @@ from cakupan.registry.models import (
     PaymentReversal,
 )
 from cakupan.registry.nik import NikCheck, check_nik
+from cakupan.registry.occupation_terms import jht_required
 from cakupan.registry.rules import (
     ARREARS_MONTHS,
     FUNDINGS,
@@ -2662,6 +2664,8 @@ def _checked_changes(
                 values[name] = choice
             elif len(problems) == before:
                 problems.append((name, t("wajib diisi", "required")))
+    if values.get("programs") == "JKK+JKM" and jht_required(participant.occupation):
+        problems.append(("programs", owner_needs_jht_text(participant.occupation)))
     if "branch_code" in changes:
         branch = parse_code(
             str(changes["branch_code"]) if changes["branch_code"] else None,

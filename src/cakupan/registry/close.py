@@ -98,7 +98,7 @@ def _status_sql(month: str, start: str, through: str) -> str:
 _STATE = f"""
 SELECT g.participant_id, g.membership1, g.e1, g.through1, COALESCE(g.paid1, 0) AS paid1,
        {_status_sql(":x", "g.start1", "g.through1")} AS status1,
-       g.e0,
+       g.e0, g.membership0,
        CASE WHEN g.e0 IS NULL THEN NULL
             ELSE {_status_sql(":x0", "g.start0", "g.through0")} END AS status0
 FROM (
@@ -108,6 +108,7 @@ FROM (
            MAX(CASE WHEN m.f1 = 1 THEN m.start_month END) AS start1,
            MAX(CASE WHEN m.f1 = 1 THEN p.through1 END) AS through1,
            MAX(CASE WHEN m.f1 = 1 THEN p.paid1 END) AS paid1,
+           MAX(CASE WHEN m.f0 = 1 THEN m.id END) AS membership0,
            MAX(CASE WHEN m.f0 = 1 THEN m.episode_no END) AS e0,
            MAX(CASE WHEN m.f0 = 1 THEN m.start_month END) AS start0,
            MAX(CASE WHEN m.f0 = 1 THEN p.through0 END) AS through0
@@ -146,6 +147,12 @@ CASE
     THEN 'voided'
 END
 """
+
+# The episode in force at the end of X-1 was paying and another episode is in force at the end of
+# X: it was closed by the system in X (a new episode opens only on a closed or void one, D-4), even
+# though the participant is re-acquired (or registered again) in the same month. That closure is
+# a second transition of the month, recorded against the old episode.
+_CLOSED_AND_REPLACED = f"(e0 IS NOT NULL AND e0 <> e1 AND status0 IN {_PAYING})"
 
 
 def close_month(
@@ -217,6 +224,8 @@ _INSERT_TRANSITIONS = (
     " SELECT :x, participant_id, kind, membership1"
     f" FROM (SELECT participant_id, membership1, {_TRANSITION_KIND} AS kind FROM {{state}}) t"
     " WHERE kind IS NOT NULL"
+    " UNION ALL SELECT :x, participant_id, 'closed_by_system', membership0"
+    f" FROM {{state}} WHERE {_CLOSED_AND_REPLACED}"
 )
 
 
@@ -235,7 +244,7 @@ def _write_sqlite(session: Session, x: int, x0: int, d1: date, d0: date) -> None
         session,
         "CREATE TEMPORARY TABLE close_state (participant_id INTEGER, membership1 INTEGER,"
         " e1 INTEGER, through1 INTEGER, paid1 INTEGER, status1 VARCHAR(10), e0 INTEGER,"
-        " status0 VARCHAR(10))",
+        " membership0 INTEGER, status0 VARCHAR(10))",
     )
     _execute(
         session, f"INSERT INTO close_state {_STATE.replace('{paid}', 'close_paid')}", x=x, x0=x0

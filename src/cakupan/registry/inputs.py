@@ -14,6 +14,7 @@ from datetime import date
 from cakupan.dates import parse_date
 from cakupan.i18n import Text, t
 from cakupan.money import format_rupiah
+from cakupan.registry.occupation_terms import jht_required, occupation_terms, sector_for_occupation
 from cakupan.registry.rules import (
     DEFAULT_PAYMENT_CHANNEL,
     FUNDINGS,
@@ -447,6 +448,8 @@ def parse_registration_row(row: RegistrationRow) -> tuple[ParsedRegistration | N
                 ),
             )
         )
+    if programs == "JKK+JKM" and jht_required(occupation):
+        problems.append(("programs", owner_needs_jht_text(occupation)))
     registered_on = parse_day(row.registered_on, "registered_on", problems)
     sex = None
     if not blank(row.sex):
@@ -465,7 +468,10 @@ def parse_registration_row(row: RegistrationRow) -> tuple[ParsedRegistration | N
     birth_date = parse_day(row.birth_date, "birth_date", problems)
     village = text_or_none(row.village_code)
     district = text_or_none(row.district_code)
-    sector = parse_choice(row.sector, "sector", SECTORS, "other", problems)
+    # The sector follows the occupation (PP 50/2025 transport sector) unless given explicitly.
+    sector = parse_choice(
+        row.sector, "sector", SECTORS, sector_for_occupation(occupation), problems
+    )
     funding = parse_choice(row.funding, "funding", FUNDINGS, "self", problems)
     channel = parse_choice(row.channel, "channel", REGISTRATION_CHANNELS, "branch", problems)
     branch = parse_code(row.branch_code, "branch_code", problems)
@@ -533,6 +539,16 @@ def parse_registration_row(row: RegistrationRow) -> tuple[ParsedRegistration | N
         ),
         [],
     )
+
+
+def owner_needs_jht_text(occupation: str) -> Text:
+    """The refusal of JKK+JKM alone for a business owner, naming the rule's source."""
+    return t(
+        "pekerjaan {o!r} adalah pemberi kerja/pemilik usaha: JHT wajib ({s}); pilih JKK+JKM+JHT, "
+        "diterima JKK+JKM",
+        "occupation {o!r} is an employer/business owner: JHT is mandatory ({s}); choose "
+        "JKK+JKM+JHT, got JKK+JKM",
+    ).format(o=occupation, s=occupation_terms().business_owner_source)
 
 
 def expected_amounts_text(expected: tuple[int, ...], paid: int) -> Text:

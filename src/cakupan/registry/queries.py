@@ -54,8 +54,9 @@ class StatusView:
 
 
 #: The episode in force on a date (the latest started by that month) with its paid-through month
-#: and months paid, counting payments made by then and not reversed by then. Parameters: the
-#: date four times, the NIK, the date's month index. Index paths only: participant (nik) ->
+#: and months paid, counting payments made by then and not reversed by then; an episode counts
+#: from its registration date (issue 19: before it the NIK "was not registered yet", not
+#: pending). Parameters: the date four times, the NIK, the date's month index, the date. Index paths only: participant (nik) ->
 #: membership (participant_id) -> payment (membership_id) -> reversal (payment_id). The date
 #: and month conditions are kept out of index reach (``CASE`` inside the aggregates, ``+ 0``):
 #: with stale statistics (right after a bulk load) the planner otherwise combines the range
@@ -69,7 +70,7 @@ _STATUS_SQL = (
     "  FROM payment y WHERE y.membership_id = m.id AND NOT EXISTS (SELECT 1 FROM"
     "  payment_reversal r WHERE r.payment_id = y.id AND r.reversed_on <= %s))"
     " FROM participant p JOIN membership m ON m.participant_id = p.id"
-    " WHERE p.nik = %s AND m.start_month + 0 <= %s"
+    " WHERE p.nik = %s AND m.start_month + 0 <= %s AND m.registered_on <= %s"
     " ORDER BY m.episode_no DESC LIMIT 1"
 )
 
@@ -86,7 +87,7 @@ def status_of(session: Session, nik: str, as_of: date) -> StatusView:
         session.connection()
         .exec_driver_sql(
             _STATUS_SQL if postgres else _STATUS_SQL.replace("%s", "?"),
-            (day, day, day, day, nik, Month.of(as_of).index),
+            (day, day, day, day, nik, Month.of(as_of).index, day),
         )
         .first()
     )

@@ -85,6 +85,31 @@ def status_on(day: date, start_month: Month, paid_through: Month | None) -> Stat
     return Status.CLOSED
 
 
+def month_transitions(
+    e1: int, status1: str, e0: int | None, status0: str | None
+) -> tuple[str, ...]:
+    """The lifecycle transitions of a month (docs/lifecycle.md) for a participant whose episode
+    in force at the month end is ``e1`` with ``status1``, and at the end of the month before
+    ``e0`` with ``status0`` (None: not registered yet). At most one of ``new``, ``reacquired``,
+    ``lapsed_to_arrears``, ``closed_by_system``, ``voided`` for the episode in force; plus
+    ``closed_by_system`` for the previous episode when it was paying and another episode replaced
+    it within the month (closed on the 1st and re-acquired or registered again in the same month)."""
+    paying = ("active", "arrears")
+    same = e0 is not None and e0 == e1
+    kinds: list[str] = []
+    if status1 in paying and not (same and status0 in paying):
+        kinds.append("new" if e1 == 1 else "reacquired")
+    elif status1 == "arrears" and same and status0 == "active":
+        kinds.append("lapsed_to_arrears")
+    elif status1 == "closed" and same and status0 in paying:
+        kinds.append("closed_by_system")
+    elif status1 == "void" and not (same and status0 == "void"):
+        kinds.append("voided")
+    if e0 is not None and e0 != e1 and status0 in paying:
+        kinds.append("closed_by_system")
+    return tuple(kinds)
+
+
 @dataclass(frozen=True)
 class EpisodeState:
     """What the allocation needs to know of a participant's latest episode.

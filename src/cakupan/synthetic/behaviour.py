@@ -92,9 +92,6 @@ OCCUPATION_MIX: dict[str, float] = {
     "other": 0.02,
 }
 
-#: Occupations whose contributions fall in the transport sector (PP 50/2025 window).
-TRANSPORT_OCCUPATIONS = frozenset({"online_driver"})
-
 #: Payment channel used by participants who registered through each kind.
 PAYMENT_CHANNEL_BY_KIND: dict[str, tuple[str, ...]] = {
     "branch": ("branch", "bank", "ewallet"),

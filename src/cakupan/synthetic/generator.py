@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from cakupan.dates import Month
 from cakupan.registry import imports
+from cakupan.registry.occupation_terms import jht_required, sector_for_occupation
 from cakupan.synthetic import behaviour as b
 
 #: (income, programs, month, sector, funding) -> contribution of that month in rupiah.
@@ -228,14 +229,17 @@ class Generator:
             "phone": f"08{rng.choice('1235789')}{rng.randint(10**8, 10**9 - 1)}",
             "occupation": occupation,
             "reported_income": str(income),
-            "programs": "JKK+JKM+JHT" if rng.random() < b.JHT_SHARE else "JKK+JKM",
+            # the draw is made for everyone (same random stream); owners must have JHT (issue 19)
+            "programs": "JKK+JKM+JHT"
+            if rng.random() < b.JHT_SHARE or jht_required(occupation)
+            else "JKK+JKM",
             "registered_on": registered_on.isoformat(),
             "sex": sex,
             "birth_date": birth.isoformat(),
             "email": "",
             "village_code": place.village_code,
             "district_code": place.district_code,
-            "sector": "transport" if occupation in b.TRANSPORT_OCCUPATIONS else "other",
+            "sector": sector_for_occupation(occupation),
             "funding": funding,
             "channel": channel,
             "branch_code": place.branch_code,

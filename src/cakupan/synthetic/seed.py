@@ -59,11 +59,16 @@ class SeedSummary:
 
 
 def load_places(session: Session) -> tuple[list[Place], list[Branch]]:
-    """Every village served by a branch, and the branches with their regions."""
+    """Every village served by a branch, and the branches with their regions. The default
+    branches that stand in for the agency's network (docs/regions.md) are left out: the
+    synthetic data lives where the shipped branches are, as it did before they existed."""
+    from cakupan.regions.reference import default_branch_codes
+
     rows = session.execute(
         select(Village.code, Village.district_code, BranchRegency.branch_code)
         .join(District, District.code == Village.district_code)
         .join(BranchRegency, BranchRegency.regency_code == District.regency_code)
+        .where(BranchRegency.branch_code.not_in(sorted(default_branch_codes())))
         .order_by(Village.code)
     ).all()
     places = [Place(village, district, branch) for village, district, branch in rows]
