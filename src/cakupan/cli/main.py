@@ -14,6 +14,7 @@ from platformdirs import user_log_dir
 from cakupan.cli import accounts as accounts_cli
 from cakupan.cli import analytics as analytics_cli
 from cakupan.cli import campaigns as campaigns_cli
+from cakupan.cli import claims as claims_cli
 from cakupan.cli import close as close_cli
 from cakupan.cli import contribution as contribution_cli
 from cakupan.cli import db as db_cli
@@ -67,6 +68,7 @@ app.add_typer(campaigns_cli.targeting_app, name="targeting")
 app.add_typer(campaigns_cli.prospects_app, name="prospects")
 app.add_typer(campaigns_cli.campaigns_app, name="campaigns")
 app.add_typer(webhooks_cli.app, name="webhooks")
+app.add_typer(claims_cli.app, name="claims")
 
 
 @app.callback()
