@@ -49,7 +49,9 @@ from cakupan.registry.models import (
 from cakupan.registry.nik import check_nik
 
 __all__ = [
+    "BenefitsPaid",
     "ClaimView",
+    "benefits_paid",
     "check_claim_nik",
     "claim_detail",
     "claim_in_scope",
@@ -533,4 +535,109 @@ def paid_count(session: Session) -> int:
     """How many claims are paid (all scopes; for checks and the demo)."""
     return int(
         session.execute(select(func.count()).where(Claim.state == ClaimState.PAID)).scalar() or 0
+    )
+
+
+# --- benefits paid (the shared dashboard) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BenefitsPaid:
+    """Benefits paid in a period, in the reader's scope: totals, one breakdown per dimension
+    (rows of ``{"key", "count", "amount"}``) and the JKK payments made within the service level."""
+
+    count: int
+    amount: int
+    by: dict[str, list[dict[str, Any]]]
+    jkk_paid: int
+    jkk_on_time: int
+
+    @property
+    def on_time_percent(self) -> float | None:
+        return None if self.jkk_paid == 0 else round(100 * self.jkk_on_time / self.jkk_paid, 1)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "amount": self.amount,
+            "by": self.by,
+            "jkk_paid": self.jkk_paid,
+            "jkk_on_time": self.jkk_on_time,
+            "jkk_on_time_percent": self.on_time_percent,
+        }
+
+
+def benefits_paid(
+    session: Session,
+    actor: Actor,
+    first: Month,
+    last: Month,
+    *,
+    region: str | None = None,
+    branch: str | None = None,
+    partner: str | None = None,
+    channel: str | None = None,
+) -> BenefitsPaid:
+    """Claims paid from the first day of ``first`` to the last day of ``last`` (payment date,
+    Asia/Jakarta business dates) that ``actor`` may see, with the optional filters, per month,
+    type, branch, partner and channel. A claim without a fixed amount (JKK care) counts with 0."""
+    query = select(
+        Claim.paid_on,
+        Claim.claim_type,
+        Claim.branch_code,
+        Claim.partner_code,
+        Claim.channel,
+        Claim.amount,
+        Claim.approved_on,
+    ).where(
+        Claim.state == str(ClaimState.PAID),
+        Claim.paid_on >= first.first_day,
+        Claim.paid_on <= last.last_day,
+        _scope(session, actor),
+    )
+    if region:
+        from cakupan.regions import branches_of_region
+
+        query = query.where(Claim.branch_code.in_(branches_of_region(session, region)))
+    if branch:
+        query = query.where(Claim.branch_code == branch)
+    if partner:
+        query = query.where(Claim.partner_code == partner)
+    if channel:
+        query = query.where(Claim.channel == channel)
+    rows = session.execute(query).all()
+    dimensions = ("month", "type", "branch", "partner", "channel")
+    sums: dict[str, dict[str, list[int]]] = {name: {} for name in dimensions}
+    book = shipped_benefit_book()
+    calendar = working_calendar(session)
+    jkk_paid = jkk_on_time = 0
+    for paid_on, claim_type, branch_code, partner_code, claim_channel, amount, approved in rows:
+        assert paid_on is not None  # a paid claim has its payment date
+        keys = (
+            str(Month.of(paid_on)),
+            claim_type,
+            branch_code or "-",
+            partner_code or "-",
+            claim_channel,
+        )
+        for name, key in zip(dimensions, keys, strict=True):
+            cell = sums[name].setdefault(key, [0, 0])
+            cell[0] += 1
+            cell[1] += amount or 0
+        if claim_type == ClaimType.JKK and approved is not None:
+            jkk_paid += 1
+            deadline = calendar.add_working_days(approved, _sla_days(book, approved))
+            jkk_on_time += paid_on <= deadline
+    return BenefitsPaid(
+        count=len(rows),
+        amount=sum(amount or 0 for *_, amount, _ in rows),
+        by={
+            name: [
+                {"key": key, "count": cell[0], "amount": cell[1]}
+                for key, cell in sorted(sums[name].items())
+            ]
+            for name in dimensions
+        },
+        jkk_paid=jkk_paid,
+        jkk_on_time=jkk_on_time,
     )
