@@ -129,6 +129,27 @@ def test_intake_documents_workflow_and_partner_status(client: TestClient) -> Non
         follow_redirects=False,
     )  # fmt: skip
     assert paid.status_code == 303
+    # The paid claim becomes a benefit story: consent recorded, no personal numbers.
+    token = csrf(client, url)
+    story = {
+        "title": "Santunan untuk keluarga nelayan", "consent_by": "Siti Aminah",
+        "consent_on": "2026-06-01", "consent_method": "written", "csrf_token": token,
+    }  # fmt: skip
+    leaky = client.post(f"{url}/story", data={**story, "body": f"Almarhum (NIK {BUDI}) ..."})
+    assert leaky.status_code == 422
+    early = client.post(
+        f"{url}/story", data={**story, "body": "Cerita", "consent_on": "2026-05-01"}
+    )
+    assert early.status_code == 422  # consent before the payment
+    told = client.post(
+        f"{url}/story",
+        data={**story, "body": "Iuran Rp 16.800 sebulan; keluarga menerima Rp 10 juta."},
+        follow_redirects=False,
+    )
+    assert told.status_code == 303
+    assert told.headers["location"] == "/stories/KISAH-0001"
+    assert "keluarga menerima" in client.get("/stories/KISAH-0001").text
+    assert client.post(f"{url}/story", data={**story, "body": "lagi"}).status_code == 409
     # The claimant's partner follows the status (NIK masked) and may read the documents.
     login(client, "wdh1")
     listed = client.get("/claims")
@@ -142,6 +163,7 @@ def test_intake_documents_workflow_and_partner_status(client: TestClient) -> Non
     assert document.content == PDF + b"ktp"
     assert document.headers["content-disposition"].startswith("attachment")
     # Another partner and another branch see nothing of it.
+    assert "KISAH-0001" in client.get("/stories").text  # stories are for every campaign
     for outsider in ("wdh2", "pap.bdl"):
         login(client, outsider)
         assert client.get(url).status_code == 404

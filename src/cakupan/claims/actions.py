@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 from cakupan.access import mask_nik
 from cakupan.audit import record_audit
 from cakupan.auth import Actor, Role
-from cakupan.claims.models import CalendarDayOff, Claim, ClaimDocument, ClaimStep
+from cakupan.claims.models import BenefitStory, CalendarDayOff, Claim, ClaimDocument, ClaimStep
 from cakupan.claims.queries import check_claim_nik, claim_in_scope, quote
 from cakupan.claims.rules import (
     ACCEPTED_CONTENT_TYPES,
+    CONSENT_METHODS,
     DOCUMENT_LABELS,
     MAX_DOCUMENT_BYTES,
     SUBMIT_ROLES,
@@ -39,6 +40,8 @@ from cakupan.claims.rules import (
     missing_documents,
     required_documents,
     sniff_content_type,
+    story_code,
+    story_problem,
 )
 from cakupan.dates import JAKARTA, Clock, parse_date
 from cakupan.errors import CakupanError, FieldProblem, conflict, forbidden, invalid
@@ -50,6 +53,7 @@ __all__ = [
     "ClaimIntake",
     "add_day_off",
     "advance_claim",
+    "create_story",
     "submit_claim",
     "upload_document",
 ]
@@ -626,3 +630,99 @@ def add_day_off(
         at=now,
     )
     return row
+
+
+def create_story(
+    session: Session,
+    actor: Actor,
+    claim_id: int,
+    *,
+    title: str,
+    body: str,
+    consent_by: str,
+    consent_on: date,
+    consent_method: str,
+    clock: Clock,
+) -> BenefitStory:
+    """Turn a paid claim into a benefit story campaigns can cite (``KISAH-0001``), with the
+    claimant's consent recorded (who, when, how). Refused: a claim not paid, a second story of
+    one claim, a consent dated before payment or in the future, a method outside
+    :data:`CONSENT_METHODS`, text carrying a NIK, phone or account number. Branch staff of the
+    claim's branch (and admin/head office/system) only."""
+    if actor.role not in (Role.PAP, Role.KABID, Role.ADMIN, Role.HEAD_OFFICE, Role.SYSTEM):
+        raise forbidden()
+    claim = claim_in_scope(session, actor, claim_id)
+    if claim.state != ClaimState.PAID or claim.paid_on is None:
+        raise conflict(
+            t(
+                "Klaim {i} belum dibayar: kisah hanya dari klaim yang sudah dibayar",
+                "Claim {i} is not paid: stories come from paid claims only",
+            ).format(i=claim.id),
+            code="claims.story_not_paid",
+        )
+    if session.execute(select(BenefitStory.id).where(BenefitStory.claim_id == claim.id)).first():
+        raise conflict(
+            t("Klaim {i} sudah punya kisah", "Claim {i} already has a story").format(i=claim.id),
+            code="claims.story_exists",
+        )
+    clean_title = _text_field(title, "title", 200)
+    clean_body = (body or "").strip()
+    if not clean_body or len(clean_body) > 4000:
+        raise invalid(
+            "body", t("wajib diisi, maks. 4000 karakter", "required, 4000 characters max")
+        )
+    for field_name, text_value in (("title", clean_title), ("body", clean_body)):
+        problem = story_problem(text_value)
+        if problem is not None:
+            raise invalid(field_name, problem, code="claims.story_personal_number")
+    method = (consent_method or "").strip()
+    if method not in CONSENT_METHODS:
+        raise invalid(
+            "consent-method",
+            t(
+                "diharapkan salah satu dari {c}, diterima {v!r}", "expected one of {c}, got {v!r}"
+            ).format(c=", ".join(CONSENT_METHODS), v=consent_method),
+        )
+    if consent_on < claim.paid_on or consent_on > _today(clock):
+        raise invalid(
+            "consent-on",
+            t(
+                "tanggal persetujuan harus antara pembayaran ({p}) dan hari ini",
+                "the consent date must be between the payment ({p}) and today",
+            ).format(p=claim.paid_on.isoformat()),
+        )
+    who = _text_field(consent_by, "consent-by", 200)
+    now = clock.now()
+    story = BenefitStory(
+        code="",
+        claim_id=claim.id,
+        title=clean_title,
+        body=clean_body,
+        claim_type=claim.claim_type,
+        amount=claim.amount,
+        branch_code=claim.branch_code,
+        consent_by=who,
+        consent_on=consent_on,
+        consent_method=method,
+        created_at=now,
+        created_by=actor.name,
+    )
+    session.add(story)
+    session.flush()
+    story.code = story_code(story.id)
+    session.flush()
+    record_audit(
+        session,
+        actor,
+        "claim.story",
+        "benefit_story",
+        story.code,
+        after={
+            "claim_id": claim.id,
+            "consent_by": who,
+            "consent_on": consent_on.isoformat(),
+            "consent_method": method,
+        },
+        at=now,
+    )
+    return story

@@ -129,3 +129,25 @@ class CalendarDayOff(Base):
     source: Mapped[str] = mapped_column(String(300))
     added_at: Mapped[datetime] = mapped_column(AwareDateTime())
     added_by: Mapped[str] = mapped_column(String(120))
+
+
+class BenefitStory(Base):
+    """A paid claim told as a benefit story for campaigns (004: a real benefit persuades people
+    who think contributions are wasted), with the claimant's recorded consent and no NIK. Its
+    ``code`` (``KISAH-0001``) is what a campaign's stories list names."""
+
+    __tablename__ = "benefit_story"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    claim_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("claim.id"), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(4000))
+    claim_type: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[int | None] = mapped_column(BigInteger)
+    branch_code: Mapped[str | None] = mapped_column(String(20))
+    consent_by: Mapped[str] = mapped_column(String(200))
+    consent_on: Mapped[date] = mapped_column(Date)
+    consent_method: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    created_by: Mapped[str] = mapped_column(String(120))

@@ -14,6 +14,7 @@ from cakupan.auth import Actor
 from cakupan.claims import actions, queries
 from cakupan.claims.rules import (
     ANY_STEP_ROLES,
+    CONSENT_METHODS,
     DOCUMENT_LABELS,
     MAX_DOCUMENT_BYTES,
     STATE_LABELS,
@@ -26,7 +27,8 @@ from cakupan.claims.rules import (
     Relation,
 )
 from cakupan.dates import JAKARTA, Clock
-from cakupan.errors import CakupanError, forbidden
+from cakupan.errors import CakupanError, forbidden, invalid
+from cakupan.i18n import t
 from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, request_lang
 from cakupan.web.templating import render
 
@@ -169,6 +171,9 @@ def _detail(
             "state_labels": STATE_LABELS,
             "labels": {str(k): v for k, v in DOCUMENT_LABELS.items()},
             "can_upload": view.state in ("submitted", "verified"),
+            "can_tell": view.state == "paid"
+            and str(actor.role) in ("pap", "kabid", "admin", "head_office"),
+            "consent_methods": CONSENT_METHODS,
             "max_mb": MAX_DOCUMENT_BYTES // (1024 * 1024),
             "error": error,
         },
@@ -260,3 +265,62 @@ def claim_document(db: DbSession, actor: PageActor, claim_id: int, kind: str) ->
         "Cache-Control": "private, no-store",
     }
     return Response(document.content, media_type=document.content_type, headers=headers)
+
+
+@router.post("/claims/{claim_id}/story", dependencies=[CsrfProtected])
+def claim_story(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    clock: AppClock,
+    claim_id: int,
+    title: Annotated[str, Form()] = "",
+    body: Annotated[str, Form()] = "",
+    consent_by: Annotated[str, Form()] = "",
+    consent_on: Annotated[str, Form()] = "",
+    consent_method: Annotated[str, Form()] = "",
+) -> Response:
+    """Turn the paid claim into a benefit story (consent recorded, no NIK)."""
+    try:
+        try:
+            consent_day = date.fromisoformat(consent_on)
+        except ValueError:
+            raise invalid(
+                "consent-on",
+                t("tanggal YYYY-MM-DD, diterima {v!r}", "a date YYYY-MM-DD, got {v!r}").format(
+                    v=consent_on
+                ),
+            ) from None
+        created = actions.create_story(
+            db,
+            actor,
+            claim_id,
+            title=title,
+            body=body,
+            consent_by=consent_by,
+            consent_on=consent_day,
+            consent_method=consent_method,
+            clock=clock,
+        )
+    except CakupanError as error:
+        db.rollback()
+        return _detail(
+            request, db, actor, clock, claim_id, error=error, status_code=error.kind.http_status
+        )
+    code = created.code
+    db.commit()
+    return RedirectResponse(f"/stories/{code}", status_code=303)
+
+
+@router.get("/stories")
+def stories_page(request: Request, db: DbSession, actor: PageActor) -> Response:
+    """Benefit stories campaigns may cite (no NIK; consent recorded)."""
+    del actor
+    return render(request, "claims_stories.html", {"stories": queries.stories(db)})
+
+
+@router.get("/stories/{code}")
+def story_page(request: Request, db: DbSession, actor: PageActor, code: str) -> Response:
+    """One benefit story."""
+    del actor
+    return render(request, "claims_story.html", {"s": queries.story(db, code)})

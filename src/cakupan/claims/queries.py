@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from cakupan.access import SensitiveValue, participant_scope_for, reveal
 from cakupan.auth import Actor
-from cakupan.claims.models import CalendarDayOff, Claim, ClaimDocument, ClaimStep
+from cakupan.claims.models import BenefitStory, CalendarDayOff, Claim, ClaimDocument, ClaimStep
 from cakupan.claims.rules import (
     AT_RISK_WORKING_DAYS,
     DOCUMENT_LABELS,
@@ -641,3 +641,22 @@ def benefits_paid(
         jkk_paid=jkk_paid,
         jkk_on_time=jkk_on_time,
     )
+
+
+def stories(session: Session) -> list[BenefitStory]:
+    """Every benefit story, newest first. Stories carry no NIK and were consented to for
+    publication: any signed-in reader may see them (campaigns cite them across scopes)."""
+    return list(session.execute(select(BenefitStory).order_by(BenefitStory.id.desc())).scalars())
+
+
+def story(session: Session, code: str) -> BenefitStory:
+    """One story by its code (``KISAH-0001``); NOT_FOUND otherwise."""
+    found = session.execute(
+        select(BenefitStory).where(BenefitStory.code == code.strip().upper())
+    ).scalar_one_or_none()
+    if found is None:
+        raise not_found(
+            t("Kisah {c} tidak ditemukan", "Story {c} not found").format(c=code),
+            code="claims.story_not_found",
+        )
+    return found

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -605,3 +606,27 @@ def service_level(
         return ServiceLevel(deadline, None, paid_on <= deadline, False)
     left = calendar.working_days_between(today, deadline)
     return ServiceLevel(deadline, left, None, left <= AT_RISK_WORKING_DAYS)
+
+
+# --- benefit stories -------------------------------------------------------------------------------
+
+#: How the claimant's consent to a story was recorded.
+CONSENT_METHODS = ("written", "recorded_call", "in_app")
+_LONG_NUMBER = re.compile(r"\d[\d .-]{8,}\d")
+
+
+def story_problem(text: str) -> Text | None:
+    """Why a story's text may not be published (None when it may): it must carry no NIK, phone
+    or account number (no run of 10 digits or more, spaces, dots and dashes included)."""
+    found = _LONG_NUMBER.search(text)
+    if found is not None and sum(ch.isdigit() for ch in found.group(0)) >= 10:
+        return t(
+            "kisah tidak boleh memuat NIK, nomor telepon atau rekening (ditemukan {v!r})",
+            "a story must not carry a NIK, phone or account number (found {v!r})",
+        ).format(v=found.group(0)[:4] + "…")
+    return None
+
+
+def story_code(story_id: int) -> str:
+    """``KISAH-0007``: what campaigns cite."""
+    return f"KISAH-{story_id:04d}"
