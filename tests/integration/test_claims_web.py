@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from cakupan.auth import Actor, Role
+from cakupan.campaigns import import_campaigns
 from cakupan.claims.queries import benefits_paid
 from cakupan.dates import Month
 from cakupan.db import make_session_factory, transaction
@@ -84,7 +86,22 @@ FORM = {
 }  # fmt: skip
 
 
-def test_intake_documents_workflow_and_partner_status(client: TestClient) -> None:
+def _campaign_file(folder: Path, story: str) -> Path:
+    path = folder / "campaigns.csv"
+    path.write_text(
+        "code,name,objective,type,medium,start_on,end_on,budget,reached,interested,segments,"
+        "areas,branch_code,stories\n"
+        "E2E-KISAH,Sosialisasi nelayan,Daftarkan nelayan,sosialisasi_offline,,2026-06-01,"
+        f"2026-06-02,1000000,50,10,market-traders,16.71.01,PLG,{story}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_intake_documents_workflow_and_partner_status(
+    client: TestClient, app_engine: Engine, tmp_path: Path
+) -> None:
+    engine = app_engine
     token = login(client, "pap.plg")
     form = client.get("/claims/new")
     assert form.status_code == 200
@@ -150,6 +167,14 @@ def test_intake_documents_workflow_and_partner_status(client: TestClient) -> Non
     assert told.headers["location"] == "/stories/KISAH-0001"
     assert "keluarga menerima" in client.get("/stories/KISAH-0001").text
     assert client.post(f"{url}/story", data={**story, "body": "lagi"}).status_code == 409
+    # A campaign cites the story by its code; its plan page links to the story.
+    import_campaigns(
+        engine, SYSTEM, _campaign_file(tmp_path, "KISAH-0001 Santunan keluarga nelayan")
+    )
+    login(client, "kabid.plg")
+    plan = client.get("/campaigns/E2E-KISAH/plan")
+    assert plan.status_code == 200, plan.text
+    assert 'href="/stories/KISAH-0001" data-testid="story-link"' in plan.text
     # The claimant's partner follows the status (NIK masked) and may read the documents.
     login(client, "wdh1")
     listed = client.get("/claims")

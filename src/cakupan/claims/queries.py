@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from cakupan.access import SensitiveValue, participant_scope_for, reveal
 from cakupan.auth import Actor
 from cakupan.claims.models import BenefitStory, CalendarDayOff, Claim, ClaimDocument, ClaimStep
 from cakupan.claims.rules import (
-    AT_RISK_WORKING_DAYS,
     DOCUMENT_LABELS,
     BenefitBook,
     Cause,
@@ -370,6 +369,15 @@ def _views(
             )
         ],
     )
+    # Uploaded kinds of every listed claim in one query (no query per row).
+    kinds_of: dict[int, list[DocumentKind]] = {}
+    if rows:
+        for claim_id, kind in session.execute(
+            select(ClaimDocument.claim_id, ClaimDocument.kind).where(
+                ClaimDocument.claim_id.in_([claim.id for claim, _, _ in rows])
+            )
+        ):
+            kinds_of.setdefault(claim_id, []).append(DocumentKind(kind))
     views = []
     for index, (claim, _, name) in enumerate(rows):
         required = required_documents(
@@ -390,11 +398,18 @@ def _views(
                     "size": d.size,
                     "sha256": d.sha256,
                 }
+                # Metadata only: the bytes stay in the database until downloaded.
                 for d in session.execute(
-                    select(ClaimDocument)
+                    select(
+                        ClaimDocument.kind,
+                        ClaimDocument.file_name,
+                        ClaimDocument.content_type,
+                        ClaimDocument.size,
+                        ClaimDocument.sha256,
+                    )
                     .where(ClaimDocument.claim_id == claim.id)
                     .order_by(ClaimDocument.kind)
-                ).scalars()
+                )
             ]
             steps = [
                 {
@@ -409,11 +424,7 @@ def _views(
                     select(ClaimStep).where(ClaimStep.claim_id == claim.id).order_by(ClaimStep.id)
                 ).scalars()
             ]
-        kinds = (
-            [DocumentKind(d["kind"]) for d in uploaded]
-            if full
-            else _uploaded_kinds(session, claim.id)
-        )
+        kinds = kinds_of.get(claim.id, [])
         views.append(
             ClaimView(
                 id=claim.id,
@@ -450,15 +461,6 @@ def _views(
             )
         )
     return views
-
-
-def _uploaded_kinds(session: Session, claim_id: int) -> list[DocumentKind]:
-    return [
-        DocumentKind(kind)
-        for kind in session.execute(
-            select(ClaimDocument.kind).where(ClaimDocument.claim_id == claim_id)
-        ).scalars()
-    ]
 
 
 def _base(session: Session, actor: Actor) -> Select[Claim, str, str]:
@@ -524,18 +526,6 @@ def document_content(
             code="claims.document_not_found",
         )
     return document
-
-
-def at_risk_threshold() -> int:
-    """Working days left at or under which an approved JKK claim is listed as at risk."""
-    return AT_RISK_WORKING_DAYS
-
-
-def paid_count(session: Session) -> int:
-    """How many claims are paid (all scopes; for checks and the demo)."""
-    return int(
-        session.execute(select(func.count()).where(Claim.state == ClaimState.PAID)).scalar() or 0
-    )
 
 
 # --- benefits paid (the shared dashboard) --------------------------------------------------------
