@@ -495,3 +495,32 @@ def test_cli_submit_list_show_advance(ledger: Engine, cli: Callable[..., CliResu
     listed = json.loads(cli("claims", "list", "--state", "paid", "--json").stdout)
     assert [c["id"] for c in listed] == [claim["id"]]
     assert cli("claims", "show", "999").exit_code == 1
+
+
+@pytest.mark.postgres_only
+def test_concurrent_intakes_of_one_death_make_one_claim(ledger: Engine) -> None:
+    """Two desks take in the same death at once: the partial unique index lets one through and
+    the other gets the duplicate-death conflict (never two claims, never a server error)."""
+    import threading
+
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+    heirs = (intake(), intake(claimant_nik=ANI, relation="child", claimant_name="Ani"))
+
+    def desk(claim: ClaimIntake) -> None:
+        barrier.wait()
+        try:
+            with make_session_factory(ledger)() as session, session.begin():
+                submit_claim(session, PAP, claim, clock=NOW)
+            outcomes.append("ok")
+        except CakupanError as error:
+            outcomes.append(error.code)
+
+    threads = [threading.Thread(target=desk, args=(claim,)) for claim in heirs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["claims.duplicate_death", "ok"]
+    with make_session_factory(ledger)() as session:
+        assert session.execute(select(func.count()).select_from(Claim)).scalar() == 1

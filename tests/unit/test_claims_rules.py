@@ -3,9 +3,11 @@ checklist, the workflow and the 7-working-day JKK deadline on the Indonesian cal
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cakupan.claims.rules import (
     Cause,
@@ -228,3 +230,34 @@ def test_unpaid_claims_are_at_risk_near_the_deadline() -> None:
     assert left(date(2026, 3, 27)) == (4, False)
     assert left(date(2026, 3, 31)) == (2, True)
     assert left(date(2026, 4, 6)) == (-1, True)
+
+
+@given(
+    start=st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 12, 20)),
+    days=st.integers(min_value=1, max_value=15),
+)
+@settings(max_examples=200, deadline=None)
+def test_the_deadline_is_a_working_day_exactly_n_working_days_later(start: date, days: int) -> None:
+    deadline = CALENDAR.add_working_days(start, days)
+    assert CALENDAR.is_working_day(deadline)
+    assert CALENDAR.working_days_between(start, deadline) == days
+    assert CALENDAR.working_days_between(deadline, start) == -days
+    # No working day is skipped: the day before the deadline leaves one fewer.
+    assert CALENDAR.working_days_between(start, deadline - timedelta(days=1)) == days - 1
+
+
+@given(
+    amounts=st.lists(st.integers(min_value=0, max_value=500_000), min_size=0, max_size=24),
+    gap=st.integers(min_value=0, max_value=36),
+)
+def test_jht_balance_never_loses_contributions_and_grows_with_time(
+    amounts: list[int], gap: int
+) -> None:
+    rates = BOOK.rates("jht_return_rate")
+    months = [(Month.parse("2024-01") + i, amount) for i, amount in enumerate(amounts)]
+    event = Month.parse("2024-01") + len(amounts) + gap
+    paid, returns = jht_balance(months, event, rates)
+    assert paid == sum(amounts)
+    assert returns >= 0
+    later_paid, later_returns = jht_balance(months, event + 1, rates)
+    assert (later_paid, later_returns >= returns) == (paid, True)

@@ -245,12 +245,13 @@ def submit_claim(session: Session, actor: Actor, intake: ClaimIntake, *, clock: 
         updated_at=now,
     )
     session.add(claim)
+    participant_id = participant.id  # read before a failed flush expires the objects
     try:
-        with session.begin_nested():
-            session.flush()
+        session.flush()
     except IntegrityError:
-        # A concurrent intake of the same death won the partial unique index.
-        raise _second_death(participant.id) from None
+        # A concurrent intake of the same death won the partial unique index; the caller's
+        # transaction is rolled back by the error.
+        raise _second_death(participant_id) from None
     _step(session, actor, claim, None, ClaimState.SUBMITTED, today, None, clock)
     record_audit(
         session,
@@ -482,8 +483,19 @@ def advance_claim(
     claim.state = str(target)
     now = clock.now()
     claim.updated_at = now
+    claim_key = claim.id
     _step(session, actor, claim, state, target, day, note, clock)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # The same payment reference recorded at the same moment for another claim.
+        raise conflict(
+            t(
+                "Referensi pembayaran sudah dipakai klaim lain (klaim {i})",
+                "The payment reference is already used by another claim (claim {i})",
+            ).format(i=claim_key),
+            code="claims.payment_reference_taken",
+        ) from None
     record_audit(
         session,
         actor,
