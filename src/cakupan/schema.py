@@ -6,6 +6,7 @@ Add one import here when an area gets a ``models.py``.
 from cakupan.audit import models as audit_models
 from cakupan.bundling import models as bundling_models  # noqa: F401
 from cakupan.campaigns import models as campaigns_models  # noqa: F401
+from cakupan.claims import models as claims_models  # noqa: F401
 from cakupan.contributions import models as contributions_models  # noqa: F401
 from cakupan.dashboard import models as dashboard_models  # noqa: F401
 from cakupan.db import Base

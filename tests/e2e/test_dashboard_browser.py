@@ -133,7 +133,7 @@ def test_each_role_sees_its_figures(
     page.goto("/dashboard")
     expect(page.get_by_test_id("kpi-registrations").locator(".value")).to_have_text(registrations)
     expect(page.get_by_test_id("kpi-contributions").locator(".value")).to_have_text(contributions)
-    expect(page.get_by_test_id("kpi-benefits")).to_contain_text("belum ada data klaim")
+    expect(page.get_by_test_id("kpi-benefits")).to_contain_text("belum ada klaim dibayar")
     expect(page.locator("#trend-chart")).to_have_attribute("data-chart-ready", "1")
     expect(page.locator("#cohort-chart canvas")).to_have_count(1)
 

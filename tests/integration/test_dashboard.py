@@ -239,8 +239,9 @@ def test_every_kpi_of_the_hand_built_ledger(client: TestClient) -> None:
     assert s["retention"]["m6"] == {"part": 0, "base": 0, "percent": None}
     # First month paid by month +2 (Jan 3/3, Feb 0/1, Mar 0/1) and the June cohort so far (1/1).
     assert s["first_month_paid"] == {"part": 4, "base": 6, "percent": 66.7}
-    assert s["benefits_paid"] is None
-    assert s["benefits_note"]["id"] == "belum ada data klaim"
+    # Benefits paid come from the claims area (none paid in this ledger).
+    assert s["benefits_paid"]["count"] == 0
+    assert s["benefits_paid"]["amount"] == 0
 
     trend = _get(client, "/api/v1/dashboard/trend?first=2025-01&last=2025-06")["months"]
     assert [m["month"] for m in trend] == [f"2025-0{i}" for i in range(1, 7)]

@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy import Engine, func, select
 
+from cakupan.claims.models import Claim
 from cakupan.db import make_session_factory
 from cakupan.registry.models import Participant, Payment
 from cakupan.registry.queries import status_of
@@ -30,6 +31,14 @@ def test_demo_seeds_once_and_prints_logins(cli: Callable[..., CliResult], engine
     # The paper's Palembang figures ship with the demo: BPU 2020 20,651 / 33,350 = 61.9%.
     assert rows["new_participants"]["achievement_percent"] == 61.9
     assert payments > participants  # most participants pay, many more than once
+    # Claims of each type in each workflow state, on participants whose event month is covered.
+    with engine.connect() as conn:
+        claims = set(conn.execute(select(Claim.claim_type, Claim.state)).all())
+    assert claims == {
+        (kind, state)
+        for kind in ("jht", "jkm", "jkk")
+        for state in ("submitted", "verified", "approved", "rejected", "paid")
+    }
 
     second = cli("demo", "--no-serve", "--participants", "300", "--seed", "3")
     assert second.exit_code == 0, second.stderr

@@ -111,6 +111,7 @@ def _seed_demo_data(engine: Engine, participants: int, seed: int) -> None:
     summary = seed_synthetic(engine, participants=participants, seed_value=seed)
     seed_demo_targets(engine, today(SystemClock()).year)
     seed_demo_offers(engine)  # one bundling offer per partner kind (docs/bundling.md)
+    _seed_demo_claims(engine)
     for (
         path
     ) in EXAMPLE_FILES:  # Palembang 2016-2020 (with the paper's conflicts), Madiun, Bandar Lampung
@@ -121,6 +122,14 @@ def _seed_demo_data(engine: Engine, participants: int, seed: int) -> None:
         f"tutup bulan/months closed {len(summary.closed_months)}",
         markup=False,
     )
+
+
+def _seed_demo_claims(engine: Engine) -> None:
+    """A few claims of each type in each workflow state (claims area)."""
+    from cakupan.claims.demo import seed_demo_claims
+
+    created = seed_demo_claims(engine, today(SystemClock()))
+    console.print(f"  klaim/claims {format_number(created)}", markup=False)
 
 
 def _data_dir(engine: Engine) -> Path:

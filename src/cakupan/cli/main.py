@@ -15,6 +15,7 @@ from cakupan.cli import accounts as accounts_cli
 from cakupan.cli import analytics as analytics_cli
 from cakupan.cli import bundling as bundling_cli
 from cakupan.cli import campaigns as campaigns_cli
+from cakupan.cli import claims as claims_cli
 from cakupan.cli import close as close_cli
 from cakupan.cli import contribution as contribution_cli
 from cakupan.cli import db as db_cli
@@ -71,6 +72,7 @@ app.add_typer(campaigns_cli.campaigns_app, name="campaigns")
 app.add_typer(webhooks_cli.app, name="webhooks")
 app.add_typer(retention_cli.app, name="retention")
 app.add_typer(bundling_cli.app, name="offers")
+app.add_typer(claims_cli.app, name="claims")
 
 
 @app.callback()

@@ -59,7 +59,23 @@ def parse_month(name: str, value: str | None) -> Month | None:
 @router.get("/summary")
 def summary(actor: ApiActor, db: DbSession, filters: DashboardFilters) -> dict[str, Any]:
     """The KPI cards of the period (default: the 12 closed months up to the latest close)."""
-    return queries.summary(db, actor, filters).as_json()
+    result = queries.summary(db, actor, filters)
+    document = result.as_json()
+    resolved = result.filters
+    if resolved.first is not None and resolved.last is not None:
+        from cakupan.claims.queries import benefits_paid
+
+        document["benefits_paid"] = benefits_paid(
+            db,
+            actor,
+            resolved.first,
+            resolved.last,
+            region=resolved.region,
+            branch=resolved.branch,
+            partner=resolved.partner,
+        ).as_json()
+        document.pop("benefits_note", None)
+    return document
 
 
 @router.get("/trend")

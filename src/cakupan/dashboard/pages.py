@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from cakupan.auth import Role
+from cakupan.auth import Actor, Role
 from cakupan.dashboard import actions, queries, rules
 from cakupan.dashboard.api import DashboardFilters, parse_month
 from cakupan.dashboard.models import CONTACT_OUTCOMES
@@ -73,6 +73,7 @@ def dashboard_page(
     context = _form_context(db, resolved)
     context.update(
         {
+            "benefits": _benefits(db, actor, resolved),
             "summary": summary,
             "chart_json": json.dumps(chart).replace("</", "<\\/"),
             "qs": _query_string(resolved),
@@ -81,6 +82,24 @@ def dashboard_page(
         }
     )
     return render(request, "dashboard.html", context)
+
+
+def _benefits(db: DbSession, actor: Actor, resolved: Filters) -> Any:
+    """Benefits paid in the period (claims area), scoped and filtered like the other figures
+    (the channel filter is the registration channel: it does not apply to claims)."""
+    from cakupan.claims.queries import benefits_paid
+
+    if resolved.first is None or resolved.last is None:
+        return None
+    return benefits_paid(
+        db,
+        actor,
+        resolved.first,
+        resolved.last,
+        region=resolved.region,
+        branch=resolved.branch,
+        partner=resolved.partner,
+    )
 
 
 @router.get("/dashboard/league")

@@ -17,6 +17,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "participant.arrears",
     "participant.closed",
     "incentive_statement.approved",
+    "claim.status_changed",
 )
 
 #: Headers of a webhook delivery.

@@ -214,6 +214,7 @@ EventType = Literal[
     "participant.arrears",
     "participant.closed",
     "incentive_statement.approved",
+    "claim.status_changed",
 ]
 assert set(EventType.__args__) == set(EVENT_TYPES)  # type: ignore[attr-defined]
 

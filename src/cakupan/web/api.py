@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from cakupan.campaigns import api as campaigns_api
+from cakupan.claims import api as claims_api
 from cakupan.dashboard import api as dashboard_api
 from cakupan.incentives import api as incentives_api
 from cakupan.integration import api as integration_api
@@ -27,6 +28,7 @@ router.include_router(incentives_api.router)
 router.include_router(dashboard_api.router)
 router.include_router(campaigns_api.router)
 router.include_router(retention_api.router)
+router.include_router(claims_api.router)
 
 
 class MePublic(BaseModel):

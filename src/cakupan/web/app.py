@@ -72,6 +72,7 @@ def create_app(
     ``analytics_snapshot`` is the national analytics snapshot directory (default: settings)."""
     from cakupan.analytics import pages as analytics_pages
     from cakupan.campaigns import pages as campaigns_pages
+    from cakupan.claims import pages as claims_pages
     from cakupan.dashboard import operations as dashboard_operations
     from cakupan.dashboard import pages as dashboard_pages
     from cakupan.db import make_engine, make_session_factory
@@ -115,6 +116,7 @@ def create_app(
     app.include_router(incentives_pages.router)
     app.include_router(analytics_pages.router)
     app.include_router(retention_pages.router)
+    app.include_router(claims_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(_PageLanguage)
