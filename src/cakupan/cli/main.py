@@ -20,6 +20,7 @@ from cakupan.cli import db as db_cli
 from cakupan.cli import demo as demo_cli
 from cakupan.cli import imports as imports_cli  # noqa: F401  (adds the import commands)
 from cakupan.cli import incentives as incentives_cli
+from cakupan.cli import jobs as jobs_cli
 from cakupan.cli import kpi as kpi_cli
 from cakupan.cli import nik as nik_cli
 from cakupan.cli import partners as partners_cli
@@ -67,6 +68,8 @@ app.add_typer(campaigns_cli.targeting_app, name="targeting")
 app.add_typer(campaigns_cli.prospects_app, name="prospects")
 app.add_typer(campaigns_cli.campaigns_app, name="campaigns")
 app.add_typer(webhooks_cli.app, name="webhooks")
+app.add_typer(jobs_cli.app, name="jobs")
+app.command("worker")(jobs_cli.worker)
 
 
 @app.callback()
