@@ -26,6 +26,7 @@ from cakupan.cli import nik as nik_cli
 from cakupan.cli import partners as partners_cli
 from cakupan.cli import regions as regions_cli
 from cakupan.cli import registry as registry_cli
+from cakupan.cli import reminders as reminders_cli
 from cakupan.cli import seed as seed_cli
 from cakupan.cli import serve as serve_cli
 from cakupan.cli import targets as targets_cli
@@ -70,6 +71,7 @@ app.add_typer(campaigns_cli.campaigns_app, name="campaigns")
 app.add_typer(webhooks_cli.app, name="webhooks")
 app.add_typer(jobs_cli.app, name="jobs")
 app.command("worker")(jobs_cli.worker)
+app.add_typer(reminders_cli.app, name="reminders")
 
 
 @app.callback()

@@ -155,7 +155,9 @@ def run_job(ctx: JobContext, spec: JobSpec, *, period: str | None = None) -> Run
             logger.debug("%s", traceback.format_exc())
             _finish(ctx, spec, wanted, run_id, started, "failed", {}, message)
             return RunReport(spec.name, wanted, "failed", error=message, run_id=run_id)
-        if run_id is None and not any(v for v in counts.values() if isinstance(v, int)):
+        if run_id is None and not any(
+            v for v in counts.values() if isinstance(v, int) and not isinstance(v, bool)
+        ):
             return RunReport(spec.name, wanted, "idle", counts=counts)
         run_id = _finish(ctx, spec, wanted, run_id, started, "ok", counts, None)
         logger.info("job %s (%s) ok: %s", spec.name, wanted, counts)
