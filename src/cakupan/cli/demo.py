@@ -47,6 +47,14 @@ def demo(
         int, typer.Option("--participants", help="Synthetic participants to seed.", min=0)
     ] = 30_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the synthetic data.")] = 7,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Jalankan pekerja terjadwal di proses yang sama / run the scheduled worker "
+            "beside the server (one Ctrl+C stops both).",
+        ),
+    ] = True,
 ) -> None:
     """Prepare the demo database (schema, reference data, demo users for every role), print the
     URL and the demo logins, then serve the web application."""
@@ -74,7 +82,7 @@ def demo(
     print_sandbox(engine, data_dir, url)
     if no_serve:
         return
-    run_web(engine, host, port, analytics_snapshot=snapshot)
+    run_web(engine, host, port, analytics_snapshot=snapshot, with_worker=worker)
 
 
 def _analytics_snapshot(engine: Engine, data_dir: Path) -> Path:

@@ -18,6 +18,7 @@ from cakupan.cli import close as close_cli
 from cakupan.cli import contribution as contribution_cli
 from cakupan.cli import db as db_cli
 from cakupan.cli import demo as demo_cli
+from cakupan.cli import experiments as experiments_cli
 from cakupan.cli import imports as imports_cli  # noqa: F401  (adds the import commands)
 from cakupan.cli import incentives as incentives_cli
 from cakupan.cli import jobs as jobs_cli
@@ -72,6 +73,7 @@ app.add_typer(webhooks_cli.app, name="webhooks")
 app.add_typer(jobs_cli.app, name="jobs")
 app.command("worker")(jobs_cli.worker)
 app.add_typer(reminders_cli.app, name="reminders")
+app.add_typer(experiments_cli.app, name="experiments")
 
 
 @app.callback()

@@ -76,6 +76,9 @@ def create_app(
     from cakupan.dashboard import pages as dashboard_pages
     from cakupan.db import make_engine, make_session_factory
     from cakupan.incentives import pages as incentives_pages
+    from cakupan.reminders import api as reminders_api
+    from cakupan.reminders import pages as reminders_pages
+    from cakupan.scheduling import pages as jobs_pages
     from cakupan.targets import pages as targets_pages
     from cakupan.web import api, pages
     from cakupan.web.secret import load_or_create_secret
@@ -106,6 +109,7 @@ def create_app(
 
     # The API first: routes are matched in order, and partner requests are the busiest.
     app.include_router(api.router)
+    app.include_router(reminders_api.router)
     app.include_router(pages.router)
     app.include_router(targets_pages.router)
     app.include_router(dashboard_pages.router)
@@ -113,6 +117,8 @@ def create_app(
     app.include_router(campaigns_pages.router)
     app.include_router(incentives_pages.router)
     app.include_router(analytics_pages.router)
+    app.include_router(jobs_pages.router)
+    app.include_router(reminders_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(_PageLanguage)
