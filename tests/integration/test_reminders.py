@@ -74,13 +74,11 @@ def pay(engine: Engine, clock: FixedClock, who: str, months: int, day: date, ref
         )
 
 
-@pytest.fixture
-def clock() -> FixedClock:
+def make_clock() -> FixedClock:
     return FixedClock(at(date(2027, 1, 5), 9))
 
 
-@pytest.fixture
-def people(engine: Engine, clock: FixedClock) -> None:
+def seed_people(engine: Engine, clock: FixedClock) -> None:
     """A: paid through April, pays May on the 12th. B: paid through March (arrears month 2 in
     May). C: paid through April, opts out on the 11th. D: registers on 3 May, pays nothing.
     E: paid January only (closed from 1 May). F: registered 3 May, paid by the regency (APBD).
@@ -96,6 +94,16 @@ def people(engine: Engine, clock: FixedClock) -> None:
     register(engine, clock, F, date(2027, 5, 3), funding="apbd")
     with transaction(engine) as session:
         actions.record_consent(session, ACTOR, clock, G, channel="sms", source="form")
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return make_clock()
+
+
+@pytest.fixture
+def people(engine: Engine, clock: FixedClock) -> None:
+    seed_people(engine, clock)
 
 
 def simulate_may(
