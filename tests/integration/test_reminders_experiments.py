@@ -200,3 +200,17 @@ def test_provider_callbacks(
         assert queued_c == ["cancelled"]
     finally:
         get_settings.cache_clear()
+
+
+def test_demo_ships_one_finished_synthetic_experiment(cli: Callable[..., CliResult]) -> None:
+    assert cli("demo", "--no-serve", "--participants", "400", "--seed", "3").exit_code == 0
+    listed = json.loads(cli("experiments", "list", "--json").stdout)
+    assert [(e["synthetic"], e["arms"]) for e in listed] == [(True, ["wa-5-hari", "wa-1-hari"])]
+    report = json.loads(cli("experiments", "report", str(listed[0]["id"]), "--json").stdout)
+    assert report["synthetic"] is True
+    assert sum(arm["n"] for arm in report["arms"]) > 0
+    for arm in report["arms"]:
+        for outcome in arm["outcomes"].values():
+            assert outcome["final"] is True
+    assert cli("demo", "--no-serve", "--participants", "400", "--seed", "3").exit_code == 0
+    assert len(json.loads(cli("experiments", "list", "--json").stdout)) == 1

@@ -23,6 +23,7 @@ from cakupan.integration.sandbox import print_sandbox
 from cakupan.money import format_number, format_rupiah
 from cakupan.partners.models import Partner
 from cakupan.regions.models import Branch
+from cakupan.reminders.demo import seed_demo_experiment
 from cakupan.registry.models import Participant, Payment
 from cakupan.synthetic.seed import seed as seed_synthetic
 from cakupan.synthetic.seed import seed_demo_targets
@@ -114,6 +115,7 @@ def _seed_demo_data(engine: Engine, participants: int, seed: int) -> None:
     )
     summary = seed_synthetic(engine, participants=participants, seed_value=seed)
     seed_demo_targets(engine, today(SystemClock()).year)
+    seed_demo_experiment(engine, SystemClock())
     for (
         path
     ) in EXAMPLE_FILES:  # Palembang 2016-2020 (with the paper's conflicts), Madiun, Bandar Lampung
