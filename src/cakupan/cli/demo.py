@@ -23,8 +23,8 @@ from cakupan.integration.sandbox import print_sandbox
 from cakupan.money import format_number, format_rupiah
 from cakupan.partners.models import Partner
 from cakupan.regions.models import Branch
-from cakupan.reminders.demo import seed_demo_experiment
 from cakupan.registry.models import Participant, Payment
+from cakupan.reminders.demo import seed_demo_experiment
 from cakupan.synthetic.seed import seed as seed_synthetic
 from cakupan.synthetic.seed import seed_demo_targets
 from cakupan.targets.actions import import_figures

@@ -26,7 +26,7 @@ __all__ = ["PlannedReminder", "active_experiments", "plan_day"]
 _PRIORITY = {"unpaid_code": 1, "arrears": 2, "due_before": 3, "reacquire": 4}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PlannedReminder:
     """One reminder due on a day, before it is queued."""
 
@@ -159,17 +159,32 @@ def _dedupe_key(
     return f"reacquire:{membership_id}"
 
 
-def _amount(book: PolicyBook, row: Any, first: Month, months: int) -> int:
-    return sum(
-        book.monthly_total(
-            income=int(row.reported_income),
-            programs=row.programs,
-            month=first + i,
-            sector=row.sector,
-            funding=row.funding,
-        )
-        for i in range(months)
-    )
+class _Amounts:
+    """Contribution amounts per (terms, first month, months): a million participants share a
+    few thousand distinct terms, so each is priced once."""
+
+    def __init__(self, book: PolicyBook) -> None:
+        self.book = book
+        self.cache: dict[tuple[Any, ...], int] = {}
+
+    def of(self, terms: tuple[Any, Any, Any, Any], first: Month, months: int) -> int:
+        """``terms``: (reported income, programs, sector, funding)."""
+        key = (*terms, first.index, months)
+        amount = self.cache.get(key)
+        if amount is None:
+            income, programs, sector, funding = terms
+            amount = sum(
+                self.book.monthly_total(
+                    income=int(income),
+                    programs=programs,
+                    month=first + i,
+                    sector=sector,
+                    funding=funding,
+                )
+                for i in range(months)
+            )
+            self.cache[key] = amount
+        return amount
 
 
 def plan_day(
@@ -186,7 +201,7 @@ def plan_day(
     sql, params, binds = _candidates_sql(policy, on)
     if not sql:
         return
-    book = book or load_policy_book(session)
+    amounts = _Amounts(book or load_policy_book(session))
     experiments = active_experiments(session, on)
     already: dict[int, int] = {}
     keys: set[str] = set()
@@ -198,22 +213,43 @@ def plan_day(
     send_after = next_window_start(policy, on)
     statement = text(sql).bindparams(*binds) if binds else text(sql)
     taken: dict[int, int] = {}
-    for row in session.execute(statement, params):
-        month = Month.from_index(int(row.month))
-        kind = str(row.kind)
-        step = int(row.step)
-        key = _dedupe_key(kind, row.participant_id, row.membership_id, month, step, row.code)
+    month_of: dict[int, Month] = {}
+    cap = policy.daily_cap
+    for (
+        participant_id,
+        membership_id,
+        kind,
+        month_index,
+        months,
+        code,
+        code_amount,
+        valid_until,
+        step,
+        _rank,
+        nik,
+        name,
+        income,
+        programs,
+        sector,
+        funding,
+        preferred_channel,
+        agent_name,
+    ) in session.execute(statement, params).tuples():
+        month = month_of.get(month_index)
+        if month is None:
+            month = month_of[month_index] = Month.from_index(int(month_index))
+        step = int(step)
+        key = _dedupe_key(kind, participant_id, membership_id, month, step, code)
         if key in keys:
             continue
-        count = already.get(row.participant_id, 0) + taken.get(row.participant_id, 0)
-        if count >= policy.daily_cap:
+        if already.get(participant_id, 0) + taken.get(participant_id, 0) >= cap:
             continue
-        channel = row.preferred_channel or policy.default_channel
+        channel = preferred_channel or policy.default_channel
         experiment_id: int | None = None
         arm: str | None = None
         for experiment in experiments:
             names = [str(a["name"]) for a in experiment.arms]
-            arm = arm_for(row.participant_id, experiment.id, names, experiment.holdout_share)
+            arm = arm_for(participant_id, experiment.id, names, experiment.holdout_share)
             experiment_id = experiment.id
             if arm != "holdout":
                 spec = next(a for a in experiment.arms if a["name"] == arm)
@@ -224,32 +260,32 @@ def plan_day(
             break
         if arm in ("holdout", "holdout-step"):
             continue
-        months = int(row.months)
+        months = int(months)
         amount = (
-            int(row.code_amount)
-            if row.code_amount is not None
-            else _amount(book, row, month, months)
+            int(code_amount)
+            if code_amount is not None
+            else amounts.of((income, programs, sector, funding), month, months)
         )
-        taken[row.participant_id] = taken.get(row.participant_id, 0) + 1
+        taken[participant_id] = taken.get(participant_id, 0) + 1
+        if valid_until is not None and not isinstance(valid_until, date):
+            valid_until = date.fromisoformat(str(valid_until))
         yield PlannedReminder(
-            participant_id=row.participant_id,
-            membership_id=row.membership_id,
-            nik=row.nik,
-            name=row.participant_name,
+            participant_id=participant_id,
+            membership_id=membership_id,
+            nik=nik,
+            name=name,
             kind=kind,
             channel=channel,
             month=month,
             months=months,
             amount=amount,
-            payment_code=row.code,
-            valid_until=row.valid_until
-            if isinstance(row.valid_until, date)
-            else (date.fromisoformat(row.valid_until) if row.valid_until else None),
+            payment_code=code,
+            valid_until=valid_until,
             step=step,
             planned_for=on,
             send_after=send_after,
             dedupe_key=key,
-            agent_name=row.agent_name,
+            agent_name=agent_name,
             experiment_id=experiment_id,
             arm=arm,
         )
