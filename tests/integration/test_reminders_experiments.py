@@ -152,6 +152,10 @@ def test_pages_by_role(engine: Engine, clock: FixedClock, people: None, web: Tes
     assert page.status_code == 200
     assert "SINTETIS" in page.text
     assert "wa-vs-none" in web.get("/experiments").text
+    # The dashboard says when its figures were computed (the worker's close at 00:30).
+    dashboard = web.get("/dashboard")
+    assert 'data-testid="figures-as-of"' in dashboard.text
+    assert "00:30" in dashboard.text
     web.post("/logout", data={}, follow_redirects=False)
     web.cookies.clear()
     login(web, username_for(Role.PARTNER))
