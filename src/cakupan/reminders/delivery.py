@@ -145,6 +145,8 @@ def deliver_due(
             for reminder, phone in due:
                 pacer.wait(reminder.channel)
                 attempted = clock.now()
+                if not in_window(policy, attempted):
+                    break  # 20:00 WIB passed during the batch: the rest waits for tomorrow
                 reminder.attempts += 1
                 try:
                     provider_id = gateway.send(

@@ -15,6 +15,7 @@ import hashlib
 import logging
 import os
 import socket
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -87,9 +88,29 @@ def _lock_key(job: str) -> int:
     return _LOCK_BASE + int.from_bytes(digest[:3], "big")
 
 
+#: One lock per job inside this process (the catch-up thread and the scheduler's threads).
+_LOCAL_LOCKS: dict[str, threading.Lock] = {}
+_LOCAL_GUARD = threading.Lock()
+
+
 @contextmanager
 def _job_lock(engine: Engine, job: str) -> Iterator[bool]:
-    """Yield whether this process holds the job's lock (always True on SQLite)."""
+    """Yield whether this process holds the job's lock: an in-process lock, and on PostgreSQL
+    the job's advisory lock (across processes and machines)."""
+    with _LOCAL_GUARD:
+        local = _LOCAL_LOCKS.setdefault(job, threading.Lock())
+    if not local.acquire(blocking=False):
+        yield False
+        return
+    try:
+        with _database_lock(engine, job) as held:
+            yield held
+    finally:
+        local.release()
+
+
+@contextmanager
+def _database_lock(engine: Engine, job: str) -> Iterator[bool]:
     if not is_postgres(engine):
         yield True
         return
