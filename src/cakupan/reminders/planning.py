@@ -234,7 +234,7 @@ def plan_day(
         funding,
         preferred_channel,
         agent_name,
-    ) in session.execute(statement, params).tuples():
+    ) in session.execute(statement, params):
         month = month_of.get(month_index)
         if month is None:
             month = month_of[month_index] = Month.from_index(int(month_index))
