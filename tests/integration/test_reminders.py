@@ -303,3 +303,9 @@ def test_jobs_record_and_cli(
     assert by_name["close"]["last_run"]["period"] == "2027-05"
     assert by_name["refresh"]["last_run"] is None
     assert cli("jobs", "run", "nope").exit_code == 2
+    bad = cli("jobs", "run", "close", "--period", "2027-13")
+    assert bad.exit_code == 2
+    assert "YYYY-MM" in bad.stderr
+    assert cli("jobs", "run", "outbox", "--period", "2027-05").exit_code == 2
+    again = json.loads(cli("jobs", "run", "close", "--period", "2027-05", "--json").stdout)
+    assert again["outcome"] == "done-before"

@@ -8,11 +8,13 @@ their own state (queued, sent, delivered...), so any run delivers what is due an
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from cakupan.auth import Actor
-from cakupan.dates import JAKARTA, Month, today
+from cakupan.dates import JAKARTA, Month, parse_date, today
 from cakupan.db import transaction
 from cakupan.errors import invalid
 from cakupan.i18n import t
@@ -188,6 +190,44 @@ def job_named(name: str) -> JobSpec:
     )
 
 
+_PERIOD_FORMS = {
+    "refresh": ("YYYY-MM-DDTHH", r"^\d{4}-\d{2}-\d{2}T\d{2}$"),
+    "close": ("YYYY-MM", r"^\d{4}-\d{2}$"),
+    "incentives": ("YYYY-MM", r"^\d{4}-\d{2}$"),
+    "reminders": ("YYYY-MM-DD", r"^\d{4}-\d{2}-\d{2}$"),
+    "snapshot": ("YYYY-MM-DD", r"^\d{4}-\d{2}-\d{2}$"),
+}
+
+
+def _check_period(name: str, period: str) -> None:
+    form = _PERIOD_FORMS.get(name)
+    valid = form is not None and re.match(form[1], period) is not None
+    if valid and form is not None and form[0] == "YYYY-MM":
+        valid = _parses(lambda: Month.parse(period))
+    elif valid and form is not None and form[0] == "YYYY-MM-DD":
+        valid = _parses(lambda: parse_date(period))
+    if not valid:
+        expected = form[0] if form else t("tanpa periode", "no period")
+        raise invalid(
+            "--period",
+            t("{n}: diharapkan {e}, diterima {v!r}", "{n}: expected {e}, got {v!r}").format(
+                n=name, e=expected, v=period
+            ),
+        )
+
+
+def _parses(parse: Callable[[], object]) -> bool:
+    try:
+        parse()
+    except ValueError:
+        return False
+    return True
+
+
 def run_named(ctx: JobContext, name: str, period: str | None = None) -> RunReport:
-    """Run the job ``name`` now (for ``period``, default the one due now)."""
-    return run_job(ctx, job_named(name), period=period)
+    """Run the job ``name`` now (for ``period``, default the one due now); a period of the wrong
+    form for the job is invalid input."""
+    spec = job_named(name)
+    if period is not None:
+        _check_period(name, period)
+    return run_job(ctx, spec, period=period)
