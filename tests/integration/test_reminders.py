@@ -309,3 +309,29 @@ def test_jobs_record_and_cli(
     assert cli("jobs", "run", "outbox", "--period", "2027-05").exit_code == 2
     again = json.loads(cli("jobs", "run", "close", "--period", "2027-05", "--json").stdout)
     assert again["outcome"] == "done-before"
+
+
+def test_queued_reminder_is_cancelled_when_paid_before_it_goes_out(
+    engine: Engine, clock: FixedClock, people: None
+) -> None:
+    clock.at = at(date(2027, 5, 10), 6)
+    with transaction(engine) as session:
+        assert actions.queue_reminders(session, ACTOR, clock, date(2027, 5, 10))["queued"] == 4
+    pay(engine, clock, A, 1, date(2027, 5, 10), "a-early")  # at 10:00, before the outbox runs
+    gateway = FakeGateway()
+    result = deliver_due(engine, clock, gateway, rate_per_second=0)
+    assert (result.sent, result.cancelled) == (3, 1)
+    with transaction(engine) as session:
+        from cakupan.registry.models import Participant
+
+        a_id = session.scalar(select(Participant.id).where(Participant.nik == A))
+        row = session.execute(
+            select(Reminder.status, Reminder.finished_reason).where(Reminder.participant_id == a_id)
+        ).one()
+    assert tuple(row) == ("cancelled", "paid")
+    # Two days later the stale rest would be cancelled, never sent late.
+    with transaction(engine) as session:
+        actions.queue_reminders(session, ACTOR, clock, date(2027, 5, 14))
+    clock.at = at(date(2027, 5, 16), 9)
+    late = deliver_due(engine, clock, FakeGateway(), rate_per_second=0)
+    assert (late.sent, late.cancelled) == (0, 3)  # C, D and G of the 14th

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from cakupan.dates import Clock, today
@@ -32,12 +33,13 @@ logger = logging.getLogger("cakupan.reminders")
 
 BATCH = 200
 
-# Queued messages that no longer apply: the month (or code) was paid, a new episode began,
-# the participant opted out. Set-based, run before each delivery round.
+# Queued messages of a batch that no longer apply: the month (or code) was paid, a new episode
+# began, the participant opted out, the message is stale. Checked per batch (by primary key):
+# the cost follows the batch, not the size of the queue.
 _CANCEL = {
     "paid": (
         "UPDATE reminder SET status = 'cancelled', finished_reason = 'paid'"
-        " WHERE status = 'queued' AND ("
+        " WHERE id IN :ids AND status = 'queued' AND ("
         "  (kind IN ('due_before', 'arrears', 'unpaid_code') AND EXISTS (SELECT 1 FROM membership m"
         "    WHERE m.id = reminder.membership_id AND m.paid_through_month >= reminder.month))"
         "  OR (kind = 'unpaid_code' AND EXISTS (SELECT 1 FROM payment_code pc"
@@ -47,12 +49,12 @@ _CANCEL = {
     ),
     "opted_out": (
         "UPDATE reminder SET status = 'cancelled', finished_reason = 'opted_out'"
-        " WHERE status = 'queued' AND participant_id IN"
-        " (SELECT participant_id FROM reminder_preference WHERE opted_out_at IS NOT NULL)"
+        " WHERE id IN :ids AND status = 'queued' AND EXISTS (SELECT 1 FROM reminder_preference rp"
+        " WHERE rp.participant_id = reminder.participant_id AND rp.opted_out_at IS NOT NULL)"
     ),
     "stale": (
         "UPDATE reminder SET status = 'cancelled', finished_reason = 'stale'"
-        " WHERE status = 'queued' AND planned_for < :oldest"
+        " WHERE id IN :ids AND status = 'queued' AND planned_for < :oldest"
     ),
 }
 
@@ -71,14 +73,22 @@ class DeliveryResult:
         return dict(self.__dict__)
 
 
-def cancel_inapplicable(session: Session, clock: Clock, policy: ReminderPolicy) -> int:
-    """Cancel the queued messages that no longer apply; returns how many."""
+def cancel_inapplicable(
+    session: Session, clock: Clock, policy: ReminderPolicy, ids: Sequence[int]
+) -> set[int]:
+    """Cancel those of the queued messages ``ids`` that no longer apply; returns the ids still
+    queued (to send)."""
+    if not ids:
+        return set()
     oldest = today(clock) - timedelta(days=policy.stale_after_days)
-    total = 0
     for sql in _CANCEL.values():
-        result = session.execute(text(sql), {"oldest": oldest})
-        total += int(getattr(result, "rowcount", 0) or 0)
-    return total
+        statement = text(sql).bindparams(bindparam("ids", expanding=True))
+        session.execute(statement, {"ids": list(ids), "oldest": oldest})
+    return set(
+        session.scalars(
+            select(Reminder.id).where(Reminder.id.in_(ids), Reminder.status == "queued")
+        )
+    )
 
 
 class _Pacer:
@@ -118,8 +128,6 @@ def deliver_due(
     pacer = _Pacer(
         rate_per_second if rate_per_second is not None else get_settings().reminder_rate_per_second
     )
-    with transaction(engine) as session:
-        result.cancelled = cancel_inapplicable(session, clock, policy)
     deadline = time.monotonic() + budget_seconds
     while time.monotonic() < deadline:
         now = clock.now()
@@ -129,12 +137,9 @@ def deliver_due(
             query = (
                 select(Reminder, Participant.phone)
                 .join(Participant, Participant.id == Reminder.participant_id)
-                .where(
-                    Reminder.status == "queued",
-                    Reminder.send_after <= now,
-                    Reminder.next_attempt_at <= now,
-                )
-                .order_by(Reminder.next_attempt_at, Reminder.id)
+                # next_attempt_at starts at send_after and only grows: one index range, in order.
+                .where(Reminder.status == "queued", Reminder.next_attempt_at <= now)
+                .order_by(Reminder.next_attempt_at)
                 .limit(batch)
             )
             if is_postgres(session):
@@ -142,7 +147,11 @@ def deliver_due(
             due = session.execute(query).all()
             if not due:
                 break
+            sendable = cancel_inapplicable(session, clock, policy, [r.id for r, _ in due])
+            result.cancelled += len(due) - len(sendable)
             for reminder, phone in due:
+                if reminder.id not in sendable:
+                    continue
                 pacer.wait(reminder.channel)
                 attempted = clock.now()
                 if not in_window(policy, attempted):

@@ -52,7 +52,7 @@ class Reminder(Base):
 
     __tablename__ = "reminder"
     __table_args__ = (
-        Index("ix_reminder_status_send_after", "status", "send_after"),
+        Index("ix_reminder_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_reminder_participant_id_planned_for", "participant_id", "planned_for"),
     )
 

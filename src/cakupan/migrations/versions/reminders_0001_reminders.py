@@ -69,7 +69,7 @@ def upgrade() -> None:
             ["participant_id"], ["participant.id"], name="fk_reminder_participant_id_participant"
         ),
     )
-    op.create_index("ix_reminder_status_send_after", "reminder", ["status", "send_after"])
+    op.create_index("ix_reminder_status_next_attempt_at", "reminder", ["status", "next_attempt_at"])
     op.create_index(
         "ix_reminder_participant_id_planned_for", "reminder", ["participant_id", "planned_for"]
     )
