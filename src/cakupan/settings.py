@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     #: Directory of the national analytics snapshot (default: the user data directory's
     #: ``analytics/latest``); docs/analytics.md.
     analytics_snapshot: Path = Field(default_factory=default_analytics_snapshot)
+    #: Reminder provider's HTTP API (WhatsApp/SMS); unset: the local fake gateway records what
+    #: would be sent (docs/reminders.md). The key authenticates cakupan to the provider.
+    reminder_gateway_url: str | None = None
+    reminder_gateway_key: str | None = None
+    #: Shared secret the provider sends (header X-Cakupan-Gateway-Key) with delivery status
+    #: callbacks and replies (STOP); unset: those endpoints answer 404.
+    reminder_callback_key: str | None = None
+    #: Messages per second per channel (WhatsApp, SMS): 30/s spreads 1,000,000 over ~9 hours.
+    reminder_rate_per_second: float = 30.0
 
 
 @lru_cache(maxsize=1)

@@ -12,9 +12,8 @@ from cakupan.dates import Month, SystemClock
 from cakupan.db import transaction
 from cakupan.errors import invalid
 from cakupan.i18n import t
-from cakupan.integration import enqueue_close_events
 from cakupan.money import format_number
-from cakupan.registry.close import close_month
+from cakupan.scheduling import close_month_with_events
 
 
 def close(
@@ -40,8 +39,7 @@ def close(
         ) from None
     engine = open_engine(database_url)
     with transaction(engine) as session:
-        result = close_month(session, Actor.system(), closing)
-        enqueue_close_events(session, closing, SystemClock().now())  # webhooks outbox
+        result = close_month_with_events(session, Actor.system(), closing, SystemClock())
     if as_json:
         print_json(result.as_json())
         return

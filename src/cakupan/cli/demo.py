@@ -26,6 +26,7 @@ from cakupan.partners.models import Partner
 from cakupan.regions.models import Branch
 from cakupan.registry.models import Participant, Payment
 from cakupan.retention.demo import seed_demo_retention
+from cakupan.reminders.demo import seed_demo_experiment
 from cakupan.synthetic.seed import seed as seed_synthetic
 from cakupan.synthetic.seed import seed_demo_targets
 from cakupan.targets.actions import import_figures
@@ -49,6 +50,14 @@ def demo(
         int, typer.Option("--participants", help="Synthetic participants to seed.", min=0)
     ] = 30_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the synthetic data.")] = 7,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Jalankan pekerja terjadwal di proses yang sama / run the scheduled worker "
+            "beside the server (one Ctrl+C stops both).",
+        ),
+    ] = True,
 ) -> None:
     """Prepare the demo database (schema, reference data, demo users for every role), print the
     URL and the demo logins, then serve the web application."""
@@ -78,7 +87,7 @@ def demo(
     print_sandbox(engine, data_dir, url)
     if no_serve:
         return
-    run_web(engine, host, port, analytics_snapshot=snapshot)
+    run_web(engine, host, port, analytics_snapshot=snapshot, with_worker=worker)
 
 
 def _analytics_snapshot(engine: Engine, data_dir: Path) -> Path:
@@ -112,6 +121,7 @@ def _seed_demo_data(engine: Engine, participants: int, seed: int) -> None:
     seed_demo_targets(engine, today(SystemClock()).year)
     seed_demo_offers(engine)  # one bundling offer per partner kind (docs/bundling.md)
     _seed_demo_claims(engine)
+    seed_demo_experiment(engine, SystemClock())
     for (
         path
     ) in EXAMPLE_FILES:  # Palembang 2016-2020 (with the paper's conflicts), Madiun, Bandar Lampung

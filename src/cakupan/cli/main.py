@@ -20,14 +20,17 @@ from cakupan.cli import close as close_cli
 from cakupan.cli import contribution as contribution_cli
 from cakupan.cli import db as db_cli
 from cakupan.cli import demo as demo_cli
+from cakupan.cli import experiments as experiments_cli
 from cakupan.cli import imports as imports_cli  # noqa: F401  (adds the import commands)
 from cakupan.cli import incentives as incentives_cli
+from cakupan.cli import jobs as jobs_cli
 from cakupan.cli import kpi as kpi_cli
 from cakupan.cli import nik as nik_cli
 from cakupan.cli import partners as partners_cli
 from cakupan.cli import regions as regions_cli
 from cakupan.cli import registry as registry_cli
 from cakupan.cli import retention as retention_cli
+from cakupan.cli import reminders as reminders_cli
 from cakupan.cli import seed as seed_cli
 from cakupan.cli import serve as serve_cli
 from cakupan.cli import targets as targets_cli
@@ -73,6 +76,10 @@ app.add_typer(webhooks_cli.app, name="webhooks")
 app.add_typer(retention_cli.app, name="retention")
 app.add_typer(bundling_cli.app, name="offers")
 app.add_typer(claims_cli.app, name="claims")
+app.add_typer(jobs_cli.app, name="jobs")
+app.command("worker")(jobs_cli.worker)
+app.add_typer(reminders_cli.app, name="reminders")
+app.add_typer(experiments_cli.app, name="experiments")
 
 
 @app.callback()

@@ -24,16 +24,32 @@ def run_web(
     *,
     analytics_snapshot: Path | None = None,
     access_log: bool = True,
+    with_worker: bool = False,
 ) -> None:
-    """Serve the app on ``engine`` in this process until interrupted (Ctrl+C)."""
+    """Serve the app on ``engine`` in this process until interrupted (Ctrl+C); with
+    ``with_worker`` the scheduled worker runs in the same process and stops with it."""
     import uvicorn
 
     from cakupan.web import create_app
 
     app = create_app(engine, analytics_snapshot=analytics_snapshot)
-    uvicorn.run(
-        app, host=host, port=port, log_level="info", proxy_headers=False, access_log=access_log
-    )
+    scheduler = None
+    if with_worker:
+        from cakupan.dates import SystemClock
+        from cakupan.scheduling import JobContext
+        from cakupan.scheduling.worker import start_background_worker
+
+        console.print("cakupan worker: berjalan di proses yang sama / running in this process")
+        scheduler = start_background_worker(
+            JobContext(engine=engine, clock=SystemClock(), snapshot_dir=analytics_snapshot)
+        )
+    try:
+        uvicorn.run(
+            app, host=host, port=port, log_level="info", proxy_headers=False, access_log=access_log
+        )
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
 
 
 def serve(
@@ -52,13 +68,27 @@ def serve(
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="Log every request line.")
     ] = True,
+    with_worker: Annotated[
+        bool,
+        typer.Option(
+            "--with-worker",
+            help="Jalankan juga pekerja terjadwal / also run the scheduled worker in this process "
+            "(single-machine deployment; with --workers 1 only).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the web application (sign in with a user made by `cakupan users create`)."""
     engine = open_engine(database_url)  # schema and reference data brought up to date once
     console.print(f"cakupan: http://{host}:{port}/  (Ctrl+C untuk berhenti / to stop)")
     if workers == 1:
-        run_web(engine, host, port, access_log=access_log)
+        run_web(engine, host, port, access_log=access_log, with_worker=with_worker)
         return
+    if with_worker:
+        console.print(
+            "--with-worker: hanya dengan --workers 1; jalankan `cakupan worker` terpisah / "
+            "only with --workers 1; run `cakupan worker` as its own process"
+        )
+        raise typer.Exit(2)
     import uvicorn
 
     from cakupan.web.secret import load_or_create_secret

@@ -5,6 +5,7 @@ Every page reads through :mod:`cakupan.dashboard.queries` (scoped, masked)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -17,6 +18,7 @@ from cakupan.dashboard import actions, queries, rules
 from cakupan.dashboard.api import DashboardFilters, parse_month
 from cakupan.dashboard.models import CONTACT_OUTCOMES
 from cakupan.dashboard.queries import Filters
+from cakupan.dates import Month
 from cakupan.errors import CakupanError
 from cakupan.registry.models import Occupation
 from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, request_lang
@@ -79,6 +81,7 @@ def dashboard_page(
             "qs": _query_string(resolved),
             "last": resolved.last,
             "no_league": actor.role is Role.AGENT,
+            "figures_as_of": _figures_as_of(db, summary.latest_closed),
         }
     )
     return render(request, "dashboard.html", context)
@@ -100,6 +103,15 @@ def _benefits(db: DbSession, actor: Actor, resolved: Filters) -> Any:
         branch=resolved.branch,
         partner=resolved.partner,
     )
+
+
+def _figures_as_of(db: DbSession, month: Month | None) -> datetime | None:
+    """When the shown month's figures were computed (its close, or the worker's hourly
+    month-to-date refresh): the dashboard's "per <date time>"."""
+    from cakupan.registry.close_models import MonthClose
+
+    closed = db.get(MonthClose, month) if month is not None else None
+    return closed.closed_at if closed is not None else None
 
 
 @router.get("/dashboard/league")

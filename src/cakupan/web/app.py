@@ -78,6 +78,9 @@ def create_app(
     from cakupan.db import make_engine, make_session_factory
     from cakupan.incentives import pages as incentives_pages
     from cakupan.retention import pages as retention_pages
+    from cakupan.reminders import api as reminders_api
+    from cakupan.reminders import pages as reminders_pages
+    from cakupan.scheduling import pages as jobs_pages
     from cakupan.targets import pages as targets_pages
     from cakupan.web import api, pages
     from cakupan.web.secret import load_or_create_secret
@@ -108,6 +111,7 @@ def create_app(
 
     # The API first: routes are matched in order, and partner requests are the busiest.
     app.include_router(api.router)
+    app.include_router(reminders_api.router)
     app.include_router(pages.router)
     app.include_router(targets_pages.router)
     app.include_router(dashboard_pages.router)
@@ -117,6 +121,8 @@ def create_app(
     app.include_router(analytics_pages.router)
     app.include_router(retention_pages.router)
     app.include_router(claims_pages.router)
+    app.include_router(jobs_pages.router)
+    app.include_router(reminders_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(_PageLanguage)

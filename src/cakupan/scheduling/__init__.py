@@ -1,0 +1,6 @@
+"""Scheduled jobs and the worker that runs them (issue 16; docs/operations.md)."""
+
+from cakupan.scheduling.monthly import close_month_with_events
+from cakupan.scheduling.runner import JobContext, RunReport, run_job
+
+__all__ = ["JobContext", "RunReport", "close_month_with_events", "run_job"]
