@@ -16,8 +16,8 @@ from cakupan.partners import models as partners_models  # noqa: F401
 from cakupan.regions import models as regions_models
 from cakupan.registry import close_models as registry_close_models  # noqa: F401
 from cakupan.registry import models as registry_models
-from cakupan.retention import models as retention_models  # noqa: F401
 from cakupan.reminders import models as reminders_models  # noqa: F401
+from cakupan.retention import models as retention_models  # noqa: F401
 from cakupan.scheduling import models as scheduling_models  # noqa: F401
 from cakupan.targets import models as targets_models  # noqa: F401
 from cakupan.users import models as users_models

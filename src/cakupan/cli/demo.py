@@ -25,8 +25,8 @@ from cakupan.money import format_number, format_rupiah
 from cakupan.partners.models import Partner
 from cakupan.regions.models import Branch
 from cakupan.registry.models import Participant, Payment
-from cakupan.retention.demo import seed_demo_retention
 from cakupan.reminders.demo import seed_demo_experiment
+from cakupan.retention.demo import seed_demo_retention
 from cakupan.synthetic.seed import seed as seed_synthetic
 from cakupan.synthetic.seed import seed_demo_targets
 from cakupan.targets.actions import import_figures

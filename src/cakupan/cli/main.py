@@ -29,8 +29,8 @@ from cakupan.cli import nik as nik_cli
 from cakupan.cli import partners as partners_cli
 from cakupan.cli import regions as regions_cli
 from cakupan.cli import registry as registry_cli
-from cakupan.cli import retention as retention_cli
 from cakupan.cli import reminders as reminders_cli
+from cakupan.cli import retention as retention_cli
 from cakupan.cli import seed as seed_cli
 from cakupan.cli import serve as serve_cli
 from cakupan.cli import targets as targets_cli

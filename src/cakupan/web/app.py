@@ -77,9 +77,9 @@ def create_app(
     from cakupan.dashboard import pages as dashboard_pages
     from cakupan.db import make_engine, make_session_factory
     from cakupan.incentives import pages as incentives_pages
-    from cakupan.retention import pages as retention_pages
     from cakupan.reminders import api as reminders_api
     from cakupan.reminders import pages as reminders_pages
+    from cakupan.retention import pages as retention_pages
     from cakupan.scheduling import pages as jobs_pages
     from cakupan.targets import pages as targets_pages
     from cakupan.web import api, pages
