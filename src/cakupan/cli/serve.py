@@ -109,4 +109,8 @@ def serve(
         access_log=access_log,
         log_level="info",
         proxy_headers=False,
+        # A worker builds the whole app (every area's routes, the statistics of experiments)
+        # before it answers the supervisor's health check: uvicorn's 5 s default killed and
+        # restarted workers that were merely starting on a busy machine.
+        timeout_worker_healthcheck=30,
     )
