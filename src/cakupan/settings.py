@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     #: Directory of the national analytics snapshot (default: the user data directory's
     #: ``analytics/latest``); docs/analytics.md.
     analytics_snapshot: Path = Field(default_factory=default_analytics_snapshot)
+    #: Webhook destinations (docs/security.md): https only, and no loopback, private,
+    #: link-local or metadata address (after DNS resolution). Tests and a local demo relax them.
+    webhook_https_only: bool = True
+    webhook_allow_private_addresses: bool = False
 
 
 @lru_cache(maxsize=1)
