@@ -29,10 +29,17 @@ def run_web(
     import uvicorn
 
     from cakupan.web import create_app
+    from cakupan.web.log_redaction import uvicorn_log_config
 
     app = create_app(engine, analytics_snapshot=analytics_snapshot)
     uvicorn.run(
-        app, host=host, port=port, log_level="info", proxy_headers=False, access_log=access_log
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,
+        access_log=access_log,
+        log_config=uvicorn_log_config(),
     )
 
 
@@ -61,6 +68,7 @@ def serve(
         return
     import uvicorn
 
+    from cakupan.web.log_redaction import uvicorn_log_config
     from cakupan.web.secret import load_or_create_secret
 
     # Each worker process builds the app from the environment: the same database, the same
@@ -79,4 +87,5 @@ def serve(
         access_log=access_log,
         log_level="info",
         proxy_headers=False,
+        log_config=uvicorn_log_config(),
     )
