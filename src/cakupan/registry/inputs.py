@@ -13,15 +13,16 @@ from datetime import date
 
 from cakupan.dates import parse_date
 from cakupan.i18n import Text, t
+from cakupan.text import clean_text, text_problem
 from cakupan.money import format_rupiah
 from cakupan.registry.rules import (
     DEFAULT_PAYMENT_CHANNEL,
     FUNDINGS,
     MAX_MONTHS_PER_PAYMENT,
-    PAYMENT_CHANNEL_RE,
     PROGRAMS,
     REGISTRATION_CHANNELS,
     SECTORS,
+    payment_channels,
 )
 
 Problems = list[tuple[str, Text]]
@@ -233,7 +234,8 @@ def parse_code(value: str | None, field_name: str, problems: Problems) -> str | 
     return raw
 
 
-_GOOD_CHANNELS: set[str] = set()
+#: The controlled list of payment channels (data, read once).
+_GOOD_CHANNELS: frozenset[str] = payment_channels()
 _GOOD_CODES: set[str] = set()
 _DAYS: dict[str, date] = {}
 
@@ -247,6 +249,8 @@ def _fast_payment(row: PaymentRow) -> ParsedPayment | None:
         and 0 < len(reference) <= 80
         and not reference[0].isspace()
         and not reference[-1].isspace()
+        and reference.isprintable()
+        and reference.isascii()
         and isinstance(nik, str)
         and len(nik) == 16
         and nik.isdigit()
@@ -270,9 +274,7 @@ def _fast_payment(row: PaymentRow) -> ParsedPayment | None:
             _DAYS[paid_on] = day
     channel = row.channel or DEFAULT_PAYMENT_CHANNEL
     if channel not in _GOOD_CHANNELS:
-        if not PAYMENT_CHANNEL_RE.match(channel):
-            return None
-        _GOOD_CHANNELS.add(channel)
+        return None
     partner = row.partner_code or None
     agent = row.agent_code or None
     for code in (partner, agent):
@@ -321,6 +323,8 @@ def payment_values(raw: RawPayment) -> tuple[PaymentValues | None, Problems]:
         and 0 < len(reference) <= 80
         and not reference[0].isspace()
         and not reference[-1].isspace()
+        and reference.isprintable()
+        and reference.isascii()
         and type(nik) is str
         and len(nik) == 16
         and nik.isdigit()
@@ -360,8 +364,11 @@ def parse_payment_row(row: PaymentRow) -> tuple[ParsedPayment | None, Problems]:
     if fast is not None:
         return fast, []
     problems: Problems = []
-    reference = (row.reference or "").strip()
-    if not _REFERENCE_RE.match(reference):
+    reference = clean_text(row.reference or "")
+    bad = text_problem(reference, t("referensi", "the reference"))
+    if bad is not None:
+        problems.append(("reference", bad))
+    elif not _REFERENCE_RE.match(reference):
         problems.append(
             (
                 "reference",
@@ -377,16 +384,14 @@ def parse_payment_row(row: PaymentRow) -> tuple[ParsedPayment | None, Problems]:
     if paid_on is None and not any(field == "paid_on" for field, _ in problems):
         problems.append(("paid_on", t("tanggal bayar wajib diisi", "paid_on is required")))
     channel = (row.channel or "").strip().lower() or DEFAULT_PAYMENT_CHANNEL
-    if not PAYMENT_CHANNEL_RE.match(channel):
+    if channel not in payment_channels():
         problems.append(
             (
                 "channel",
                 t(
-                    "kanal tidak sah (huruf kecil, angka, _ -; mis. bank, brilink, agen46, pos), "
-                    "diterima {v!r}",
-                    "invalid channel (lower-case letters, digits, _ -; e.g. bank, brilink, "
-                    "agen46, pos), got {v!r}",
-                ).format(v=row.channel),
+                    "kanal pembayaran tidak dikenal: diharapkan salah satu dari {c}, diterima {v!r}",
+                    "unknown payment channel: expected one of {c}, got {v!r}",
+                ).format(c=", ".join(sorted(payment_channels())), v=row.channel),
             )
         )
     partner = parse_code(row.partner_code, "partner_code", problems)
@@ -400,8 +405,11 @@ def parse_registration_row(row: RegistrationRow) -> tuple[ParsedRegistration | N
     """Shape checks of one registration row (no lookups). Returns the typed row or every problem."""
     problems: Problems = []
     nik = (row.nik or "").strip()  # checked in full by ``registry.nik.check_nik``
-    name = " ".join((row.name or "").split())
-    if not name or len(name) > 200:
+    bad_name = text_problem(row.name or "", t("nama", "the name"))
+    name = " ".join(clean_text(row.name or "").split())
+    if bad_name is not None:
+        problems.append(("name", bad_name))
+    elif not name or len(name) > 200:
         problems.append(
             (
                 "name",
