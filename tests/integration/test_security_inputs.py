@@ -11,6 +11,7 @@ from sqlalchemy import select
 from cakupan.db import transaction
 from cakupan.registry.models import Payment
 from cakupan.registry.rules import payment_channels
+from tests.integration.partner_api_support import registration_body
 from tests.integration.test_ledger_imports import (
     FLOOR,
     PAYMENT_HEADER,
@@ -75,3 +76,62 @@ def test_the_partner_api_refuses_an_unknown_channel(api: Api) -> None:
 def test_the_channel_list_is_data() -> None:
     assert {"branch", "bank", "brilink", "agen46", "pos", "ewallet", "online"} <= payment_channels()
     assert "zzz" not in payment_channels()
+
+
+# -- item 8: control, zero-width and bidi characters --------------------------------------------
+
+HIDDEN = [
+    ("\x00", "U+0000"),  # NUL: stored truncated by SQLite, crashed PostgreSQL
+    ("\x1b", "U+001B"),  # ESC
+    ("\x07", "U+0007"),  # BEL
+    ("\u200b", "U+200B"),  # zero-width space
+    ("\u202e", "U+202E"),  # right-to-left override
+    ("\u2066", "U+2066"),  # left-to-right isolate
+    ("\ufeff", "U+FEFF"),  # BOM inside the text
+]
+
+
+@pytest.mark.parametrize(("char", "code"), HIDDEN)
+def test_hidden_characters_in_names_and_references_are_row_errors(
+    api: Api, char: str, code: str
+) -> None:
+    body = registration_body(1, name=f"Peserta{char}Satu")
+    refused = api.call("mitra.a", "POST", "/registrations", body)
+    assert refused.status_code == 422, refused.text
+    # (C0 controls are refused by the schema's pattern, the others by the registry's normaliser)
+    assert [e["field"].split(".")[-1] for e in refused.json()["errors"]] == ["name"]
+    assert code in refused.text or ord(char) < 0x20
+    api.register("mitra.a", 2)
+    paid = api.call(
+        "mitra.a", "POST", "/payments", payment(2, 8_400, f"REF{char}1"), key=f"k{code}"
+    )
+    assert paid.status_code == 422, paid.text
+    assert "reference" in paid.text
+    with transaction(api.engine) as session:
+        assert session.scalars(select(Payment.reference)).all() == []
+
+
+@pytest.mark.usefixtures("registered")
+def test_csv_rows_with_hidden_characters_are_rejected_by_row(cli: Cli, tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "p.csv",
+        PAYMENT_HEADER,
+        [
+            payment_line("OK\u200b1", 1, FLOOR, "2025-03-10"),
+            payment_line("OK\x1b2", 1, FLOOR, "2025-03-10"),
+            payment_line("OK-3", 1, FLOOR, "2025-03-10"),
+        ],
+    )
+    code, body = run(cli, "payments", "import", str(path), "--partial")
+    assert (code, body["accepted"], body["rejected"]) == (1, 1, 2)
+    assert [(e["row"], e["field"]) for e in body["errors"]] == [(1, "reference"), (2, "reference")]
+    assert "U+200B" in body["errors"][0]["message"]
+
+
+def test_names_are_nfc_normalised(api: Api) -> None:
+    decomposed = "Jose\u0301 Andre\u0301"
+    api.register("mitra.a", 1, name=decomposed)
+    with transaction(api.engine) as session:
+        from cakupan.registry.models import Participant
+
+        assert session.scalars(select(Participant.name)).one() == "Jos\u00e9 Andr\u00e9"

@@ -13,7 +13,6 @@ from datetime import date
 
 from cakupan.dates import parse_date
 from cakupan.i18n import Text, t
-from cakupan.text import clean_text, text_problem
 from cakupan.money import format_rupiah
 from cakupan.registry.rules import (
     DEFAULT_PAYMENT_CHANNEL,
@@ -24,6 +23,7 @@ from cakupan.registry.rules import (
     SECTORS,
     payment_channels,
 )
+from cakupan.text import clean_text, text_problem
 
 Problems = list[tuple[str, Text]]
 
