@@ -6,16 +6,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from cakupan.db import transaction
-from cakupan.registry.models import Payment
+from cakupan.registry.models import Participant, Payment
 from cakupan.registry.rules import payment_channels
 from tests.integration.partner_api_support import registration_body
 from tests.integration.test_ledger_imports import (
     FLOOR,
+    PARTICIPANT_HEADER,
     PAYMENT_HEADER,
     Cli,
+    count,
+    nik,
+    participant_line,
     payment_line,
     run,
     write,
@@ -132,6 +136,52 @@ def test_names_are_nfc_normalised(api: Api) -> None:
     decomposed = "Jose\u0301 Andre\u0301"
     api.register("mitra.a", 1, name=decomposed)
     with transaction(api.engine) as session:
-        from cakupan.registry.models import Participant
-
         assert session.scalars(select(Participant.name)).one() == "Jos\u00e9 Andr\u00e9"
+
+
+# -- item 9: one range per rupiah field ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "income", ["99999999999999999999999", "9000000000000000000", "10000000001", "9" * 5000]
+)
+def test_huge_incomes_are_row_errors_never_exit_3(
+    cli: Cli, tmp_path: Path, engine: Engine, income: str
+) -> None:
+    path = write(
+        tmp_path / "people.csv",
+        PARTICIPANT_HEADER,
+        [participant_line(1, reported_income=income), participant_line(2)],
+    )
+    code, body = run(cli, "participants", "import", str(path), "--partial")
+    assert (code, body["accepted"], body["rejected"]) == (1, 1, 1)
+    assert [(e["row"], e["field"]) for e in body["errors"]] == [(1, "reported_income")]
+    assert "Rp 10.000.000.000" in body["errors"][0]["message"]
+    assert count(engine, Participant) == 1
+
+
+@pytest.mark.usefixtures("registered")
+@pytest.mark.parametrize("amount", ["99999999999999999999", "9223372036854775808", "9" * 5000])
+def test_huge_amounts_are_row_errors_never_exit_3(cli: Cli, tmp_path: Path, amount: str) -> None:
+    line = payment_line("H-1", 1, FLOOR, "2025-03-10").replace(str(FLOOR), amount)
+    path = write(tmp_path / "p.csv", PAYMENT_HEADER, [line])
+    code, body = run(cli, "payments", "import", str(path))
+    assert (code, body["rejected"]) == (1, 1)
+    assert [(e["row"], e["field"]) for e in body["errors"]] == [(1, "amount")]
+
+
+def test_the_api_has_the_same_income_range(api: Api) -> None:
+    at_limit = api.call(
+        "mitra.a",
+        "POST",
+        "/registrations/quote",
+        {"nik": nik(1), "reported_income": 10_000_000_000, "programs": "JKK+JKM", "months": 1},
+    )
+    assert at_limit.status_code == 200, at_limit.text
+    over = api.call(
+        "mitra.a",
+        "POST",
+        "/registrations/quote",
+        {"nik": nik(1), "reported_income": 10_000_000_001, "programs": "JKK+JKM", "months": 1},
+    )
+    assert over.status_code == 422

@@ -18,6 +18,7 @@ from cakupan.registry.rules import (
     DEFAULT_PAYMENT_CHANNEL,
     FUNDINGS,
     MAX_MONTHS_PER_PAYMENT,
+    MAX_RUPIAH,
     PROGRAMS,
     REGISTRATION_CHANNELS,
     SECTORS,
@@ -177,19 +178,31 @@ def parse_rupiah(
                 )
             )
             return None
-        number = int(raw)
-    if number < 0 or (positive and number == 0):
+        # Beyond the range whatever the digits (and never int() of thousands of digits).
+        number = int(raw) if len(raw) <= 12 else MAX_RUPIAH * 10 ** (len(raw) - 11)
+    if number < 0 or (positive and number == 0) or number > MAX_RUPIAH:
+        low = "1" if positive else "0"
         problems.append(
             (
                 field_name,
                 t(
-                    "diharapkan jumlah rupiah {c}, diterima {v}",
-                    "expected an amount of rupiah {c}, got {v}",
-                ).format(c="> 0" if positive else ">= 0", v=number),
+                    "diharapkan jumlah rupiah {lo} sampai {hi}, diterima {v}",
+                    "expected an amount of rupiah from {lo} to {hi}, got {v}",
+                ).format(
+                    lo=low,
+                    hi=format_rupiah(MAX_RUPIAH),
+                    v=_shown_number(number) if isinstance(value, int) else str(value).strip()[:24],
+                ),
             )
         )
         return None
     return number
+
+
+def _shown_number(number: int) -> str:
+    """A number for a message: whole when short, its first digits and length when huge."""
+    text = str(number)
+    return text if len(text) <= 20 else f"{text[:12]}... ({len(text)} digits)"
 
 
 def parse_choice(
@@ -259,6 +272,7 @@ def _fast_payment(row: PaymentRow) -> ParsedPayment | None:
         and amount.isdigit()
         and amount.isascii()
         and amount[0] != "0"
+        and len(amount) <= 10  # up to Rp 9.999.999.999; longer goes to the full check
         and isinstance(paid_on, str)
     ):
         return None
@@ -333,6 +347,7 @@ def payment_values(raw: RawPayment) -> tuple[PaymentValues | None, Problems]:
         and amount.isdigit()
         and amount.isascii()
         and amount[0] != "0"
+        and len(amount) <= 10  # up to Rp 9.999.999.999; longer goes to the full check
     ):
         channel = channel or DEFAULT_PAYMENT_CHANNEL
         partner = partner or None

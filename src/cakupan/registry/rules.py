@@ -32,6 +32,11 @@ MAX_AGE_AT_REGISTRATION = 65
 #: A kode penetapan is valid through this many calendar days after its issue date (Asia/Jakarta).
 PAYMENT_CODE_VALID_DAYS = 7
 
+#: The one range of every rupiah input (payment amounts, reported income) on every path (CSV,
+#: XLSX, API, pages, CLI): 0 .. Rp 10.000.000.000 (issue 21: a larger number overflowed the
+#: database's BIGINT and ended an import with exit 3).
+MAX_RUPIAH = 10_000_000_000
+
 PROGRAMS = ("JKK+JKM", "JKK+JKM+JHT")
 SECTORS = ("transport", "other")
 FUNDINGS = ("self", "apbn", "apbd")
