@@ -17,6 +17,8 @@ from sqlalchemy import select
 
 from cakupan.auth import Actor
 from cakupan.dates import JAKARTA
+from cakupan.errors import invalid
+from cakupan.i18n import t
 from cakupan.integration import actions, queries
 from cakupan.integration.idempotency import Outcome, Stored, run_idempotent, run_once
 from cakupan.integration.models import WebhookDelivery, WebhookEvent, WebhookSubscription
@@ -227,12 +229,26 @@ def post_batch(
 def reconciliation(
     user: RateLimited,
     db: DbSession,
-    day: Annotated[date, Query(alias="date", description="Payment date, YYYY-MM-DD")],
+    day: Annotated[
+        str,
+        Query(
+            alias="date",
+            pattern=r"^\d{4}-\d{2}-\d{2}$",
+            description="Payment date, YYYY-MM-DD",
+        ),
+    ],
 ) -> Any:
     """What the agency recorded as collected by the partner on a payment date: count and sum
-    per channel, totals, and every payment (channel, reference, amount, reversed)."""
+    per channel, totals, and every payment (channel, reference, amount, reversed). Only a
+    YYYY-MM-DD date (``0`` is not 1970-01-01)."""
     scope = queries.client_scope(db, Actor.for_user(user))
-    return queries.reconciliation(db, scope, day)
+    try:
+        on = date.fromisoformat(day)
+    except ValueError:
+        raise invalid(
+            "date", t("tanggal tidak sah: {v}", "not a valid date: {v}").format(v=day)
+        ) from None
+    return queries.reconciliation(db, scope, on)
 
 
 @router.post(

@@ -32,7 +32,7 @@ Reference = Annotated[
 ]
 Line = Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
 ShortCode = Annotated[str, Field(max_length=20, pattern=PRINTABLE)]
-Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
+Month = Annotated[str, Field(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
 Rupiah = Annotated[int, Field(ge=0, le=MAX_RUPIAH, description="Whole rupiah")]
 
 

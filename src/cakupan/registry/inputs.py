@@ -140,24 +140,40 @@ def check_nik_shape(nik: str, problems: Problems) -> str:
     return value
 
 
+#: The one range of every date input (issue 21: 0001-01-01 was read, then failed as a NIK error).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2099, 12, 31)
+
+
 def parse_day(value: str | date | None, field_name: str, problems: Problems) -> date | None:
-    if isinstance(value, date):
-        return value
     if blank(value):
         return None
     try:
-        return parse_date(str(value))
+        day = value if isinstance(value, date) else parse_date(str(value))
     except ValueError:
+        day = None
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
         problems.append(
             (
                 field_name,
                 t(
-                    "diharapkan tanggal YYYY-MM-DD, diterima {v!r}",
-                    "expected a date as YYYY-MM-DD, got {v!r}",
-                ).format(v=value),
+                    "tanggal di luar rentang {a} sampai {b}, diterima {v}",
+                    "date outside {a} to {b}, got {v}",
+                ).format(a=FIRST_DAY.isoformat(), b=LAST_DAY.isoformat(), v=day.isoformat()),
             )
         )
         return None
+    if day is not None:
+        return day
+    problems.append(
+        (
+            field_name,
+            t(
+                "diharapkan tanggal YYYY-MM-DD, diterima {v!r}",
+                "expected a date as YYYY-MM-DD, got {v!r}",
+            ).format(v=value),
+        )
+    )
+    return None
 
 
 def parse_rupiah(
