@@ -53,6 +53,7 @@ from cakupan.web.deps import (
     PageUser,
     RowId,
     end_session,
+    revoke_session,
     start_session,
 )
 from cakupan.web.templating import render
@@ -123,6 +124,7 @@ def login_submit(
 def logout(request: Request, db: DbSession, clock: AppClock, user: MaybeUser) -> Response:
     if user is not None:
         record_sign_out(db, Actor.for_user(user), clock=clock)
+        revoke_session(request, db, user.id, clock.now())
         db.commit()
     end_session(request)
     return _see_other("/login")
