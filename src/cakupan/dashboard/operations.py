@@ -287,7 +287,6 @@ def imports_page(request: Request, actor: PageActor) -> Response:
     return render(request, "imports.html", {"result": None, "kind": "participants"})
 
 
-@router.post("/imports", dependencies=[CsrfProtected])
 def upload_name(filename: str | None) -> str:
     """The uploaded file's name as shown back: its last path part, without control characters,
     at most 120 characters (``upload.csv`` when nothing is left)."""
@@ -310,6 +309,7 @@ def _save_upload(file: UploadFile, path: Path) -> None:
         shutil.copyfileobj(file.file, handle, 1024 * 1024)
 
 
+@router.post("/imports", dependencies=[CsrfProtected])
 async def imports_submit(
     request: Request,
     actor: PageActor,
