@@ -12,7 +12,10 @@ uses this module so that files behave the same everywhere:
   (issue 4): row 1 is the first line under the header. Entirely blank rows are skipped (but still
   counted in the numbering).
 * Cells are strings with surrounding whitespace removed; an empty cell is ``""``. XLSX numbers
-  that are whole become ``"123"``, dates become ``"YYYY-MM-DD"``.
+  that are whole become ``"123"``, dates become ``"YYYY-MM-DD"``. An XLSX *number* in an
+  identifier column (:func:`identifier_column`: NIK, phone, reference, any code or number) is
+  refused for its row with "format the column as text" (issue 21): Excel keeps 15 significant
+  digits, so a 16-digit NIK typed as a number is silently another person's NIK.
 * :class:`ImportResult` is the one answer shape:
   ``{"accepted": int, "duplicates": int, "rejected": int, "errors": [{"row", "field", "message"}]}``
   and :attr:`ImportResult.exit_code` maps it to the CLI exit code (0 nothing rejected, 1 otherwise).
@@ -57,13 +60,16 @@ from cakupan.i18n import Lang, Text, current_lang, t
 __all__ = [
     "MAX_LISTED_ERRORS",
     "ImportResult",
+    "NumericCell",
     "Record",
     "RecordFile",
     "RowError",
     "SourceFile",
     "audit_import",
     "file_unusable",
+    "identifier_column",
     "in_batches",
+    "numeric_identifier_problems",
     "open_records",
     "post_file",
 ]
@@ -156,22 +162,61 @@ class SourceFile:
         return self.path.name
 
 
+#: Identifier columns by exact name; any column ending in ``_code``, ``code``, ``_number``,
+#: ``_id`` or ``reference`` is one too (:func:`identifier_column`).
+IDENTIFIER_COLUMNS = frozenset({"nik", "phone", "reference", "kode_penetapan", "npwp", "kpj"})
+
+
+def identifier_column(column: str) -> bool:
+    """Whether ``column`` holds an identifier that must be text (leading zeros, 16 digits)."""
+    name = column.strip().lower()
+    return name in IDENTIFIER_COLUMNS or name.endswith(
+        ("_code", "code", "_number", "_id", "reference", "phone", "nik")
+    )
+
+
+class NumericCell(str):
+    """The text of an XLSX cell that held a number (see :func:`numeric_identifier_problems`)."""
+
+    __slots__ = ()
+
+
+def numeric_identifier_problems(columns: Iterable[str]) -> list[tuple[str, Text]]:
+    """One row problem per identifier column whose XLSX cell was a number."""
+    return [
+        (
+            column,
+            t(
+                "sel berisi angka, bukan teks: format kolom {c} sebagai Teks di Excel lalu ketik "
+                "ulang nilainya (angka 16 digit dibulatkan Excel menjadi NIK/nomor lain)",
+                "the cell holds a number, not text: format the column {c} as Text in Excel and "
+                "type the values again (Excel rounds 16-digit numbers into another NIK/number)",
+            ).format(c=column),
+        )
+        for column in columns
+    ]
+
+
 @dataclass(frozen=True)
 class Record:
     """One data row: its data-row number (1 = first row under the header), its cells by column name (missing trailing
-    cells are ``""``) and any non-empty cells beyond the header (``extra``)."""
+    cells are ``""``), any non-empty cells beyond the header (``extra``) and the identifier
+    columns whose XLSX cell was a number (``numeric``)."""
 
     row: int
     values: dict[str, str]
     extra: tuple[str, ...] = ()
+    numeric: tuple[str, ...] = ()
 
     def __getitem__(self, column: str) -> str:
         return self.values.get(column, "")
 
     def shape_problems(self) -> list[tuple[str, Text]]:
-        """``[(field, message)]`` when the row has more cells than the header, else ``[]``."""
+        """``[(field, message)]`` when the row has more cells than the header or an identifier
+        given as an XLSX number, else ``[]``."""
+        problems = numeric_identifier_problems(self.numeric)
         if not self.extra:
-            return []
+            return problems
         return [
             (
                 "row",
@@ -179,7 +224,8 @@ class Record:
                     "baris berisi {n} sel lebih banyak dari kepala kolom: {v}",
                     "the row has {n} more cells than the header: {v}",
                 ).format(n=len(self.extra), v=", ".join(self.extra)),
-            )
+            ),
+            *problems,
         ]
 
 
@@ -193,11 +239,16 @@ class RecordFile:
         columns: tuple[str, ...],
         rows: Iterator[Record],
         cells: Iterable[Sequence[str]] | None = None,
+        *,
+        xlsx: bool = False,
     ):
         self.source = source
         self.columns = columns
         self._rows = rows
         self._cells = cells
+        #: Data-row number -> identifier columns given as XLSX numbers (filled while reading).
+        self.numeric: dict[int, tuple[str, ...]] = {}
+        self._xlsx = xlsx
 
     def __iter__(self) -> Iterator[Record]:
         return self._rows
@@ -220,7 +271,12 @@ class RecordFile:
         positions = [header.index(column) if column in header else -1 for column in wanted]
         absent = -1 in positions
         pick = None if absent or not positions else operator.itemgetter(*positions)
+        identifiers = (
+            [i for i, c in enumerate(header) if identifier_column(c)] if self._xlsx else []
+        )
         for number, raw in enumerate(self._cells, start=1):
+            if identifiers:
+                _note_numeric(self.numeric, number, header, identifiers, raw)
             if len(raw) == width:  # the common case: every cell present, nothing extra
                 stripped = [cell.strip() for cell in raw]
                 if pick is not None and any(stripped):
@@ -301,7 +357,7 @@ def open_records(
         sheet = workbook.worksheets[0]
         cells: Iterator[Sequence[Any]] = sheet.iter_rows(values_only=True)
         rows = ([_cell_text(value) for value in row] for row in cells)
-        yield _checked(path, source, rows, required, optional, allow_unknown)
+        yield _checked(path, source, rows, required, optional, allow_unknown, xlsx=True)
     finally:
         workbook.close()
 
@@ -440,7 +496,9 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+        return NumericCell(int(value))
+    if isinstance(value, int | float):
+        return NumericCell(value)
     if isinstance(value, datetime):
         return (
             value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
@@ -457,6 +515,8 @@ def _checked(
     required: Sequence[str],
     optional: Sequence[str],
     allow_unknown: bool,
+    *,
+    xlsx: bool = False,
 ) -> RecordFile:
     header_cells = next(rows, None)
     if header_cells is None or not any(cell.strip() for cell in header_cells):
@@ -504,7 +564,9 @@ def _checked(
             "import.header",
         )
     shared = _Once(rows)
-    return RecordFile(source, tuple(header), _records(header, shared), shared)
+    record_file = RecordFile(source, tuple(header), iter(()), shared, xlsx=xlsx)
+    record_file._rows = _records(header, shared, record_file.numeric if xlsx else None)
+    return record_file
 
 
 class _Once:
@@ -532,9 +594,30 @@ def _csv_rows(path: Path, reader: Any) -> Iterator[Sequence[str]]:
         ) from None
 
 
-def _records(header: list[str], rows: Iterable[Sequence[str]]) -> Iterator[Record]:
+def _note_numeric(
+    numeric: dict[int, tuple[str, ...]],
+    number: int,
+    header: Sequence[str],
+    identifiers: Sequence[int],
+    cells: Sequence[str],
+) -> None:
+    found = tuple(
+        header[i] for i in identifiers if i < len(cells) and isinstance(cells[i], NumericCell)
+    )
+    if found:
+        numeric[number] = found
+
+
+def _records(
+    header: list[str],
+    rows: Iterable[Sequence[str]],
+    numeric: dict[int, tuple[str, ...]] | None = None,
+) -> Iterator[Record]:
     width = len(header)
+    identifiers = [i for i, c in enumerate(header) if identifier_column(c)]
     for number, cells in enumerate(rows, start=1):
+        if numeric is not None:
+            _note_numeric(numeric, number, header, identifiers, cells)
         stripped = [cell.strip() for cell in cells]
         if not any(stripped):
             continue
@@ -542,4 +625,4 @@ def _records(header: list[str], rows: Iterable[Sequence[str]]) -> Iterator[Recor
         for column in header[len(stripped) :]:
             values[column] = ""
         extra = tuple(cell for cell in stripped[width:] if cell)
-        yield Record(number, values, extra)
+        yield Record(number, values, extra, () if numeric is None else numeric.get(number, ()))

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     reminder_callback_key: str | None = None
     #: Messages per second per channel (WhatsApp, SMS): 30/s spreads 1,000,000 over ~9 hours.
     reminder_rate_per_second: float = 30.0
+    #: Webhook destinations (docs/security.md): https only, and no loopback, private,
+    #: link-local or metadata address (after DNS resolution). Tests and a local demo relax them.
+    webhook_https_only: bool = True
+    webhook_allow_private_addresses: bool = False
 
 
 @lru_cache(maxsize=1)

@@ -28,7 +28,7 @@ from cakupan.campaigns.segments import coverage, list_segments
 from cakupan.dates import parse_date, today
 from cakupan.errors import forbidden, invalid, not_found
 from cakupan.i18n import t
-from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor
+from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, RowId
 from cakupan.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -188,7 +188,7 @@ def prospect_contact(
     db: DbSession,
     actor: PageActor,
     clock: AppClock,
-    prospect_id: int,
+    prospect_id: RowId,
     outcome: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
     method: Annotated[str, Form()] = "phone",

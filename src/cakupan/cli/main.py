@@ -39,6 +39,7 @@ from cakupan.cli import webhooks as webhooks_cli
 from cakupan.cli.common import GLOBAL, err_console
 from cakupan.errors import CakupanError
 from cakupan.i18n import LANGS, Lang, set_lang
+from cakupan.web.log_redaction import install_redaction, redact
 
 app = typer.Typer(
     name="cakupan",
@@ -110,6 +111,7 @@ def main() -> None:
     import click
     from typer.exceptions import TyperException
 
+    install_redaction()  # warnings printed by logging's last-resort handler are masked too
     try:
         result = app(standalone_mode=False)
     except CakupanError as error:
@@ -129,8 +131,8 @@ def main() -> None:
     except Exception as exc:  # the last line of defence: no stack trace to a user
         log = _write_crash_log()
         err_console.print(
-            f"Terjadi kesalahan tak terduga / unexpected error: {type(exc).__name__}: {exc}\n"
-            f"Rincian teknis / technical details: {log}",
+            f"Terjadi kesalahan tak terduga / unexpected error: {type(exc).__name__}: "
+            f"{redact(str(exc))}\nRincian teknis / technical details: {log}",
             markup=False,
         )
         sys.exit(3)
@@ -142,7 +144,7 @@ def _write_crash_log() -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "crash.log"
     with path.open("a", encoding="utf-8") as handle:
-        handle.write(traceback.format_exc() + "\n")
+        handle.write(redact(traceback.format_exc()) + "\n")  # no NIK in the crash log
     logging.getLogger("cakupan").debug("crash logged to %s", path)
     return path
 

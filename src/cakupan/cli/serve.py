@@ -31,6 +31,7 @@ def run_web(
     import uvicorn
 
     from cakupan.web import create_app
+    from cakupan.web.log_redaction import uvicorn_log_config
 
     app = create_app(engine, analytics_snapshot=analytics_snapshot)
     scheduler = None
@@ -45,7 +46,13 @@ def run_web(
         )
     try:
         uvicorn.run(
-            app, host=host, port=port, log_level="info", proxy_headers=False, access_log=access_log
+            app,
+            host=host,
+            port=port,
+            log_level="info",
+            proxy_headers=False,
+            access_log=access_log,
+            log_config=uvicorn_log_config(),
         )
     finally:
         if scheduler is not None:
@@ -91,6 +98,7 @@ def serve(
         raise typer.Exit(2)
     import uvicorn
 
+    from cakupan.web.log_redaction import uvicorn_log_config
     from cakupan.web.secret import load_or_create_secret
 
     # Each worker process builds the app from the environment: the same database, the same
@@ -113,4 +121,5 @@ def serve(
         # before it answers the supervisor's health check: uvicorn's 5 s default killed and
         # restarted workers that were merely starting on a busy machine.
         timeout_worker_healthcheck=30,
+        log_config=uvicorn_log_config(),
     )

@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from cakupan.dashboard import actions, queries
 from cakupan.dashboard.queries import Filters
 from cakupan.dates import Month
 from cakupan.errors import invalid
 from cakupan.i18n import t
-from cakupan.web.deps import ApiActor, AppClock, DbSession
+from cakupan.web.deps import ApiActor, AppClock, DbSession, RowId
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 
@@ -139,7 +139,7 @@ def worklist(
 class ContactCreate(BaseModel):
     """A contact with a participant of the worklist."""
 
-    participant_id: int
+    participant_id: int = Field(ge=1, le=2**62)
     outcome: str
     reason: str | None = None
     promised_on: str | None = None
@@ -166,6 +166,6 @@ def create_contact(
 
 
 @router.get("/contacts/{participant_id}")
-def contacts(participant_id: int, actor: ApiActor, db: DbSession) -> list[dict[str, Any]]:
+def contacts(participant_id: RowId, actor: ApiActor, db: DbSession) -> list[dict[str, Any]]:
     """The contact log of a participant within the caller's scope."""
     return queries.contacts_of(db, actor, participant_id)

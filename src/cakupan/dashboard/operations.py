@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
 
 from cakupan.access import SensitiveValue, reveal, sees_unmasked
 from cakupan.auth import Actor, Role
@@ -22,7 +23,7 @@ from cakupan.errors import CakupanError, FieldProblem, forbidden, not_found
 from cakupan.i18n import t
 from cakupan.registry import RegistrationRow, participant_detail, register_participant
 from cakupan.registry.models import Occupation, Participant
-from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, request_lang
+from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, RowId, request_lang
 from cakupan.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -257,7 +258,7 @@ async def registration_submit(
 
 @router.get("/participants/{participant_id}")
 def participant_page(
-    request: Request, db: DbSession, actor: PageActor, clock: AppClock, participant_id: int
+    request: Request, db: DbSession, actor: PageActor, clock: AppClock, participant_id: RowId
 ) -> Response:
     """One participant: status, episodes, payments, codes and history (NIK and phone masked
     unless the role sees them; unmasking audited)."""
@@ -286,6 +287,28 @@ def imports_page(request: Request, actor: PageActor) -> Response:
     return render(request, "imports.html", {"result": None, "kind": "participants"})
 
 
+def upload_name(filename: str | None) -> str:
+    """The uploaded file's name as shown back: its last path part, without control characters,
+    at most 120 characters (``upload.csv`` when nothing is left)."""
+    base = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(c for c in base if c.isprintable()).strip()
+    if base in ("", ".", ".."):
+        return "upload.csv"
+    if len(base) > 120:
+        suffix = Path(base).suffix[:8]
+        base = base[: 120 - len(suffix)] + suffix
+    return base
+
+
+def _save_upload(file: UploadFile, path: Path) -> None:
+    """Copy the upload to ``path`` in 1 MiB chunks (never the whole file in memory)."""
+    import shutil
+
+    file.file.seek(0)
+    with path.open("wb") as handle:
+        shutil.copyfileobj(file.file, handle, 1024 * 1024)
+
+
 @router.post("/imports", dependencies=[CsrfProtected])
 async def imports_submit(
     request: Request,
@@ -302,16 +325,20 @@ async def imports_submit(
 
     if actor.role not in IMPORT_ROLES:
         raise forbidden()
-    name = Path(file.filename or "upload.csv").name or "upload.csv"
+    name = upload_name(file.filename)
     if kind not in ("participants", "payments"):
         kind = "participants"
-    content = await file.read()
     with tempfile.TemporaryDirectory(prefix="cakupan-import-") as folder:
-        path = Path(folder) / name
-        path.write_bytes(content)
+        # Stored under a name of our own (the client's may be ``..`` or 300 characters long),
+        # keeping only its extension; streamed to disk and imported in a worker thread, so a
+        # large upload neither sits in memory nor blocks the event loop (issue 21).
+        path = Path(folder) / ("upload" + Path(name).suffix.lower()[:8])
+        await run_in_threadpool(_save_upload, file, path)
         runner = import_participants if kind == "participants" else import_payments
         try:
-            result = runner(request.app.state.engine, actor, path, partial=partial, clock=clock)
+            result = await run_in_threadpool(
+                runner, request.app.state.engine, actor, path, partial=partial, clock=clock
+            )
         except CakupanError as error:
             return render(
                 request,

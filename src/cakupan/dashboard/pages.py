@@ -21,7 +21,7 @@ from cakupan.dashboard.queries import Filters
 from cakupan.dates import Month
 from cakupan.errors import CakupanError
 from cakupan.registry.models import Occupation
-from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, request_lang
+from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, RowId, request_lang
 from cakupan.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -195,7 +195,7 @@ def contact_submit(
     db: DbSession,
     actor: PageActor,
     clock: AppClock,
-    participant_id: int,
+    participant_id: RowId,
     outcome: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
     promised_on: Annotated[str, Form()] = "",

@@ -53,13 +53,17 @@ def statements(
 ) -> dict[str, Any]:
     """The stored statements of a period within the caller's scope (run the period first)."""
     month = _month(period)
-    return {"period": str(month), "statements": queries.visible_statements(db, actor, month)}
+    found = queries.visible_statements(db, actor, month)
+    db.commit()  # the personal_data.unmask audit row, if the role sees NIKs in clear
+    return {"period": str(month), "statements": found}
 
 
 @router.get("/statements/{statement_id}")
 def statement(actor: ApiActor, db: DbSession, statement_id: StatementId) -> dict[str, Any]:
     """One stored statement with its lines and its workflow status (404 outside the scope)."""
-    return queries.visible_statement(db, actor, statement_id)
+    found = queries.visible_statement(db, actor, statement_id)
+    db.commit()  # the personal_data.unmask audit row, if the role sees NIKs in clear
+    return found
 
 
 def _transition(
@@ -85,7 +89,9 @@ def _transition(
         reason=reason,
     )
     db.commit()
-    return queries.visible_statement(db, actor, statement_id)
+    found = queries.visible_statement(db, actor, statement_id)
+    db.commit()
+    return found
 
 
 @router.post("/statements/{statement_id}/approve")

@@ -58,10 +58,11 @@ def _fee_line(statement: dict[str, Any]) -> str | None:
 def write_xlsx(statement: dict[str, Any], period: str, partner_name: str, path: Path) -> None:
     """The statement as an XLSX workbook: title block, one row per line (amounts as numbers
     formatted as rupiah), the total."""
-    from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    workbook = Workbook()
+    from cakupan.xlsx import new_workbook
+
+    workbook = new_workbook()
     sheet = workbook.active
     sheet.title = "Laporan insentif"
     sheet.append(["Laporan Insentif Mitra BPJS Ketenagakerjaan"])

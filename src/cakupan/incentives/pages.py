@@ -30,7 +30,7 @@ from cakupan.i18n import t
 from cakupan.incentives import exports, queries
 from cakupan.incentives.actions import STATEMENT_TRANSITIONS, may_set_status, set_statement_status
 from cakupan.incentives.models import STATEMENT_STATUSES, IncentiveStatement
-from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor
+from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, RowId
 from cakupan.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -145,7 +145,7 @@ def _detail(
     request: Request,
     db: DbSession,
     actor: Actor,
-    statement_id: int,
+    statement_id: RowId,
     *,
     problems: list[Any] | None = None,
     status_code: int = 200,
@@ -187,7 +187,7 @@ def _detail(
 
 @router.get("/incentives/statements/{statement_id}")
 def statement_page(
-    request: Request, db: DbSession, actor: PageActor, statement_id: int
+    request: Request, db: DbSession, actor: PageActor, statement_id: RowId
 ) -> Response:
     """One statement: title block, its lines with their references, the total, the fees paid by
     participants, its status history, and the workflow buttons the actor may use."""
@@ -200,7 +200,7 @@ def statement_status(
     db: DbSession,
     actor: PageActor,
     clock: AppClock,
-    statement_id: int,
+    statement_id: RowId,
     to: Annotated[str, Form(max_length=20)] = "",
     reason: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
@@ -244,7 +244,7 @@ def _masked(statement: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/incentives/statements/{statement_id}/export.{fmt}")
-def statement_export(db: DbSession, actor: PageActor, statement_id: int, fmt: str) -> Response:
+def statement_export(db: DbSession, actor: PageActor, statement_id: RowId, fmt: str) -> Response:
     """The statement as XLSX or PDF (Bahasa Indonesia, rupiah), NIKs masked."""
     if fmt not in ("xlsx", "pdf"):
         raise invalid("format", t("format harus xlsx atau pdf", "format must be xlsx or pdf"))

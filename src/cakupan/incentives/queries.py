@@ -157,9 +157,45 @@ def visible_statements(session: Session, actor: Actor, period: Month) -> list[di
     from cakupan.partners.queries import list_partners
 
     if actor.sees_everything:
-        return stored_statements(session, period)
-    codes = {p.code for p in list_partners(session, actor)}
-    return stored_statements(session, period, partner_codes=codes)
+        found = stored_statements(session, period)
+    else:
+        codes = {p.code for p in list_partners(session, actor)}
+        found = stored_statements(session, period, partner_codes=codes)
+    lines = [line for statement in found for line in statement["lines"]]
+    for line, shown in zip(lines, _shown_niks(session, actor, lines), strict=True):
+        line["nik"] = shown
+    return found
+
+
+def _shown_niks(session: Session, actor: Actor, lines: list[dict[str, Any]]) -> list[str | None]:
+    """The NIKs of statement ``lines`` as ``actor`` may see them (issue 21): through the one
+    masking policy (:func:`cakupan.access.reveal`: masked unless the role sees them in clear
+    for the participant's branch; every unmasking audited)."""
+    from cakupan.access import SensitiveValue, reveal
+    from cakupan.registry.models import Participant
+
+    niks = sorted({line["nik"] for line in lines if line["nik"]})
+    known: dict[str, tuple[int, str | None]] = {}
+    for start in range(0, len(niks), 500):
+        for nik, participant_id, branch in session.execute(
+            select(Participant.nik, Participant.id, Participant.branch_code).where(
+                Participant.nik.in_(niks[start : start + 500])
+            )
+        ):
+            known[nik] = (participant_id, branch)
+    values = [
+        SensitiveValue(
+            "participant",
+            known.get(line["nik"], (None, None))[0],
+            "nik",
+            line["nik"],
+            known.get(line["nik"], (None, None))[1],
+        )
+        for line in lines
+        if line["nik"]
+    ]
+    shown = iter(reveal(session, actor, values))
+    return [next(shown) if line["nik"] else None for line in lines]
 
 
 def visible_partners_query(session: Session, actor: Actor) -> Any:
@@ -315,5 +351,7 @@ def visible_statement(session: Session, actor: Actor, statement_id: int) -> dict
         {"nik": line.nik, "kind": line.kind, "amount": line.amount, "reference": line.reference}
         for line in lines
     ]
+    for item, shown in zip(out["lines"], _shown_niks(session, actor, out["lines"]), strict=True):
+        item["nik"] = shown
     out["fees"] = None if row.fees is None else dict(row.fees)
     return out

@@ -20,7 +20,7 @@ from cakupan.auth import Actor
 from cakupan.contributions import PolicyBook, load_policy_book
 from cakupan.dates import JAKARTA, Clock, Month
 from cakupan.db import is_postgres
-from cakupan.errors import CakupanError, ErrorKind, FieldProblem, not_found
+from cakupan.errors import CakupanError, ErrorKind, FieldProblem, invalid, not_found
 from cakupan.i18n import Text, t
 from cakupan.integration.events import Event, enqueue, outbox_rows, registration_event
 from cakupan.integration.idempotency import Answer
@@ -32,6 +32,7 @@ from cakupan.integration.queries import (
     out_of_scope_message,
     payable_niks,
 )
+from cakupan.integration.rules import public_url
 from cakupan.integration.schemas import (
     BatchCreate,
     PaymentCreate,
@@ -388,10 +389,12 @@ def _existing_payments(
 
 
 def subscription_json(row: WebhookSubscription, *, secret: bool = False) -> dict[str, Any]:
+    """A subscription as shown back (API, audit rows): the URL without credentials or query
+    values (:func:`~cakupan.integration.rules.public_url`); the secret only once, at creation."""
     return {
         "id": row.id,
         "partner_code": row.partner_code,
-        "url": row.url,
+        "url": public_url(row.url),
         "events": list(row.events),
         "active": row.active,
         "secret": row.secret if secret else None,
@@ -402,7 +405,14 @@ def create_subscription(
     session: Session, actor: Actor, scope: ClientScope, body: SubscriptionCreate, clock: Clock
 ) -> dict[str, Any]:
     """Subscribe the client's partner to ``body.events`` at ``body.url``; a new random secret
-    signs the deliveries and is returned once."""
+    signs the deliveries and is returned once. INVALID for a destination the deployment does
+    not send to (:func:`~cakupan.integration.webhooks.destination_problem`: http in production,
+    credentials in the URL, a host resolving to a loopback/private/link-local address)."""
+    from cakupan.integration.webhooks import destination_problem, url_policy
+
+    problem = destination_problem(body.url, url_policy())
+    if problem is not None:
+        raise invalid("url", t(*problem), code="webhook-url-not-allowed")
     row = WebhookSubscription(
         partner_code=scope.partner_code,
         url=body.url,

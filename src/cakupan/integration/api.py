@@ -17,6 +17,8 @@ from sqlalchemy import select
 
 from cakupan.auth import Actor
 from cakupan.dates import JAKARTA
+from cakupan.errors import invalid
+from cakupan.i18n import t
 from cakupan.integration import actions, queries
 from cakupan.integration.idempotency import Outcome, Stored, run_idempotent, run_once
 from cakupan.integration.models import WebhookDelivery, WebhookEvent, WebhookSubscription
@@ -227,12 +229,26 @@ def post_batch(
 def reconciliation(
     user: RateLimited,
     db: DbSession,
-    day: Annotated[date, Query(alias="date", description="Payment date, YYYY-MM-DD")],
+    day: Annotated[
+        str,
+        Query(
+            alias="date",
+            pattern=r"^\d{4}-\d{2}-\d{2}$",
+            description="Payment date, YYYY-MM-DD",
+        ),
+    ],
 ) -> Any:
     """What the agency recorded as collected by the partner on a payment date: count and sum
-    per channel, totals, and every payment (channel, reference, amount, reversed)."""
+    per channel, totals, and every payment (channel, reference, amount, reversed). Only a
+    YYYY-MM-DD date (``0`` is not 1970-01-01)."""
     scope = queries.client_scope(db, Actor.for_user(user))
-    return queries.reconciliation(db, scope, day)
+    try:
+        on = date.fromisoformat(day)
+    except ValueError:
+        raise invalid(
+            "date", t("tanggal tidak sah: {v}", "not a valid date: {v}").format(v=day)
+        ) from None
+    return queries.reconciliation(db, scope, on)
 
 
 @router.post(
@@ -244,7 +260,7 @@ def reconciliation(
 def subscribe(body: SubscriptionCreate, user: RateLimited, db: DbSession, clock: AppClock) -> Any:
     """Subscribe the partner to events; the answer carries the signing secret (only once)."""
     actor = Actor.for_user(user)
-    scope = queries.client_scope(db, actor)
+    scope = queries.partner_scope(db, actor)
     answer = actions.create_subscription(db, actor, scope, body, clock)
     db.commit()
     return answer
@@ -253,7 +269,7 @@ def subscribe(body: SubscriptionCreate, user: RateLimited, db: DbSession, clock:
 @router.get("/webhooks/subscriptions", response_model=list[SubscriptionPublic])
 def subscriptions(user: RateLimited, db: DbSession) -> Any:
     """The partner's webhook subscriptions (secrets not shown)."""
-    scope = queries.client_scope(db, Actor.for_user(user))
+    scope = queries.partner_scope(db, Actor.for_user(user))
     rows = db.scalars(
         select(WebhookSubscription)
         .where(WebhookSubscription.partner_code == scope.partner_code)
@@ -275,10 +291,20 @@ def unsubscribe(
 ) -> Any:
     """Deactivate one of the partner's subscriptions."""
     actor = Actor.for_user(user)
-    scope = queries.client_scope(db, actor)
+    scope = queries.partner_scope(db, actor)
     answer = actions.deactivate_subscription(db, actor, scope, subscription_id, clock)
     db.commit()
     return answer
+
+
+def partner_error(error: str | None) -> str | None:
+    """What a partner is told about a failed attempt: whether it was refused (the destination
+    is not allowed) or failed, never the status code or the network error."""
+    if error is None:
+        return None
+    if error.startswith("refused:"):
+        return error
+    return "failed: the receiver did not answer with a 2xx status"
 
 
 @router.get("/webhooks/deliveries", response_model=list[DeliveryPublic])
@@ -288,7 +314,7 @@ def deliveries(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     """The partner's most recent webhook deliveries, newest first."""
-    scope = queries.client_scope(db, Actor.for_user(user))
+    scope = queries.partner_scope(db, Actor.for_user(user))
     rows = db.execute(
         select(WebhookDelivery, WebhookEvent.event_type)
         .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
@@ -306,8 +332,10 @@ def deliveries(
             "status": d.status,
             "attempts": d.attempts,
             "next_attempt_at": d.next_attempt_at.isoformat(),
-            "last_status_code": d.last_status_code,
-            "last_error": d.last_error,
+            # Success or failure only: a receiver's status code or connection error could
+            # describe hosts other than the partner's (issue 21).
+            "last_status_code": None,
+            "last_error": partner_error(d.last_error),
             "delivered_at": None if d.delivered_at is None else d.delivered_at.isoformat(),
         }
         for d, event_type in rows

@@ -88,6 +88,21 @@ def client_scope(session: Session, actor: Actor) -> ClientScope:
     return ClientScope(identity.partner_code, identity.agent_code, frozenset({identity.agent_code}))
 
 
+def partner_scope(session: Session, actor: Actor) -> ClientScope:
+    """:func:`client_scope` for what only the partner itself manages (webhook subscriptions and
+    their deliveries, issue 21): FORBIDDEN for an agent's credentials, whose read scope is
+    narrower than the partner's events."""
+    scope = client_scope(session, actor)
+    if scope.agent_code is not None:
+        raise forbidden(
+            t(
+                "Langganan webhook dikelola dengan kredensial mitra, bukan kredensial agen",
+                "Webhook subscriptions are managed with the partner's credentials, not an agent's",
+            )
+        )
+    return scope
+
+
 @dataclass(frozen=True)
 class PaymentContext:
     """What posting one payment needs to know before the registry runs, read in ONE query

@@ -98,3 +98,81 @@ class TokenBucket:
             self.tokens -= 1.0
             return 0.0
         return (1.0 - self.tokens) / self.rate
+
+
+# -- webhook destinations (issue 21: SSRF, credentials in URLs) ------------------------------------
+
+
+@dataclass(frozen=True)
+class WebhookUrlPolicy:
+    """Where webhooks may go. Production: https only, public addresses only (no loopback,
+    private, link-local or cloud-metadata address, checked after DNS resolution, at subscription
+    and again at every delivery). Tests and a local demo may allow http and private addresses
+    (settings ``webhook_https_only``, ``webhook_allow_private_addresses``)."""
+
+    https_only: bool = True
+    allow_private_addresses: bool = False
+
+
+def webhook_url_problem(url: str, policy: WebhookUrlPolicy) -> tuple[str, str] | None:
+    """Why ``url`` cannot receive webhooks, as (Indonesian, English); None when its shape is
+    acceptable (its addresses are checked by :func:`address_allowed` once resolved)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return ("URL tidak valid", "not a valid URL")
+    del port
+    allowed = ("https",) if policy.https_only else ("https", "http")
+    if parts.scheme not in allowed:
+        return ("URL harus memakai https", "the URL must use https")
+    if parts.username is not None or parts.password is not None:
+        return (
+            "URL tidak boleh memuat nama pengguna/kata sandi (pakai rahasia penandatangan)",
+            "the URL must not carry a user name or password (use the signing secret)",
+        )
+    if not parts.hostname:
+        return ("URL tanpa nama host", "the URL has no host name")
+    return None
+
+
+def address_allowed(address: str, policy: WebhookUrlPolicy) -> bool:
+    """Whether a resolved IP ``address`` may receive webhooks: only globally routable unicast
+    addresses unless the policy allows private ones (loopback, RFC 1918, link-local, which holds
+    the 169.254.169.254 metadata service, shared 100.64/10, reserved, multicast are refused;
+    IPv4-mapped IPv6 is judged as its IPv4)."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if policy.allow_private_addresses:
+        return True
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def public_url(url: str) -> str:
+    """``url`` as it may be shown back (API answers, audit rows, pages): user name and password
+    replaced by ``***``, query values by ``***`` (they may hold tokens)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "***"
+    netloc = host if ":" not in host else f"[{host}]"
+    if port is not None:
+        netloc = f"{netloc}:{port}"
+    if parts.username is not None or parts.password is not None:
+        netloc = f"***@{netloc}"
+    query = parts.query
+    if query:
+        query = urlencode([(k, "***") for k, _ in parse_qsl(query, keep_blank_values=True)])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from cakupan.integration.rules import EVENT_TYPES, MAX_BATCH_ROWS
+from cakupan.registry.rules import MAX_RUPIAH
 
 #: No control characters (NUL cannot be stored in PostgreSQL text; none belongs in these fields).
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
@@ -31,8 +32,8 @@ Reference = Annotated[
 ]
 Line = Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
 ShortCode = Annotated[str, Field(max_length=20, pattern=PRINTABLE)]
-Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
-Rupiah = Annotated[int, Field(ge=0, le=10_000_000_000, description="Whole rupiah")]
+Month = Annotated[str, Field(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
+Rupiah = Annotated[int, Field(ge=0, le=MAX_RUPIAH, description="Whole rupiah")]
 
 
 class _Strict(BaseModel):

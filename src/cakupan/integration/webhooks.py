@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -31,11 +33,23 @@ from cakupan.integration.rules import (
     MAX_ATTEMPTS,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    WebhookUrlPolicy,
+    address_allowed,
     backoff_seconds,
     sign,
+    webhook_url_problem,
 )
+from cakupan.settings import get_settings
 
-__all__ = ["WorkResult", "deliver_due", "delivery_body", "dispatch_events", "work"]
+__all__ = [
+    "WorkResult",
+    "deliver_due",
+    "delivery_body",
+    "destination_problem",
+    "dispatch_events",
+    "url_policy",
+    "work",
+]
 
 logger = logging.getLogger("cakupan.webhooks")
 
@@ -44,6 +58,54 @@ FAN_OUT_BATCH = 1000
 DELIVERY_BATCH = 50
 #: Seconds to wait for a receiver.
 TIMEOUT_SECONDS = 10.0
+
+
+#: Resolves a host name to its addresses (``socket.getaddrinfo``'s shape); tests pass their own.
+Resolver = Callable[[str, int], list[str]]
+
+
+def _resolve(host: str, port: int) -> list[str]:
+    return sorted(
+        {str(info[4][0]) for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)}
+    )
+
+
+def url_policy() -> WebhookUrlPolicy:
+    """The webhook destination policy of this deployment (settings)."""
+    settings = get_settings()
+    return WebhookUrlPolicy(
+        https_only=settings.webhook_https_only,
+        allow_private_addresses=settings.webhook_allow_private_addresses,
+    )
+
+
+def destination_problem(
+    url: str, policy: WebhookUrlPolicy, resolve: Resolver = _resolve
+) -> tuple[str, str] | None:
+    """Why webhooks may not be sent to ``url`` now (Indonesian, English), None when they may:
+    the URL's shape (:func:`~cakupan.integration.rules.webhook_url_problem`), then every address
+    its host resolves to must be allowed (a name resolving to 127.0.0.1 is refused as the
+    address itself is). Checked at subscription and before every delivery (DNS may change)."""
+    from urllib.parse import urlsplit
+
+    problem = webhook_url_problem(url, policy)
+    if problem is not None:
+        return problem
+    if policy.allow_private_addresses:
+        return None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = resolve(host, port)
+    except (OSError, UnicodeError):
+        return ("nama host tidak dapat di-resolve", "the host name does not resolve")
+    if not addresses or not all(address_allowed(a, policy) for a in addresses):
+        return (
+            "alamat tujuan tidak diizinkan (loopback, jaringan privat, link-local atau metadata)",
+            "destination address not allowed (loopback, private network, link-local or metadata)",
+        )
+    return None
 
 
 @dataclass
@@ -112,9 +174,19 @@ def delivery_body(event: WebhookEvent, delivery_id: int) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def deliver_due(session: Session, client: httpx.Client, clock: Clock, result: WorkResult) -> int:
+def deliver_due(
+    session: Session,
+    client: httpx.Client,
+    clock: Clock,
+    result: WorkResult,
+    *,
+    policy: WebhookUrlPolicy | None = None,
+    resolve: Resolver = _resolve,
+) -> int:
     """Attempt the pending deliveries that are due (a batch); returns how many were attempted.
-    Caller commits."""
+    A destination that is no longer allowed (:func:`destination_problem`, e.g. its name now
+    resolves to a private address) is not contacted: the attempt fails. Caller commits."""
+    policy = policy or url_policy()
     now = clock.now()
     query = (
         select(WebhookDelivery, WebhookEvent, WebhookSubscription)
@@ -140,13 +212,17 @@ def deliver_due(session: Session, client: httpx.Client, clock: Clock, result: Wo
         }
         status_code: int | None = None
         error: str | None = None
-        try:
-            response = client.post(subscription.url, content=body, headers=headers)
-            status_code = response.status_code
-            if not 200 <= status_code < 300:
-                error = f"HTTP {status_code}"
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:400]
+        refused = destination_problem(subscription.url, policy, resolve)
+        if refused is not None:
+            error = f"refused: {refused[1]}"
+        else:
+            try:
+                response = client.post(subscription.url, content=body, headers=headers)
+                status_code = response.status_code
+                if not 200 <= status_code < 300:
+                    error = f"HTTP {status_code}"
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"[:400]
         attempted = clock.now()
         delivery.attempts += 1
         delivery.last_attempt_at = attempted
@@ -183,7 +259,7 @@ def work(
     factory = make_session_factory(engine)
     result = WorkResult()
     own_client = client is None
-    http = client or httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False)
+    http = client or httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False)
     try:
         while True:
             with factory() as session:

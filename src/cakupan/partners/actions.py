@@ -42,6 +42,7 @@ from cakupan.partners.rules import (
     rate_text,
     transition_problem,
 )
+from cakupan.text import text_problem
 
 IMPORT_COLUMNS = (
     "code",
@@ -185,7 +186,9 @@ class NewPartner:
 
 def _name_and_kind_problems(name: str, kind: str) -> Problems:
     problems: Problems = []
-    if not name.strip():
+    if (bad := text_problem(name, t("nama", "the name"))) is not None:
+        problems.append(("name", bad))
+    elif not name.strip():
         problems.append(("name", t("nama wajib diisi", "a name is required")))
     if (p := kind_problem(kind)) is not None:
         problems.append(("kind", p))
@@ -865,7 +868,9 @@ def _parse(record: Record) -> _Row:
     code, name, kind = record["code"], record["name"], record["kind"].lower()
     if (p := code_problem(code)) is not None:
         problems.append(("code", p))
-    if not name:
+    if (bad := text_problem(name, t("nama", "the name"))) is not None:
+        problems.append(("name", bad))
+    elif not name:
         problems.append(("name", t("nama wajib diisi", "a name is required")))
     elif len(name) > 200:
         problems.append(("name", t("nama paling panjang 200 karakter", "at most 200 characters")))

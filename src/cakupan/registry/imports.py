@@ -175,11 +175,13 @@ def import_payments(
 
     def rows(records: RecordFile, result: ImportResult) -> Iterator[RawPayment]:
         # The hot loop of a settlement file: plain tuples from the CSV reader, no object per row.
+        numeric = records.numeric  # identifiers given as XLSX numbers, filled as rows are read
         for row, values, extra in records.cells(wanted):
-            if extra:
-                result.reject(
-                    row, Record(row, dict(zip(wanted, values, strict=True)), extra).shape_problems()
+            if extra or row in numeric:
+                record = Record(
+                    row, dict(zip(wanted, values, strict=True)), extra, numeric.get(row, ())
                 )
+                result.reject(row, record.shape_problems())
                 continue
             reference, nik, amount, paid_on, channel, partner, agent = values
             yield (

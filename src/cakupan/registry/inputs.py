@@ -19,11 +19,13 @@ from cakupan.registry.rules import (
     DEFAULT_PAYMENT_CHANNEL,
     FUNDINGS,
     MAX_MONTHS_PER_PAYMENT,
-    PAYMENT_CHANNEL_RE,
+    MAX_RUPIAH,
     PROGRAMS,
     REGISTRATION_CHANNELS,
     SECTORS,
+    payment_channels,
 )
+from cakupan.text import clean_text, text_problem
 
 Problems = list[tuple[str, Text]]
 
@@ -139,24 +141,40 @@ def check_nik_shape(nik: str, problems: Problems) -> str:
     return value
 
 
+#: The one range of every date input (issue 21: 0001-01-01 was read, then failed as a NIK error).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2099, 12, 31)
+
+
 def parse_day(value: str | date | None, field_name: str, problems: Problems) -> date | None:
-    if isinstance(value, date):
-        return value
     if blank(value):
         return None
     try:
-        return parse_date(str(value))
+        day = value if isinstance(value, date) else parse_date(str(value))
     except ValueError:
+        day = None
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
         problems.append(
             (
                 field_name,
                 t(
-                    "diharapkan tanggal YYYY-MM-DD, diterima {v!r}",
-                    "expected a date as YYYY-MM-DD, got {v!r}",
-                ).format(v=value),
+                    "tanggal di luar rentang {a} sampai {b}, diterima {v}",
+                    "date outside {a} to {b}, got {v}",
+                ).format(a=FIRST_DAY.isoformat(), b=LAST_DAY.isoformat(), v=day.isoformat()),
             )
         )
         return None
+    if day is not None:
+        return day
+    problems.append(
+        (
+            field_name,
+            t(
+                "diharapkan tanggal YYYY-MM-DD, diterima {v!r}",
+                "expected a date as YYYY-MM-DD, got {v!r}",
+            ).format(v=value),
+        )
+    )
+    return None
 
 
 def parse_rupiah(
@@ -177,19 +195,31 @@ def parse_rupiah(
                 )
             )
             return None
-        number = int(raw)
-    if number < 0 or (positive and number == 0):
+        # Beyond the range whatever the digits (and never int() of thousands of digits).
+        number = int(raw) if len(raw) <= 12 else MAX_RUPIAH * 10 ** (len(raw) - 11)
+    if number < 0 or (positive and number == 0) or number > MAX_RUPIAH:
+        low = "1" if positive else "0"
         problems.append(
             (
                 field_name,
                 t(
-                    "diharapkan jumlah rupiah {c}, diterima {v}",
-                    "expected an amount of rupiah {c}, got {v}",
-                ).format(c="> 0" if positive else ">= 0", v=number),
+                    "diharapkan jumlah rupiah {lo} sampai {hi}, diterima {v}",
+                    "expected an amount of rupiah from {lo} to {hi}, got {v}",
+                ).format(
+                    lo=low,
+                    hi=format_rupiah(MAX_RUPIAH),
+                    v=_shown_number(number) if isinstance(value, int) else str(value).strip()[:24],
+                ),
             )
         )
         return None
     return number
+
+
+def _shown_number(number: int) -> str:
+    """A number for a message: whole when short, its first digits and length when huge."""
+    text = str(number)
+    return text if len(text) <= 20 else f"{text[:12]}... ({len(text)} digits)"
 
 
 def parse_choice(
@@ -234,7 +264,8 @@ def parse_code(value: str | None, field_name: str, problems: Problems) -> str | 
     return raw
 
 
-_GOOD_CHANNELS: set[str] = set()
+#: The controlled list of payment channels (data, read once).
+_GOOD_CHANNELS: frozenset[str] = payment_channels()
 _GOOD_CODES: set[str] = set()
 _DAYS: dict[str, date] = {}
 
@@ -248,6 +279,8 @@ def _fast_payment(row: PaymentRow) -> ParsedPayment | None:
         and 0 < len(reference) <= 80
         and not reference[0].isspace()
         and not reference[-1].isspace()
+        and reference.isprintable()
+        and reference.isascii()
         and isinstance(nik, str)
         and len(nik) == 16
         and nik.isdigit()
@@ -256,6 +289,7 @@ def _fast_payment(row: PaymentRow) -> ParsedPayment | None:
         and amount.isdigit()
         and amount.isascii()
         and amount[0] != "0"
+        and len(amount) <= 10  # up to Rp 9.999.999.999; longer goes to the full check
         and isinstance(paid_on, str)
     ):
         return None
@@ -271,9 +305,7 @@ def _fast_payment(row: PaymentRow) -> ParsedPayment | None:
             _DAYS[paid_on] = day
     channel = row.channel or DEFAULT_PAYMENT_CHANNEL
     if channel not in _GOOD_CHANNELS:
-        if not PAYMENT_CHANNEL_RE.match(channel):
-            return None
-        _GOOD_CHANNELS.add(channel)
+        return None
     partner = row.partner_code or None
     agent = row.agent_code or None
     for code in (partner, agent):
@@ -322,6 +354,8 @@ def payment_values(raw: RawPayment) -> tuple[PaymentValues | None, Problems]:
         and 0 < len(reference) <= 80
         and not reference[0].isspace()
         and not reference[-1].isspace()
+        and reference.isprintable()
+        and reference.isascii()
         and type(nik) is str
         and len(nik) == 16
         and nik.isdigit()
@@ -330,6 +364,7 @@ def payment_values(raw: RawPayment) -> tuple[PaymentValues | None, Problems]:
         and amount.isdigit()
         and amount.isascii()
         and amount[0] != "0"
+        and len(amount) <= 10  # up to Rp 9.999.999.999; longer goes to the full check
     ):
         channel = channel or DEFAULT_PAYMENT_CHANNEL
         partner = partner or None
@@ -361,8 +396,11 @@ def parse_payment_row(row: PaymentRow) -> tuple[ParsedPayment | None, Problems]:
     if fast is not None:
         return fast, []
     problems: Problems = []
-    reference = (row.reference or "").strip()
-    if not _REFERENCE_RE.match(reference):
+    reference = clean_text(row.reference or "")
+    bad = text_problem(reference, t("referensi", "the reference"))
+    if bad is not None:
+        problems.append(("reference", bad))
+    elif not _REFERENCE_RE.match(reference):
         problems.append(
             (
                 "reference",
@@ -378,16 +416,14 @@ def parse_payment_row(row: PaymentRow) -> tuple[ParsedPayment | None, Problems]:
     if paid_on is None and not any(field == "paid_on" for field, _ in problems):
         problems.append(("paid_on", t("tanggal bayar wajib diisi", "paid_on is required")))
     channel = (row.channel or "").strip().lower() or DEFAULT_PAYMENT_CHANNEL
-    if not PAYMENT_CHANNEL_RE.match(channel):
+    if channel not in payment_channels():
         problems.append(
             (
                 "channel",
                 t(
-                    "kanal tidak sah (huruf kecil, angka, _ -; mis. bank, brilink, agen46, pos), "
-                    "diterima {v!r}",
-                    "invalid channel (lower-case letters, digits, _ -; e.g. bank, brilink, "
-                    "agen46, pos), got {v!r}",
-                ).format(v=row.channel),
+                    "kanal pembayaran tidak dikenal: diharapkan salah satu dari {c}, diterima {v!r}",
+                    "unknown payment channel: expected one of {c}, got {v!r}",
+                ).format(c=", ".join(sorted(payment_channels())), v=row.channel),
             )
         )
     partner = parse_code(row.partner_code, "partner_code", problems)
@@ -401,8 +437,11 @@ def parse_registration_row(row: RegistrationRow) -> tuple[ParsedRegistration | N
     """Shape checks of one registration row (no lookups). Returns the typed row or every problem."""
     problems: Problems = []
     nik = (row.nik or "").strip()  # checked in full by ``registry.nik.check_nik``
-    name = " ".join((row.name or "").split())
-    if not name or len(name) > 200:
+    bad_name = text_problem(row.name or "", t("nama", "the name"))
+    name = " ".join(clean_text(row.name or "").split())
+    if bad_name is not None:
+        problems.append(("name", bad_name))
+    elif not name or len(name) > 200:
         problems.append(
             (
                 "name",

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Protocol
 
 from cakupan.dates import Month
@@ -31,12 +32,33 @@ MAX_AGE_AT_REGISTRATION = 65
 #: A kode penetapan is valid through this many calendar days after its issue date (Asia/Jakarta).
 PAYMENT_CODE_VALID_DAYS = 7
 
+#: The one range of every rupiah input (payment amounts, reported income) on every path (CSV,
+#: XLSX, API, pages, CLI): 0 .. Rp 10.000.000.000 (issue 21: a larger number overflowed the
+#: database's BIGINT and ended an import with exit 3).
+MAX_RUPIAH = 10_000_000_000
+
 PROGRAMS = ("JKK+JKM", "JKK+JKM+JHT")
 SECTORS = ("transport", "other")
 FUNDINGS = ("self", "apbn", "apbd")
 REGISTRATION_CHANNELS = ("branch", "online", "agent", "partner")
-#: Payment channels are open-ended slugs (bank, brilink, agen46, pos, ewallet, online, agent, ...).
+#: Payment channel codes have this shape; the channels themselves are a controlled list (data:
+#: ``registry/data/payment_channels.csv``, :func:`payment_channels`), issue 21: an unknown slug
+#: (a typo) would make the same reference post twice under two channels.
 PAYMENT_CHANNEL_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
+
+
+@cache
+def payment_channels() -> frozenset[str]:
+    """The payment channels cakupan accepts (shipped data; add a row to the file to add one)."""
+    import csv
+    from importlib import resources
+
+    text = (
+        resources.files("cakupan.registry").joinpath("data/payment_channels.csv").read_text("utf-8")
+    )
+    return frozenset(row["code"] for row in csv.DictReader(text.splitlines()))
+
+
 DEFAULT_PAYMENT_CHANNEL = "branch"
 
 

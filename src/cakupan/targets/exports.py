@@ -13,6 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from cakupan.money import format_number
 from cakupan.targets.queries import ReportRow, ReviewView, SplitReport
+from cakupan.xlsx import new_workbook
 
 RUPIAH_FORMAT = '"Rp" #,##0'
 COUNT_FORMAT = "#,##0"
@@ -72,7 +73,7 @@ def _stated_text(row: ReportRow) -> str:
 def report_workbook(rows: Sequence[ReportRow], splits: Sequence[SplitReport] = ()) -> Workbook:
     """Sheet "Target vs Realisasi" (one line per cell) and, when there are splits, sheet
     "Pembagian Target" (parts per staff/partner/district with the difference to the whole)."""
-    workbook = Workbook()
+    workbook = new_workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "Target vs Realisasi"
@@ -141,7 +142,7 @@ def review_workbook(view: ReviewView) -> Workbook:
     raised, carried over and closed) and "Penilaian" (the week's assessment)."""
     review = view.review
     data: dict[str, Any] = view.as_json()
-    workbook = Workbook()
+    workbook = new_workbook()
     summary = workbook.active
     assert summary is not None
     summary.title = "Ringkasan"

@@ -49,3 +49,16 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+
+
+class RevokedSession(Base):
+    """A signed-in browser session ended server-side (sign-out): its cookie, even a copy, no
+    longer signs anyone in (issue 21). Rows older than the session lifetime can be deleted."""
+
+    __tablename__ = "revoked_session"
+
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    revoked_at: Mapped[datetime] = mapped_column(AwareDateTime())

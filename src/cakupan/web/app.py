@@ -9,9 +9,11 @@ traceback goes to the log, NIKs masked), never a stack trace.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
 
@@ -177,6 +179,17 @@ class _RequestContext:
         request_id = incoming if _REQUEST_ID_RE.match(incoming) else secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
         started = False
+        if _control_characters_in(scope):
+            # A NUL or other control character in the path or a query value is never valid
+            # input (PostgreSQL refuses NUL in text): 400 for every route, before any handler.
+            await _bad_request(
+                Request(scope),
+                t(
+                    "alamat berisi karakter kontrol (mis. %00)",
+                    "the URL holds a control character (e.g. %00)",
+                ),
+            )(scope, receive, send)
+            return
 
         async def send_with_headers(message: Message) -> None:
             nonlocal started
@@ -195,6 +208,56 @@ class _RequestContext:
             if started:
                 raise
             await _unexpected(Request(scope))(scope, receive, send_with_headers)
+
+
+_CONTROL_IN_URL = re.compile(rb"%(?:[01][0-9a-f]|7f)", re.IGNORECASE)
+
+
+def _control_characters_in(scope: Scope) -> bool:
+    """Whether the request's path or query string holds a C0 control character or DEL (raw or
+    percent-encoded)."""
+    path = scope.get("path", "")
+    query: bytes = scope.get("query_string", b"")
+    return (
+        any(ord(c) < 0x20 or ord(c) == 0x7F for c in path)
+        or _CONTROL_IN_URL.search(query) is not None
+        or any(b < 0x20 or b == 0x7F for b in query)
+    )
+
+
+def _bad_request(request: Request, message: Text) -> Response:
+    """A 400 answered outside the session layer (the request never reaches a route)."""
+    error = CakupanError(title=message, kind=ErrorKind.INVALID, code="bad-request")
+    if _is_api(request):
+        body = error.as_problem("id", instance=None)
+        body["status"] = 400
+        return JSONResponse(body, status_code=400, media_type="application/problem+json")
+    return Response(
+        f"<!doctype html><html lang='id'><meta charset='utf-8'><title>400</title>"
+        f"<main class='container'><h1>400</h1><p>{message.render('id')}</p>"
+        f"<p>{message.render('en')}</p></main></html>",
+        status_code=400,
+        media_type="text/html",
+    )
+
+
+def _with_status(
+    response: Response, status: int, headers: Mapping[str, str] | None = None
+) -> Response:
+    """``response`` answered with ``status`` (a problem body says the same status)."""
+    if isinstance(response, JSONResponse):
+        body = json.loads(bytes(response.body))
+        body["status"] = status
+        response = JSONResponse(
+            body,
+            status_code=status,
+            media_type="application/problem+json",
+            headers={k: v for k, v in response.headers.items() if k.lower() == "www-authenticate"},
+        )
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
 
 
 def _is_api(request: Request) -> bool:
@@ -240,9 +303,8 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     )
     kind = ErrorKind.NOT_FOUND if exc.status_code == 404 else ErrorKind.INVALID
     error = CakupanError(title=title, kind=kind, code=kind.slug)
-    response = error_response(request, error)
-    response.status_code = exc.status_code
-    return response
+    # The real status in the body too, and the exception's headers (405: ``Allow``).
+    return _with_status(error_response(request, error), exc.status_code, exc.headers)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -255,6 +317,9 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
         for item in exc.errors()
     ]
     error = CakupanError(title=t("Masukan tidak valid", "Invalid input"), problems=problems)
+    if any(item.get("type") == "json_invalid" for item in exc.errors()):
+        # A body that is not JSON at all (invalid UTF-8, nesting too deep): 400, said in the body.
+        return _with_status(error_response(request, error), 400)
     return error_response(request, error)
 
 

@@ -16,9 +16,10 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -33,6 +34,8 @@ from cakupan.web.tokens import generation as token_generation
 
 SESSION_USER = "uid"
 SESSION_FINGERPRINT = "pwf"
+#: A random id of this signed-in session; sign-out revokes it server-side (``revoked_session``).
+SESSION_ID = "sid"
 SESSION_CSRF = "csrf"
 SESSION_LANG = "lang"
 LANG_COOKIE = "cakupan_lang"
@@ -57,6 +60,9 @@ def db_session(request: Request) -> Iterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(db_session)]
+#: A row id in a path (or query): 1 .. 2^62, so an id past the database's BIGINT is a 422, not a
+#: database error (issue 21).
+RowId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 async def app_clock(request: Request) -> Clock:
@@ -81,8 +87,20 @@ def start_session(request: Request, user: User) -> None:
     request.session.clear()
     request.session[SESSION_USER] = user.id
     request.session[SESSION_FINGERPRINT] = password_fingerprint(request, user)
+    request.session[SESSION_ID] = secrets.token_urlsafe(32)
     request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
     request.session[SESSION_LANG] = user.lang
+
+
+def revoke_session(request: Request, db: Session, user_id: int, at: datetime) -> None:
+    """End this browser session server-side, so a copy of its cookie signs nobody in (the
+    caller commits). Password changes and deactivation end every session of the user already
+    (the password fingerprint, the active flag)."""
+    from cakupan.users.models import RevokedSession
+
+    session_id = request.session.get(SESSION_ID)
+    if isinstance(session_id, str) and db.get(RevokedSession, session_id) is None:
+        db.add(RevokedSession(session_id=session_id, user_id=user_id, revoked_at=at))
 
 
 def end_session(request: Request) -> None:
@@ -117,12 +135,17 @@ def optional_user(request: Request, db: DbSession) -> User | None:
     user_id = request.session.get(SESSION_USER)
     if not isinstance(user_id, int):
         return None
+    from cakupan.users.models import RevokedSession
+
     user = active_user(db, user_id)
     fingerprint = request.session.get(SESSION_FINGERPRINT)
+    session_id = request.session.get(SESSION_ID)
     if (
         user is None
         or not isinstance(fingerprint, str)
         or not hmac.compare_digest(fingerprint, password_fingerprint(request, user))
+        or not isinstance(session_id, str)
+        or db.get(RevokedSession, session_id) is not None
     ):
         end_session(request)
         return None

@@ -51,7 +51,9 @@ from cakupan.web.deps import (
     MaybeUser,
     PageActor,
     PageUser,
+    RowId,
     end_session,
+    revoke_session,
     start_session,
 )
 from cakupan.web.templating import render
@@ -122,6 +124,7 @@ def login_submit(
 def logout(request: Request, db: DbSession, clock: AppClock, user: MaybeUser) -> Response:
     if user is not None:
         record_sign_out(db, Actor.for_user(user), clock=clock)
+        revoke_session(request, db, user.id, clock.now())
         db.commit()
     end_session(request)
     return _see_other("/login")
@@ -313,7 +316,7 @@ def account_token_issue(
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[CsrfProtected])
 def account_token_revoke(
-    db: DbSession, clock: AppClock, actor: PageActor, token_id: int
+    db: DbSession, clock: AppClock, actor: PageActor, token_id: RowId
 ) -> Response:
     revoke_token(db, actor, token_id, clock=clock)
     db.commit()
@@ -419,7 +422,7 @@ def _load_user(db: DbSession, user_id: int) -> User:
 
 @router.get("/users/{user_id}")
 def user_detail(
-    request: Request, db: DbSession, user: PageUser, actor: PageActor, user_id: int
+    request: Request, db: DbSession, user: PageUser, actor: PageActor, user_id: RowId
 ) -> Response:
     _require(actor, frozenset({Role.ADMIN}))
     target = _load_user(db, user_id)
@@ -439,7 +442,7 @@ def user_update(
     clock: AppClock,
     user: PageUser,
     actor: PageActor,
-    user_id: int,
+    user_id: RowId,
     full_name: Annotated[str, Form()] = "",
     role: Annotated[str, Form()] = "",
     region_code: Annotated[str, Form()] = "",
@@ -484,7 +487,7 @@ def user_set_active(
     db: DbSession,
     clock: AppClock,
     actor: PageActor,
-    user_id: int,
+    user_id: RowId,
     active: Annotated[str, Form()] = "0",
 ) -> Response:
     _require(actor, frozenset({Role.ADMIN}))
@@ -495,7 +498,12 @@ def user_set_active(
 
 @router.post("/users/{user_id}/password", dependencies=[CsrfProtected])
 def user_reset_password(
-    request: Request, db: DbSession, clock: AppClock, user: PageUser, actor: PageActor, user_id: int
+    request: Request,
+    db: DbSession,
+    clock: AppClock,
+    user: PageUser,
+    actor: PageActor,
+    user_id: RowId,
 ) -> Response:
     _require(actor, frozenset({Role.ADMIN}))
     generated = reset_password(db, actor, user_id, clock=clock)
