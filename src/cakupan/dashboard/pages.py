@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from cakupan import figures
 from cakupan.auth import Role
 from cakupan.dashboard import actions, queries, rules
 from cakupan.dashboard.api import DashboardFilters, parse_month
@@ -34,7 +35,9 @@ def _query_string(filters: Filters, **extra: Any) -> str:
     return urlencode(values)
 
 
-def _form_context(db: DbSession, filters: Filters) -> dict[str, Any]:
+def _form_context(
+    db: DbSession, filters: Filters, choices: queries.FilterChoices | None = None
+) -> dict[str, Any]:
     occupations = db.execute(
         select(Occupation.code, Occupation.name_id, Occupation.name_en).order_by(Occupation.code)
     ).all()
@@ -43,6 +46,7 @@ def _form_context(db: DbSession, filters: Filters) -> dict[str, Any]:
         "channels": CHANNELS,
         "program_sets": PROGRAM_SETS,
         "occupations": occupations,
+        "choices": choices,
     }
 
 
@@ -51,12 +55,22 @@ def dashboard_page(
     request: Request, db: DbSession, actor: PageActor, filters: DashboardFilters
 ) -> Response:
     """KPI cards, trend and retention-cohort charts for the period and filters."""
+    choices = queries.filter_choices(db, actor)
+    choices.check(filters)
     summary = queries.summary(db, actor, filters)
     resolved = summary.filters
     trend = queries.trend(db, actor, resolved)
     cohorts = queries.cohorts(db, actor, resolved)
     lang = request_lang(request)
     chart = {
+        "locale": "en-GB" if lang == "en" else "id-ID",
+        # Legend names in the page's language only (cakupan.figures).
+        "names": {
+            "registrations": figures.label("new_registrations", lang),
+            "active": figures.label("active_participants", lang),
+            "contributions": figures.label("contributions", lang),
+            "age": "month of age" if lang == "en" else "bulan ke-",
+        },
         "months": [rules.month_label(m["month"], lang) for m in trend["months"]],
         "registrations": [m["new_registrations"] for m in trend["months"]],
         "active": [m["active_participants"] for m in trend["months"]],
@@ -70,7 +84,7 @@ def dashboard_page(
             for c in cohorts["cohorts"]
         ],
     }
-    context = _form_context(db, resolved)
+    context = _form_context(db, resolved, choices)
     context.update(
         {
             "summary": summary,
@@ -88,8 +102,10 @@ def league_page(
     request: Request, db: DbSession, actor: PageActor, filters: DashboardFilters
 ) -> Response:
     """The partner league table."""
+    choices = queries.filter_choices(db, actor)
+    choices.check(filters)
     table = queries.league(db, actor, filters)
-    context = _form_context(db, queries.resolve_period(db, filters)[0])
+    context = _form_context(db, queries.resolve_period(db, filters)[0], choices)
     context.update({"table": table, "action": "/dashboard/league"})
     return render(request, "dashboard_league.html", context)
 
@@ -99,8 +115,10 @@ def warnings_page(
     request: Request, db: DbSession, actor: PageActor, filters: DashboardFilters
 ) -> Response:
     """Early warnings and the rules (data) that raised them."""
+    choices = queries.filter_choices(db, actor)
+    choices.check(filters)
     found = queries.warnings(db, actor, filters)
-    context = _form_context(db, queries.resolve_period(db, filters)[0])
+    context = _form_context(db, queries.resolve_period(db, filters)[0], choices)
     context.update({"found": found, "action": "/dashboard/warnings"})
     return render(request, "dashboard_warnings.html", context)
 

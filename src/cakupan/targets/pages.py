@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from cakupan.auth import Actor
+from cakupan.dashboard.queries import latest_closed_month
 from cakupan.dates import JAKARTA
 from cakupan.targets import actions, exports, queries, rules
 from cakupan.targets.models import WeeklyReview
@@ -53,7 +54,8 @@ def targets_page(
     code = actions.check_office(db, office or _default_office(actor))
     chosen_year = year or clock.now().astimezone(JAKARTA).year
     actions.authorize_office(db, actor, code, "read")
-    rows = queries.report(db, code, chosen_year)
+    as_of = latest_closed_month(db)
+    rows = queries.report(db, code, chosen_year, as_of=as_of)
     splits = queries.splits(db, code, chosen_year)
     return render(
         request,
@@ -64,6 +66,7 @@ def targets_page(
             "rows": rows,
             "splits": splits,
             "metric_labels": exports.METRIC_LABELS,
+            "as_of": as_of,
         },
     )
 
@@ -78,7 +81,7 @@ def targets_export(
     """The same report as an XLSX file."""
     code = office.strip().upper()
     actions.authorize_office(db, actor, code, "read")
-    rows = queries.report(db, code, year)
+    rows = queries.report(db, code, year, as_of=latest_closed_month(db))
     splits = queries.splits(db, code, year)
     return _download(exports.report_workbook(rows, splits), f"target-{code}-{year}.xlsx")
 

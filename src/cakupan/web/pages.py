@@ -54,6 +54,7 @@ from cakupan.web.deps import (
     end_session,
     start_session,
 )
+from cakupan.web.home import my_figures, my_tasks
 from cakupan.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -180,13 +181,14 @@ def _links_for(role: Role) -> list[dict[str, Any]]:
                 "hint": t("Siapa melakukan apa dan kapan", "Who did what and when"),
             }
         )
-    links.append(
-        {
-            "href": "/api/openapi.json",
-            "label": t("API", "API"),
-            "hint": t("Deskripsi OpenAPI dari /api/v1", "OpenAPI description of /api/v1"),
-        }
-    )
+    if role in {Role.ADMIN, Role.PARTNER}:  # the ones who build on the API (tokens)
+        links.append(
+            {
+                "href": "/api/openapi.json",
+                "label": t("API untuk aplikasi", "API for applications"),
+                "hint": t("Deskripsi OpenAPI dari /api/v1", "OpenAPI description of /api/v1"),
+            }
+        )
     return links
 
 
@@ -211,6 +213,7 @@ def home(
     request: Request, db: DbSession, clock: AppClock, user: PageUser, actor: PageActor
 ) -> Response:
     activity = _activity_days(db, actor, clock)
+    figures = my_figures(db, actor)
     return render(
         request,
         "home.html",
@@ -220,6 +223,8 @@ def home(
             "links": _links_for(actor.role),
             "chart_json": json.dumps(activity).replace("<", "\\u003c"),
             "activity_total": sum(activity["counts"]),
+            "figures": figures,
+            "tasks": my_tasks(db, actor, figures),
         },
     )
 
