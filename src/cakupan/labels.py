@@ -120,6 +120,11 @@ LABELS: dict[str, dict[str, Text]] = {
         "improve": t("Perlu perbaikan", "Improve"),
         "terminate": t("Diakhiri", "Terminate"),
     },
+    "attribution": {
+        "campaign_code": t("Kode kampanye", "Campaign code"),
+        "prospect_list": t("Daftar prospek", "Prospect list"),
+        "time_area_window": t("Waktu dan wilayah kampanye", "Campaign time and area"),
+    },
     "warning_dimension": {
         "occupation": t("Pekerjaan", "Occupation"),
         "league_partner": t("Mitra", "Partner"),

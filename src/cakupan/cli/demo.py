@@ -4,7 +4,7 @@ URL and the logins, and serve the web application (``--no-serve`` stops after pr
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from platformdirs import user_data_dir
@@ -55,6 +55,7 @@ def demo(
     data_dir = _data_dir(engine)
     snapshot = _analytics_snapshot(engine, data_dir)
     users = ensure_demo_users(engine, data_dir)
+    _seed_demo_areas(engine, users.logins)
     with make_session_factory(engine)() as session:
         _print_summary(session)
     console.print(f"Database: {engine.url.render_as_string(hide_password=True)}", markup=False)
@@ -116,6 +117,17 @@ def _seed_demo_data(engine: Engine, participants: int, seed: int) -> None:
         f"tutup bulan/months closed {len(summary.closed_months)}",
         markup=False,
     )
+
+
+def _seed_demo_areas(engine: Engine, logins: Any) -> None:
+    """Statements, campaigns with prospects, a weekly review, account assignments (once)."""
+    from cakupan.auth import Role
+    from cakupan.synthetic.areas import seed_demo_areas
+
+    officers = {
+        login.username: login.role.value for login in logins if login.role in {Role.AR, Role.ARK}
+    }
+    seed_demo_areas(engine, SystemClock(), officers=officers)
 
 
 def _data_dir(engine: Engine) -> Path:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from cakupan.audit import AuditEntry
@@ -206,6 +207,17 @@ def _activity_days(db: DbSession, actor: Actor, clock: Clock, days: int = 14) ->
         "labels": [f"{d.day}/{d.month}" for d in labels],
         "counts": [per_day.get(d, 0) for d in labels],
     }
+
+
+_FAVICON = Path(__file__).parent / "static" / "favicon.ico"
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> FileResponse:
+    """The browser's tab icon (browsers ask for it at the root)."""
+    return FileResponse(
+        _FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"}
+    )
 
 
 @router.get("/")
