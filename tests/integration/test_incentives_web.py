@@ -198,7 +198,8 @@ def test_detail_shows_rupiah_masked_niks_and_the_allowed_actions(
     url = f"/incentives/statements/{site.ids['K1']}"
     english = client.post("/lang", data={"csrf_token": csrf.group(1), "to": "en", "next": url})
     assert english.status_code == 200
-    assert "Incentive statement · K1 · Jan 2025" in english.text
+    h1 = english.text[english.text.index("<h1") : english.text.index("</h1>")]
+    assert "Incentive statement · K1 · Jan 2025" in h1, h1
     assert ">Commission<" in english.text
     assert 'data-testid="action-approved">Approve<' in english.text
 
