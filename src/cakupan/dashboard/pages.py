@@ -4,6 +4,7 @@ Every page reads through :mod:`cakupan.dashboard.queries` (scoped, masked)."""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -14,11 +15,12 @@ from sqlalchemy import select
 
 from cakupan import figures
 from cakupan.auth import Role
-from cakupan.dashboard import actions, queries, rules
+from cakupan.dashboard import actions, exports, queries, rules
 from cakupan.dashboard.api import DashboardFilters, parse_month
 from cakupan.dashboard.models import CONTACT_OUTCOMES
 from cakupan.dashboard.queries import Filters
-from cakupan.errors import CakupanError
+from cakupan.errors import CakupanError, invalid
+from cakupan.i18n import t
 from cakupan.registry.models import Occupation
 from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, request_lang
 from cakupan.web.templating import render
@@ -105,8 +107,9 @@ def league_page(
     choices = queries.filter_choices(db, actor)
     choices.check(filters)
     table = queries.league(db, actor, filters)
-    context = _form_context(db, queries.resolve_period(db, filters)[0], choices)
-    context.update({"table": table, "action": "/dashboard/league"})
+    resolved = queries.resolve_period(db, filters)[0]
+    context = _form_context(db, resolved, choices)
+    context.update({"table": table, "action": "/dashboard/league", "qs": _query_string(resolved)})
     return render(request, "dashboard_league.html", context)
 
 
@@ -118,8 +121,9 @@ def warnings_page(
     choices = queries.filter_choices(db, actor)
     choices.check(filters)
     found = queries.warnings(db, actor, filters)
-    context = _form_context(db, queries.resolve_period(db, filters)[0], choices)
-    context.update({"found": found, "action": "/dashboard/warnings"})
+    resolved = queries.resolve_period(db, filters)[0]
+    context = _form_context(db, resolved, choices)
+    context.update({"found": found, "action": "/dashboard/warnings", "qs": _query_string(resolved)})
     return render(request, "dashboard_warnings.html", context)
 
 
@@ -223,3 +227,49 @@ def contact_submit(
         )
     db.commit()
     return RedirectResponse(f"/dashboard/worklist?kind={kind}#p{participant_id}", status_code=303)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_VIEWS = ("records", "worklist", "league", "warnings")
+
+
+@router.get("/dashboard/export.xlsx")
+def export_page(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    filters: DashboardFilters,
+    view: str,
+    kpi: str | None = None,
+    month: str | None = None,
+    kind: str = "arrears",
+) -> Response:
+    """A dashboard table as an XLSX file, as filtered on its page (every page of it)."""
+    lang = request_lang(request)
+    queries.filter_choices(db, actor).check(filters)
+    if view == "records":
+        workbook, name = exports.records_workbook(
+            db, actor, kpi or "", parse_month("month", month), filters, lang
+        )
+    elif view == "worklist":
+        workbook, name = exports.worklist_workbook(db, actor, kind, filters, lang)
+    elif view == "league":
+        workbook, name = exports.league_workbook(db, actor, filters, lang)
+    elif view == "warnings":
+        workbook, name = exports.warnings_workbook(db, actor, filters, lang)
+    else:
+        raise invalid(
+            "view",
+            t(
+                f"salah satu dari {', '.join(EXPORT_VIEWS)}, bukan {view!r}",
+                f"one of {', '.join(EXPORT_VIEWS)}, got {view!r}",
+            ),
+        )
+    db.commit()  # unmasking (if any) is audited like on the page
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return Response(
+        buffer.getvalue(),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
