@@ -10,3 +10,16 @@
     }
   });
 })();
+// A checkbox with data-check-all="name" ticks or clears every checkbox named "name" in its form.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box || !box.getAttribute || !box.hasAttribute("data-check-all")) { return; }
+    var name = box.getAttribute("data-check-all");
+    var scope = box.form || document;
+    scope.querySelectorAll('input[type=checkbox][name="' + name + '"]').forEach(function (other) {
+      other.checked = box.checked;
+    });
+  });
+})();
