@@ -4,20 +4,24 @@ each with its XLSX download. Read-only; every page checks the actor's office fir
 from __future__ import annotations
 
 import io
-from datetime import timedelta
-from typing import Annotated
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from openpyxl import Workbook
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from cakupan.auth import Actor
 from cakupan.dashboard.queries import latest_closed_month
 from cakupan.dates import JAKARTA
+from cakupan.errors import CakupanError, ErrorKind, invalid
+from cakupan.i18n import t
 from cakupan.targets import actions, exports, queries, rules
 from cakupan.targets.models import WeeklyReview
-from cakupan.web.deps import AppClock, DbSession, PageActor
+from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor
 from cakupan.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -95,13 +99,43 @@ def reviews_page(
 ) -> Response:
     """The weekly reviews of an office, newest first."""
     code = (office or _default_office(actor)).strip().upper()
+    return _reviews_list(request, db, actor, code)
+
+
+def _reviews_list(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    code: str,
+    *,
+    problems: list[Any] | None = None,
+    status: ErrorKind | None = None,
+) -> Response:
     actions.authorize_office(db, actor, code, "read")
     reviews = db.scalars(
         select(WeeklyReview)
         .where(WeeklyReview.office_code == code)
         .order_by(WeeklyReview.week_start.desc())
     ).all()
-    return render(request, "targets_reviews.html", {"office": code, "reviews": reviews})
+    return render(
+        request,
+        "targets_reviews.html",
+        {
+            "office": code,
+            "reviews": reviews,
+            "problems": problems or [],
+            "can_review": _may_review(db, actor, code),
+        },
+        status_code=200 if status is None else status.http_status,
+    )
+
+
+def _may_review(db: Session, actor: Actor, code: str) -> bool:
+    try:
+        actions.authorize_office(db, actor, code, "review")
+    except CakupanError:
+        return False
+    return True
 
 
 @router.get("/reviews/{review_id}")
@@ -112,7 +146,16 @@ def review_page(request: Request, db: DbSession, actor: PageActor, review_id: in
     actions.authorize_office(db, actor, view.review.office_code, "read")
     week_end = view.review.week_start + timedelta(days=6)
     return render(
-        request, "targets_review.html", {"view": view, "data": view.as_json(), "week_end": week_end}
+        request,
+        "targets_review.html",
+        {
+            "view": view,
+            "data": view.as_json(),
+            "week_end": week_end,
+            "problems": [],
+            "can_edit": _may_review(db, actor, view.review.office_code),
+            "done": request.query_params.get("done"),
+        },
     )
 
 
@@ -123,3 +166,146 @@ def review_export(db: DbSession, actor: PageActor, review_id: int) -> Response:
     actions.authorize_office(db, actor, view.review.office_code, "read")
     name = f"evaluasi-{view.review.office_code}-{view.review.week_start.isoformat()}.xlsx"
     return _download(exports.review_workbook(view), name)
+
+
+# --- the weekly review on the web (issue 17): the same actions as `cakupan targets review` ---
+
+
+def _review_form_page(
+    request: Request,
+    db: Session,
+    review_id: int,
+    *,
+    problems: list[Any],
+    status_code: int,
+) -> Response:
+    view = queries.review_view(db, review_id)
+    week_end = view.review.week_start + timedelta(days=6)
+    return render(
+        request,
+        "targets_review.html",
+        {
+            "view": view,
+            "data": view.as_json(),
+            "week_end": week_end,
+            "problems": problems,
+            "can_edit": True,
+        },
+        status_code=status_code,
+    )
+
+
+def _review_write(
+    request: Request,
+    db: Session,
+    review_id: int,
+    write: Callable[[], object],
+    done: str,
+) -> Response:
+    """Run one review action (validate -> write -> audit, in the action); on an error the page
+    again with the problem named, nothing written; else back to the review (redirect after
+    POST)."""
+    try:
+        write()
+    except CakupanError as error:
+        db.rollback()
+        return _review_form_page(
+            request,
+            db,
+            review_id,
+            problems=[error.title, *error.problems],
+            status_code=error.kind.http_status,
+        )
+    db.commit()
+    return RedirectResponse(f"/reviews/{review_id}?done={done}", status_code=303)
+
+
+def _day(name: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise invalid(
+            name, t(f"tanggal YYYY-MM-DD, bukan {value!r}", f"a date YYYY-MM-DD, got {value!r}")
+        ) from None
+
+
+@router.post("/reviews", dependencies=[CsrfProtected])
+def review_open(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    clock: AppClock,
+    office: Annotated[str, Form(max_length=20)] = "",
+    week_of: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Open (or find) this week's review of the office: held today."""
+    today = clock.now().astimezone(JAKARTA).date()
+    code = (office or _default_office(actor)).strip().upper()
+    try:
+        day = _day("week_of", week_of) if week_of else today
+        review = actions.open_review(db, actor, code, day, today)
+    except CakupanError as error:
+        db.rollback()
+        return _reviews_list(
+            request, db, actor, code, problems=[error.title, *error.problems], status=error.kind
+        )
+    db.commit()
+    return RedirectResponse(f"/reviews/{review.id}", status_code=303)
+
+
+@router.post("/reviews/{review_id}/notes", dependencies=[CsrfProtected])
+def review_note(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    review_id: int,
+    kind: Annotated[str, Form(max_length=20)] = "",
+    text: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """A problem, solution or decision noted in the review."""
+    return _review_write(
+        request, db, review_id, lambda: actions.add_note(db, actor, review_id, kind, text), "note"
+    )
+
+
+@router.post("/reviews/{review_id}/actions", dependencies=[CsrfProtected])
+def review_action(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    review_id: int,
+    description: Annotated[str, Form(max_length=2000)] = "",
+    owner: Annotated[str, Form(max_length=40)] = "",
+    due_on: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """A follow-up action with its owner and due date."""
+    return _review_write(
+        request,
+        db,
+        review_id,
+        lambda: actions.raise_action(
+            db, actor, review_id, description, owner, _day("due_on", due_on)
+        ),
+        "action",
+    )
+
+
+@router.post("/reviews/{review_id}/actions/{action_id}/close", dependencies=[CsrfProtected])
+def review_close_action(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    clock: AppClock,
+    review_id: int,
+    action_id: int,
+    resolution: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Close an open (or carried-over) action in this review, with how it was resolved."""
+    today = clock.now().astimezone(JAKARTA).date()
+    return _review_write(
+        request,
+        db,
+        review_id,
+        lambda: actions.close_action(db, actor, action_id, review_id, today, resolution),
+        "closed",
+    )
