@@ -277,13 +277,35 @@ async def registration_submit(
     return RedirectResponse(f"/participants/{registration.participant_id}/slip", status_code=303)
 
 
+def _slip_participant(db: DbSession, actor: Actor, participant_id: int) -> Participant:
+    """The participant of a slip: within the actor's scope, or registered by the actor (an
+    account representative registers people not yet assigned to them, and prints their slip)."""
+    from cakupan.audit import AuditEntry
+
+    registered_by_actor = db.scalar(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(
+            AuditEntry.action == "participant.register",
+            AuditEntry.entity_type == "participant",
+            AuditEntry.entity_id == str(participant_id),
+            AuditEntry.actor == actor.name,
+        )
+    )
+    if registered_by_actor:
+        row = db.get(Participant, participant_id)
+        if row is not None:
+            return row
+    return _visible_participant(db, actor, participant_id)
+
+
 @router.get("/participants/{participant_id}/slip")
 def registration_slip(
     request: Request, db: DbSession, actor: PageActor, clock: AppClock, participant_id: int
 ) -> Response:
     """The printable kode penetapan slip of a participant's latest code: amount, months (with
     the month-by-month amounts when they differ, e.g. a discounted month), validity."""
-    participant = _visible_participant(db, actor, participant_id)
+    participant = _slip_participant(db, actor, participant_id)
     code = db.scalars(
         select(PaymentCode)
         .where(PaymentCode.participant_id == participant.id)
