@@ -52,9 +52,13 @@ def targets_page(
     clock: AppClock,
     office: Annotated[str | None, Query()] = None,
     year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+    *,
+    problems: list[Any] | None = None,
+    status_code: int = 200,
 ) -> Response:
-    """Target vs realization of an office for a year: achievement, conflicts between sources,
-    stated percentages that the figures do not give, and the splits."""
+    """Target vs realization of an office for a year: achievement, conflicts between sources
+    (with the choice of the figure that counts), stated percentages that the figures do not
+    give, and the splits."""
     code = actions.check_office(db, office or _default_office(actor))
     chosen_year = year or clock.now().astimezone(JAKARTA).year
     actions.authorize_office(db, actor, code, "read")
@@ -71,7 +75,10 @@ def targets_page(
             "splits": splits,
             "metric_labels": exports.METRIC_LABELS,
             "as_of": as_of,
+            "can_choose": _may(db, actor, code, "targets"),
+            "problems": problems or [],
         },
+        status_code=status_code,
     )
 
 
@@ -131,11 +138,49 @@ def _reviews_list(
 
 
 def _may_review(db: Session, actor: Actor, code: str) -> bool:
+    return _may(db, actor, code, "review")
+
+
+def _may(db: Session, actor: Actor, code: str, purpose: rules.Purpose) -> bool:
     try:
-        actions.authorize_office(db, actor, code, "review")
+        actions.authorize_office(db, actor, code, purpose)
     except CakupanError:
         return False
     return True
+
+
+@router.post("/targets/choose", dependencies=[CsrfProtected])
+def targets_choose(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    clock: AppClock,
+    office: Annotated[str, Form(max_length=20)] = "",
+    year: Annotated[int, Form(ge=1990, le=2100)] = 2000,
+    segment: Annotated[str, Form(max_length=10)] = "",
+    metric: Annotated[str, Form(max_length=40)] = "",
+    kind: Annotated[str, Form(max_length=12)] = "",
+    source: Annotated[str, Form(max_length=200)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Choose which source's figure counts for a cell in conflict (both stay visible)."""
+    key = actions.CellKey(office, rules.Period.whole_year(year), segment, metric)
+    try:
+        actions.choose_figure(db, actor, key, kind, source, reason, clock=clock)
+    except CakupanError as error:
+        db.rollback()
+        return targets_page(
+            request,
+            db,
+            actor,
+            clock,
+            office,
+            year,
+            problems=[error.title, *error.problems],
+            status_code=error.kind.http_status,
+        )
+    db.commit()
+    return RedirectResponse(f"/targets?office={office}&year={year}&chosen=1", status_code=303)
 
 
 @router.get("/reviews/{review_id}")

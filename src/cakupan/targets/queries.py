@@ -37,6 +37,7 @@ from cakupan.targets.models import (
     ReviewNote,
     StatedAchievement,
     TargetCell,
+    TargetChoice,
     TargetFigure,
     TargetSplit,
     WeeklyReview,
@@ -351,6 +352,12 @@ def report(
             select(TargetFigure).where(TargetFigure.cell_id.in_([c.id for c in cells.values()]))
         ):
             figures[(figure.cell_id, figure.kind)].append(SourcedValue(figure.value, figure.source))
+    chosen: dict[tuple[int, str], str] = {}
+    if cells:
+        for choice in session.scalars(
+            select(TargetChoice).where(TargetChoice.cell_id.in_([c.id for c in cells.values()]))
+        ):
+            chosen[(choice.cell_id, choice.kind)] = choice.source
     stated: dict[int, list[StatedAchievement]] = defaultdict(list)
     if cells:
         for printed in session.scalars(
@@ -395,8 +402,8 @@ def report(
                 period,
                 seg,
                 met,
-                rules.resolve(targets),
-                rules.resolve(realizations),
+                rules.resolve(targets, chosen.get((cell.id, "target")) if cell else None),
+                rules.resolve(realizations, chosen.get((cell.id, "realization")) if cell else None),
                 source,
                 views,
                 row_as_of,
