@@ -129,3 +129,43 @@ def test_register_by_name_redirects_to_slip_with_breakdown(
     assert client.get(slip_url).status_code == 200
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(Participant)) == 1
+
+
+def test_counter_payment_prints_a_receipt(client: TestClient, engine: Engine) -> None:
+    posted = client.post(
+        "/participants/new",
+        data=_form(client, district_code="16.71.09", months_to_pay="1"),
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303
+    participant_id = int(posted.headers["location"].split("/")[2])
+    page = client.get(f"/participants/{participant_id}").text
+    assert 'data-testid="counter-payment"' in page
+    token = _CSRF_RE.search(page)
+    reference = re.search(r'name="reference" value="([^"]+)"', page)
+    assert token
+    assert reference
+    wrong = client.post(
+        f"/participants/{participant_id}/payments",
+        data={"csrf_token": token.group(1), "reference": reference.group(1), "amount": "Rp 5.000"},
+    )
+    assert wrong.status_code == 422  # not a due amount: the expected amounts are named
+    assert 'data-testid="problems"' in wrong.text
+    form = {"csrf_token": token.group(1), "reference": reference.group(1), "amount": "Rp 8.400"}
+    paid = client.post(
+        f"/participants/{participant_id}/payments", data=form, follow_redirects=False
+    )
+    assert paid.status_code == 303
+    receipt = client.get(paid.headers["location"]).text
+    assert 'data-testid="receipt-amount"><strong>Rp 8.400<' in receipt
+    assert "Des 2026" in receipt
+    assert "Sari Kemuning" in receipt
+    # the same form submitted again is the same payment, not a second one
+    again = client.post(
+        f"/participants/{participant_id}/payments", data=form, follow_redirects=False
+    )
+    assert again.headers["location"] == paid.headers["location"]
+    with transaction(engine) as session:
+        from cakupan.registry.models import Payment
+
+        assert session.scalar(select(func.count()).select_from(Payment)) == 1

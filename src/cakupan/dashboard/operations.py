@@ -6,6 +6,7 @@ error report, and partner detail with its incentive statements. Reads are scoped
 from __future__ import annotations
 
 import re
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,12 +20,17 @@ from cakupan.auth import Actor, Role
 from cakupan.contributions import load_policy_book
 from cakupan.dashboard.queries import PAGE_SIZE, participant_row_scope
 from cakupan.dates import JAKARTA, Month
-from cakupan.errors import CakupanError, FieldProblem, forbidden, not_found
+from cakupan.errors import CakupanError, FieldProblem, forbidden, invalid, not_found
 from cakupan.formats import parse_rupiah
 from cakupan.i18n import t
 from cakupan.regions.queries import resolve_area, search_areas
-from cakupan.registry import RegistrationRow, participant_detail, register_participant
-from cakupan.registry.models import Occupation, Participant, PaymentCode
+from cakupan.registry import (
+    RegistrationRow,
+    participant_detail,
+    post_payment,
+    register_participant,
+)
+from cakupan.registry.models import Occupation, Participant, Payment, PaymentCode
 from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, request_lang
 from cakupan.web.templating import render
 
@@ -372,7 +378,20 @@ def participant_page(
     request: Request, db: DbSession, actor: PageActor, clock: AppClock, participant_id: int
 ) -> Response:
     """One participant: status, episodes, payments, codes and history (NIK and phone masked
-    unless the role sees them; unmasking audited)."""
+    unless the role sees them; unmasking audited); the counter payment form for counter roles."""
+    return _participant_page(request, db, actor, clock, participant_id)
+
+
+def _participant_page(
+    request: Request,
+    db: DbSession,
+    actor: Actor,
+    clock: AppClock,
+    participant_id: int,
+    *,
+    problems: list[Any] | None = None,
+    status_code: int = 200,
+) -> Response:
     participant = _visible_participant(db, actor, participant_id)
     detail = participant_detail(db, participant.nik, clock.now().astimezone(JAKARTA).date())
     nik, phone = _shown(db, actor, [participant])[0]
@@ -386,7 +405,11 @@ def participant_page(
             "phone": phone,
             "detail": detail,
             "unmasked": sees_unmasked(actor, participant.branch_code),
+            "counter": actor.role in COUNTER_ROLES,
+            "counter_reference": f"LKT-{participant.id}-{secrets.token_hex(4).upper()}",
+            "problems": problems or [],
         },
+        status_code=status_code,
     )
 
 
@@ -478,5 +501,83 @@ def partner_page(
             "agreements": partner_queries.agreements_of(db, code),
             "statements": statements,
             "period": month,
+        },
+    )
+
+
+# --- counter payment (issue 17): one payment at the branch counter, with its receipt ---------
+
+#: Roles that take a payment at the counter (the same roles that post payment files).
+COUNTER_ROLES = IMPORT_ROLES
+
+
+@router.post("/participants/{participant_id}/payments", dependencies=[CsrfProtected])
+async def counter_payment(
+    request: Request, db: DbSession, actor: PageActor, clock: AppClock, participant_id: int
+) -> Response:
+    """Post one payment taken at the counter through the registry's action (audited), then the
+    printable receipt (redirect after POST). The form's own reference makes a second submit of
+    the same form a duplicate, not a second payment."""
+    if actor.role not in COUNTER_ROLES:
+        raise forbidden()
+    participant = _visible_participant(db, actor, participant_id)
+    form = await request.form()
+    typed = str(form.get("amount") or "").strip()
+    reference = str(form.get("reference") or "").strip()
+    amount = parse_rupiah(typed)
+    today = clock.now().astimezone(JAKARTA).date()
+    try:
+        if amount is None:
+            raise invalid(
+                "amount",
+                t(
+                    f"jumlah rupiah seperti 16.800 atau Rp 16.800, bukan {typed!r}",
+                    f"an amount of rupiah such as 16.800 or Rp 16.800, got {typed!r}",
+                ),
+            )
+        posted = post_payment(
+            db,
+            actor,
+            nik=participant.nik,
+            amount=amount,
+            paid_on=today,
+            reference=reference,
+            channel="counter",
+            clock=clock,
+        )
+    except CakupanError as error:
+        db.rollback()
+        return _participant_page(
+            request,
+            db,
+            actor,
+            clock,
+            participant_id,
+            problems=[error.title, *error.problems],
+            status_code=error.kind.http_status,
+        )
+    db.commit()
+    return RedirectResponse(f"/payments/{posted.payment_id}/receipt", status_code=303)
+
+
+@router.get("/payments/{payment_id}/receipt")
+def payment_receipt(request: Request, db: DbSession, actor: PageActor, payment_id: int) -> Response:
+    """A payment's printable receipt (tanda terima): who, how much, which months, paid through."""
+    payment = db.get(Payment, payment_id)
+    if payment is None:
+        raise not_found(
+            t(f"Pembayaran {payment_id} tidak ditemukan", f"Payment {payment_id} not found")
+        )
+    participant = _visible_participant(db, actor, payment.participant_id)
+    nik, _ = _shown(db, actor, [participant])[0]
+    db.commit()
+    return render(
+        request,
+        "payment_receipt.html",
+        {
+            "payment": payment,
+            "participant": participant,
+            "nik": nik,
+            "last_month": payment.first_month + (payment.months - 1),
         },
     )
