@@ -139,4 +139,42 @@ def test_weekly_review_forms(client: TestClient, engine: Engine) -> None:
         follow_redirects=False,
     )
     assert other.status_code == 403
+    assert "Pedagang pasar menunggak" not in other.text  # the refusal shows nothing of it
     assert _count(engine, ReviewNote) == 1
+
+
+def test_field_log_from_a_phone(client: TestClient, engine: Engine) -> None:
+    from cakupan.targets.models import ExecutionEntry
+
+    csrf = _login(client, "kabid.plg")
+    page = client.get("/field-log").text
+    assert 'data-testid="field-log-form"' in page
+    bad = client.post("/field-log", data={"csrf_token": csrf, "kind": "visit", "quantity": "dua"})
+    assert bad.status_code == 422
+    assert _count(engine, ExecutionEntry) == 0
+    logged = client.post(
+        "/field-log",
+        data={
+            "csrf_token": csrf,
+            "kind": "registration",
+            "quantity": "1",
+            "nik": "1671010101990001",
+            "note": "Pasar Kemuning",
+        },
+        follow_redirects=False,
+    )
+    assert logged.status_code == 303
+    page = client.get(logged.headers["location"]).text
+    row = page[page.index('data-testid="log-row"') :]
+    row = row[: row.index("</tr>")]
+    assert "Pendaftaran" in row
+    assert "1671********0001" in row  # masked
+    assert "belum terdaftar" in row  # not in the ledger (yet)
+    assert "3 Desember 2026" in row
+    csrf = _login(client, "kabid.bdl")
+    other = client.post(
+        "/field-log",
+        data={"csrf_token": csrf, "office": "PLG", "kind": "visit", "quantity": "1"},
+    )
+    assert other.status_code == 403
+    assert _count(engine, ExecutionEntry) == 1

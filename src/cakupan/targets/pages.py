@@ -164,6 +164,8 @@ def targets_choose(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Choose which source's figure counts for a cell in conflict (both stay visible)."""
+    office = actions.check_office(db, office)
+    actions.authorize_office(db, actor, office, "targets")  # refused before anything is tried
     key = actions.CellKey(office, rules.Period.whole_year(year), segment, metric)
     try:
         actions.choose_figure(db, actor, key, kind, source, reason, clock=clock)
@@ -243,13 +245,15 @@ def _review_form_page(
 def _review_write(
     request: Request,
     db: Session,
+    actor: Actor,
     review_id: int,
     write: Callable[[], object],
     done: str,
 ) -> Response:
     """Run one review action (validate -> write -> audit, in the action); on an error the page
     again with the problem named, nothing written; else back to the review (redirect after
-    POST)."""
+    POST). Who may not hold the office's review is refused before anything is tried."""
+    actions.authorize_office(db, actor, actions.get_review(db, review_id).office_code, "review")
     try:
         write()
     except CakupanError as error:
@@ -285,7 +289,8 @@ def review_open(
 ) -> Response:
     """Open (or find) this week's review of the office: held today."""
     today = clock.now().astimezone(JAKARTA).date()
-    code = (office or _default_office(actor)).strip().upper()
+    code = actions.check_office(db, office or _default_office(actor))
+    actions.authorize_office(db, actor, code, "review")  # refused before anything is tried
     try:
         day = _day("week_of", week_of) if week_of else today
         review = actions.open_review(db, actor, code, day, today)
@@ -309,7 +314,12 @@ def review_note(
 ) -> Response:
     """A problem, solution or decision noted in the review."""
     return _review_write(
-        request, db, review_id, lambda: actions.add_note(db, actor, review_id, kind, text), "note"
+        request,
+        db,
+        actor,
+        review_id,
+        lambda: actions.add_note(db, actor, review_id, kind, text),
+        "note",
     )
 
 
@@ -327,6 +337,7 @@ def review_action(
     return _review_write(
         request,
         db,
+        actor,
         review_id,
         lambda: actions.raise_action(
             db, actor, review_id, description, owner, _day("due_on", due_on)
@@ -350,7 +361,100 @@ def review_close_action(
     return _review_write(
         request,
         db,
+        actor,
         review_id,
         lambda: actions.close_action(db, actor, action_id, review_id, today, resolution),
         "closed",
     )
+
+
+# --- the execution log from a phone (issue 17): the same action as `cakupan plans log` -------
+
+
+@router.get("/field-log")
+def field_log_page(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    clock: AppClock,
+    office: Annotated[str | None, Query()] = None,
+    *,
+    problems: list[Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """This week's field work of the office (visits, contacts, letters, registrations linked to
+    the ledger by NIK, masked) and a one-hand form to log what was just done."""
+    from cakupan.access import mask_nik
+
+    code = (office or _default_office(actor)).strip().upper()
+    actions.authorize_office(db, actor, code, "read")
+    today = clock.now().astimezone(JAKARTA).date()
+    monday = today - timedelta(days=today.weekday())
+    entries = [
+        {**entry, "nik": mask_nik(entry["nik"]) if entry["nik"] else None}
+        for entry in queries.execution_log(db, code, monday, monday + timedelta(days=6))
+    ]
+    return render(
+        request,
+        "field_log.html",
+        {
+            "office": code,
+            "entries": list(reversed(entries)),
+            "today": today,
+            "kinds": rules.EXECUTION_KINDS,
+            "can_log": _may(db, actor, code, "cycle"),
+            "problems": problems or [],
+            "done": request.query_params.get("done"),
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/field-log", dependencies=[CsrfProtected])
+def field_log_submit(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    clock: AppClock,
+    office: Annotated[str, Form(max_length=20)] = "",
+    kind: Annotated[str, Form(max_length=20)] = "",
+    quantity: Annotated[str, Form(max_length=6)] = "1",
+    done_on: Annotated[str, Form(max_length=10)] = "",
+    nik: Annotated[str, Form(max_length=20)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Log one piece of field work as the signed-in user (staff), audited."""
+    code = (office or _default_office(actor)).strip().upper()
+    today = clock.now().astimezone(JAKARTA).date()
+    actions.authorize_office(db, actor, code, "cycle")  # refused before anything is tried
+    try:
+        if not quantity.strip().isdigit():
+            raise invalid(
+                "quantity", t(f"angka, bukan {quantity!r}", f"a number, got {quantity!r}")
+            )
+        actions.log_execution(
+            db,
+            actor,
+            code,
+            _day("done_on", done_on) if done_on else today,
+            "staff",
+            actor.name,
+            kind,
+            quantity=int(quantity),
+            nik=nik.strip() or None,
+            note=note.strip() or None,
+            clock=clock,
+        )
+    except CakupanError as error:
+        db.rollback()
+        return field_log_page(
+            request,
+            db,
+            actor,
+            clock,
+            code,
+            problems=[error.title, *error.problems],
+            status_code=error.kind.http_status,
+        )
+    db.commit()
+    return RedirectResponse(f"/field-log?office={code}&done=1", status_code=303)
