@@ -73,6 +73,7 @@ PAGES = (
     "/targets",
     "/targets?office=PLG&year=2018",
     "/reviews",
+    "/field-log",
     "/incentives/statements",
     "/analytics",
     "/account",
