@@ -198,7 +198,8 @@ def test_detail_shows_rupiah_masked_niks_and_the_allowed_actions(
     url = f"/incentives/statements/{site.ids['K1']}"
     english = client.post("/lang", data={"csrf_token": csrf.group(1), "to": "en", "next": url})
     assert english.status_code == 200
-    assert "Incentive statement · K1 · 2025-01" in english.text
+    h1 = english.text[english.text.index("<h1") : english.text.index("</h1>")]
+    assert "Incentive statement · K1 · Jan 2025" in h1, h1
     assert ">Commission<" in english.text
     assert 'data-testid="action-approved">Approve<' in english.text
 
@@ -373,3 +374,51 @@ def test_approval_event_is_written_in_the_approval_transaction(site: Site) -> No
         )
     assert denied.value.kind is ErrorKind.NOT_FOUND
     assert site.events() == []
+
+
+def test_approve_many_at_once_all_or_nothing(site: Site, client: TestClient) -> None:
+    """The head of membership ticks several drafts and approves them in one go (issue 17): each
+    approval audited; a tick the user may not act on (another branch's statement) approves
+    nothing; a branch officer who is not the head cannot."""
+    csrf = _login(client, "ark.plg")
+    refused = client.post(
+        "/incentives/statements/approve",
+        data={"csrf_token": csrf, "statement": [str(site.ids["P1"])]},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 403
+    assert site.status("P1") == "draft"
+
+    client.cookies.clear()
+    csrf = _login(client, "kabid.plg")
+    listing = client.get("/incentives/statements?status=draft").text
+    ticks = re.findall(r'name="statement" value="(\d+)"', listing)
+    assert str(site.ids["P1"]) in ticks
+    assert 'data-testid="approve-selected"' in listing
+    outside = client.post(
+        "/incentives/statements/approve",
+        data={"csrf_token": csrf, "statement": [*ticks, str(max(site.ids.values()) + 1000)]},
+        follow_redirects=False,
+    )
+    assert outside.status_code == 404
+    assert site.status("P1") == "draft"  # all or nothing
+    assert site.audit_count("incentives.statement.approved") == 0
+
+    done = client.post(
+        "/incentives/statements/approve",
+        data={"csrf_token": csrf, "statement": ticks, "back": "?status=draft"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/incentives/statements?status=draft&approved={len(ticks)}"
+    assert site.status("P1") == "approved"
+    assert site.audit_count("incentives.statement.approved") == len(ticks)
+    assert 'data-testid="approved-many"' in client.get(done.headers["location"]).text
+
+
+def test_statement_lines_name_the_participant(site: Site, client: TestClient) -> None:
+    _login(client, "kabid.plg")
+    html = client.get(f"/incentives/statements/{site.ids['P1']}").text
+    names = re.findall(r'data-testid="line-name">([^<]+)<', html)
+    assert names
+    assert all(name.strip() not in {"", "–"} for name in names)

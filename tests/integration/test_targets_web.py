@@ -81,7 +81,8 @@ def test_report_page_shows_conflicts_and_downloads_xlsx(client: TestClient) -> N
     assert "42.859 (001 Agustini &amp; Putra 2022 (text))" in bpu
     assert "42.869" in bpu
     pu = html[html.index('data-testid="row-PU-new_participants"') :]
-    assert "65.5%" in pu[: pu.index("</tr>")]
+    # one number format everywhere (Babel id_ID): "65,5%", as the KPI cards
+    assert "65,5%" in pu[: pu.index("</tr>")]
     xlsx = client.get("/targets/export.xlsx?office=PLG&year=2018")
     assert xlsx.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content))["Target vs Realisasi"]

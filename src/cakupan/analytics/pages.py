@@ -8,6 +8,7 @@ regional, branch and partner roles read their figures on the dashboard instead.
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from cakupan import figures
 from cakupan.analytics.engines import national_report
 from cakupan.analytics.report import AGES
 from cakupan.analytics.snapshot import MANIFEST, TABLES, open_snapshot
@@ -108,17 +110,37 @@ def national_page(request: Request, actor: PageActor) -> Response:
     path: Path = request.app.state.analytics_snapshot
     report = cached_report(path)
     lang = request_lang(request)
-    context: dict[str, Any] = {"report": report, "snapshot_path": str(path), "ages": AGES}
+    # No server path on the page: a user cannot act on it (the logs and the CLI name it).
+    context: dict[str, Any] = {"report": report, "ages": AGES}
     if report is not None:
+        provinces = _province_rows(report)
+        cohorts = _cohort_grid(report, lang)
+        context["chart_json"] = json.dumps(
+            {
+                "locale": "en-GB" if lang == "en" else "id-ID",
+                "names": {
+                    "active": figures.label("active_participants", lang),
+                    "age": "month of age" if lang == "en" else "bulan ke-",
+                },
+                "provinces": [
+                    {"name": p["name"] or p["code"], "active": p["active"]} for p in provinces
+                ],
+                "ages": list(AGES),
+                "cohorts": [
+                    {"name": c["label"], "percent": [c["percent"].get(n) for n in AGES]}
+                    for c in cohorts
+                ],
+            }
+        ).replace("</", "<\\/")
         context.update(
             months=[
                 {**row, "label": month_label(row["month"], lang)} for row in report["national"]
             ],
-            provinces=_province_rows(report),
+            provinces=provinces,
             regencies=sorted(
                 report["regencies"], key=lambda row: (-row["registered"], row["regency_code"])
             )[:REGENCY_ROWS],
-            cohorts=_cohort_grid(report, lang),
+            cohorts=cohorts,
             last_label=month_label(report["last_month"], lang),
             as_of=date.fromisoformat(report["snapshot"]["as_of"]),
         )

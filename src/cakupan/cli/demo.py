@@ -4,7 +4,7 @@ URL and the logins, and serve the web application (``--no-serve`` stops after pr
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from platformdirs import user_data_dir
@@ -68,6 +68,7 @@ def demo(
     users = ensure_demo_users(engine, data_dir)
     for line in seed_demo_retention(engine):
         console.print(line, markup=False)
+    _seed_demo_areas(engine, users.logins)
     with make_session_factory(engine)() as session:
         _print_summary(session)
     console.print(f"Database: {engine.url.render_as_string(hide_password=True)}", markup=False)
@@ -140,6 +141,17 @@ def _seed_demo_claims(engine: Engine) -> None:
 
     created = seed_demo_claims(engine, today(SystemClock()))
     console.print(f"  klaim/claims {format_number(created)}", markup=False)
+
+
+def _seed_demo_areas(engine: Engine, logins: Any) -> None:
+    """Statements, campaigns with prospects, a weekly review, account assignments (once)."""
+    from cakupan.auth import Role
+    from cakupan.synthetic.areas import seed_demo_areas
+
+    officers = {
+        login.username: login.role.value for login in logins if login.role in {Role.AR, Role.ARK}
+    }
+    seed_demo_areas(engine, SystemClock(), officers=officers)
 
 
 def _data_dir(engine: Engine) -> Path:

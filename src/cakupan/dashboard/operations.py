@@ -6,23 +6,32 @@ error report, and partner detail with its incentive statements. Reads are scoped
 from __future__ import annotations
 
 import re
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from cakupan.access import SensitiveValue, reveal, sees_unmasked
 from cakupan.auth import Actor, Role
+from cakupan.contributions import load_policy_book
 from cakupan.dashboard.queries import PAGE_SIZE, participant_row_scope
 from cakupan.dates import JAKARTA, Month
-from cakupan.errors import CakupanError, FieldProblem, forbidden, not_found
+from cakupan.errors import CakupanError, FieldProblem, forbidden, invalid, not_found
+from cakupan.formats import parse_rupiah
 from cakupan.i18n import t
-from cakupan.registry import RegistrationRow, participant_detail, register_participant
-from cakupan.registry.models import Occupation, Participant
+from cakupan.regions.queries import resolve_area, search_areas
+from cakupan.registry import (
+    RegistrationRow,
+    participant_detail,
+    post_payment,
+    register_participant,
+)
+from cakupan.registry.models import Occupation, Participant, Payment, PaymentCode
 from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, RowId, request_lang
 from cakupan.web.templating import render
 
@@ -226,18 +235,38 @@ async def registration_submit(
     values = {name: str(form.get(name) or "").strip() for name in FORM_FIELDS}
     today = clock.now().astimezone(JAKARTA).date()
     channel = {Role.PARTNER: "partner", Role.AGENT: "agent"}.get(actor.role, "branch")
+    lang = request_lang(request)
+    # As people type them: "1.500.000" / "Rp 1.500.000"; areas picked by name (the code rides
+    # along in the picker's text); anything else goes to the registry, which names the field.
+    income = parse_rupiah(values["reported_income"])
+    district = resolve_area(db, values["district_code"], level="district")
+    village = resolve_area(db, values["village_code"], level="village", within=district)
+    errors: dict[str, list[str]] = {}
+    for name, typed, found in (
+        ("district_code", values["district_code"], district),
+        ("village_code", values["village_code"], village),
+    ):
+        if typed and found is None:
+            errors[name] = [
+                t(
+                    f"{typed!r} tidak ditemukan atau lebih dari satu: pilih dari daftar",
+                    f"{typed!r} not found or not unique: choose from the list",
+                ).render(lang)
+            ]
+    if errors:
+        return _form(request, db, values, errors, status_code=422)
     row = RegistrationRow(
         row=1,
         nik=values["nik"],
         name=values["name"],
         phone=values["phone"],
         occupation=values["occupation"],
-        reported_income=values["reported_income"],
+        reported_income=income if income is not None else values["reported_income"],
         programs=values["programs"],
         registered_on=values["registered_on"] or today,
         email=values["email"] or None,
-        district_code=values["district_code"] or None,
-        village_code=values["village_code"] or None,
+        district_code=district,
+        village_code=village,
         channel=channel,
         partner_code=actor.partner_code if actor.role in (Role.PARTNER, Role.AGENT) else None,
         agent_code=actor.agent_code if actor.role is Role.AGENT else None,
@@ -247,13 +276,102 @@ async def registration_submit(
         registration = register_participant(db, actor, row, clock=clock)
     except CakupanError as error:
         db.rollback()
-        errors: dict[str, list[str]] = {}
-        lang = request_lang(request)
         for problem in error.problems:
             errors.setdefault(problem.field, []).append(problem.message.render(lang))
         return _form(request, db, values, errors, status_code=error.kind.http_status, error=error)
     db.commit()
-    return render(request, "payment_code.html", {"registration": registration})
+    # Redirect after POST: a refresh shows the slip again instead of registering again.
+    return RedirectResponse(f"/participants/{registration.participant_id}/slip", status_code=303)
+
+
+def _slip_participant(db: DbSession, actor: Actor, participant_id: int) -> Participant:
+    """The participant of a slip: within the actor's scope, or registered by the actor (an
+    account representative registers people not yet assigned to them, and prints their slip)."""
+    from cakupan.audit import AuditEntry
+
+    registered_by_actor = db.scalar(
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(
+            AuditEntry.action == "participant.register",
+            AuditEntry.entity_type == "participant",
+            AuditEntry.entity_id == str(participant_id),
+            AuditEntry.actor == actor.name,
+        )
+    )
+    if registered_by_actor:
+        row = db.get(Participant, participant_id)
+        if row is not None:
+            return row
+    return _visible_participant(db, actor, participant_id)
+
+
+@router.get("/participants/{participant_id}/slip")
+def registration_slip(
+    request: Request, db: DbSession, actor: PageActor, clock: AppClock, participant_id: int
+) -> Response:
+    """The printable kode penetapan slip of a participant's latest code: amount, months (with
+    the month-by-month amounts when they differ, e.g. a discounted month), validity."""
+    participant = _slip_participant(db, actor, participant_id)
+    code = db.scalars(
+        select(PaymentCode)
+        .where(PaymentCode.participant_id == participant.id)
+        .order_by(PaymentCode.id.desc())
+        .limit(1)
+    ).first()
+    months: list[tuple[Month, int]] = []
+    if code is not None:
+        book = load_policy_book(db)
+        for i in range(code.months):
+            month = code.first_month + i
+            months.append(
+                (
+                    month,
+                    book.monthly_total(
+                        income=participant.reported_income,
+                        programs=participant.programs,
+                        month=month,
+                        sector=participant.sector,
+                        funding=participant.funding,
+                    ),
+                )
+            )
+    differ = len({amount for _, amount in months}) > 1
+    nik, _ = _shown(db, actor, [participant])[0]
+    db.commit()
+    return render(
+        request,
+        "payment_code.html",
+        {
+            "participant": participant,
+            "nik": nik,
+            "code": code,
+            "months": months,
+            "differ": differ,
+            "breakdown_matches": code is not None and sum(a for _, a in months) == code.amount,
+        },
+    )
+
+
+@router.get("/areas/search")
+def area_search(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    level: str = "district",
+    district_code: str = "",
+    village_code: str = "",
+) -> Response:
+    """Search-as-you-type over the vendored areas: ``<option>`` elements for a datalist (htmx
+    sends the picker's own field), each "Name, Regency (code)"; villages within the district
+    already picked."""
+    del actor  # any signed-in user; the areas are public reference data
+    if level == "village":
+        district = resolve_area(db, district_code, level="district") if district_code else None
+        found = search_areas(db, village_code, level="village", within=district)
+    else:
+        found = search_areas(db, district_code, level="district")
+    return render(request, "_area_options.html", {"options": found})
 
 
 @router.get("/participants/{participant_id}")
@@ -261,7 +379,20 @@ def participant_page(
     request: Request, db: DbSession, actor: PageActor, clock: AppClock, participant_id: RowId
 ) -> Response:
     """One participant: status, episodes, payments, codes and history (NIK and phone masked
-    unless the role sees them; unmasking audited)."""
+    unless the role sees them; unmasking audited); the counter payment form for counter roles."""
+    return _participant_page(request, db, actor, clock, participant_id)
+
+
+def _participant_page(
+    request: Request,
+    db: DbSession,
+    actor: Actor,
+    clock: AppClock,
+    participant_id: int,
+    *,
+    problems: list[Any] | None = None,
+    status_code: int = 200,
+) -> Response:
     participant = _visible_participant(db, actor, participant_id)
     detail = participant_detail(db, participant.nik, clock.now().astimezone(JAKARTA).date())
     nik, phone = _shown(db, actor, [participant])[0]
@@ -275,7 +406,11 @@ def participant_page(
             "phone": phone,
             "detail": detail,
             "unmasked": sees_unmasked(actor, participant.branch_code),
+            "counter": actor.role in COUNTER_ROLES,
+            "counter_reference": f"LKT-{participant.id}-{secrets.token_hex(4).upper()}",
+            "problems": problems or [],
         },
+        status_code=status_code,
     )
 
 
@@ -393,5 +528,83 @@ def partner_page(
             "agreements": partner_queries.agreements_of(db, code),
             "statements": statements,
             "period": month,
+        },
+    )
+
+
+# --- counter payment (issue 17): one payment at the branch counter, with its receipt ---------
+
+#: Roles that take a payment at the counter (the same roles that post payment files).
+COUNTER_ROLES = IMPORT_ROLES
+
+
+@router.post("/participants/{participant_id}/payments", dependencies=[CsrfProtected])
+async def counter_payment(
+    request: Request, db: DbSession, actor: PageActor, clock: AppClock, participant_id: int
+) -> Response:
+    """Post one payment taken at the counter through the registry's action (audited), then the
+    printable receipt (redirect after POST). The form's own reference makes a second submit of
+    the same form a duplicate, not a second payment."""
+    if actor.role not in COUNTER_ROLES:
+        raise forbidden()
+    participant = _visible_participant(db, actor, participant_id)
+    form = await request.form()
+    typed = str(form.get("amount") or "").strip()
+    reference = str(form.get("reference") or "").strip()
+    amount = parse_rupiah(typed)
+    today = clock.now().astimezone(JAKARTA).date()
+    try:
+        if amount is None:
+            raise invalid(
+                "amount",
+                t(
+                    f"jumlah rupiah seperti 16.800 atau Rp 16.800, bukan {typed!r}",
+                    f"an amount of rupiah such as 16.800 or Rp 16.800, got {typed!r}",
+                ),
+            )
+        posted = post_payment(
+            db,
+            actor,
+            nik=participant.nik,
+            amount=amount,
+            paid_on=today,
+            reference=reference,
+            channel="counter",
+            clock=clock,
+        )
+    except CakupanError as error:
+        db.rollback()
+        return _participant_page(
+            request,
+            db,
+            actor,
+            clock,
+            participant_id,
+            problems=[error.title, *error.problems],
+            status_code=error.kind.http_status,
+        )
+    db.commit()
+    return RedirectResponse(f"/payments/{posted.payment_id}/receipt", status_code=303)
+
+
+@router.get("/payments/{payment_id}/receipt")
+def payment_receipt(request: Request, db: DbSession, actor: PageActor, payment_id: int) -> Response:
+    """A payment's printable receipt (tanda terima): who, how much, which months, paid through."""
+    payment = db.get(Payment, payment_id)
+    if payment is None:
+        raise not_found(
+            t(f"Pembayaran {payment_id} tidak ditemukan", f"Payment {payment_id} not found")
+        )
+    participant = _visible_participant(db, actor, payment.participant_id)
+    nik, _ = _shown(db, actor, [participant])[0]
+    db.commit()
+    return render(
+        request,
+        "payment_receipt.html",
+        {
+            "payment": payment,
+            "participant": participant,
+            "nik": nik,
+            "last_month": payment.first_month + (payment.months - 1),
         },
     )

@@ -4,6 +4,7 @@ Every page reads through :mod:`cakupan.dashboard.queries` (scoped, masked)."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import datetime
 from typing import Annotated, Any
@@ -13,13 +14,15 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from cakupan import figures
 from cakupan.auth import Actor, Role
-from cakupan.dashboard import actions, queries, rules
+from cakupan.dashboard import actions, exports, queries, rules
 from cakupan.dashboard.api import DashboardFilters, parse_month
 from cakupan.dashboard.models import CONTACT_OUTCOMES
 from cakupan.dashboard.queries import Filters
 from cakupan.dates import Month
-from cakupan.errors import CakupanError
+from cakupan.errors import CakupanError, invalid
+from cakupan.i18n import t
 from cakupan.registry.models import Occupation
 from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, RowId, request_lang
 from cakupan.web.templating import render
@@ -36,7 +39,9 @@ def _query_string(filters: Filters, **extra: Any) -> str:
     return urlencode(values)
 
 
-def _form_context(db: DbSession, filters: Filters) -> dict[str, Any]:
+def _form_context(
+    db: DbSession, filters: Filters, choices: queries.FilterChoices | None = None
+) -> dict[str, Any]:
     occupations = db.execute(
         select(Occupation.code, Occupation.name_id, Occupation.name_en).order_by(Occupation.code)
     ).all()
@@ -45,6 +50,7 @@ def _form_context(db: DbSession, filters: Filters) -> dict[str, Any]:
         "channels": CHANNELS,
         "program_sets": PROGRAM_SETS,
         "occupations": occupations,
+        "choices": choices,
     }
 
 
@@ -53,12 +59,22 @@ def dashboard_page(
     request: Request, db: DbSession, actor: PageActor, filters: DashboardFilters
 ) -> Response:
     """KPI cards, trend and retention-cohort charts for the period and filters."""
+    choices = queries.filter_choices(db, actor)
+    choices.check(filters)
     summary = queries.summary(db, actor, filters)
     resolved = summary.filters
     trend = queries.trend(db, actor, resolved)
     cohorts = queries.cohorts(db, actor, resolved)
     lang = request_lang(request)
     chart = {
+        "locale": "en-GB" if lang == "en" else "id-ID",
+        # Legend names in the page's language only (cakupan.figures).
+        "names": {
+            "registrations": figures.label("new_registrations", lang),
+            "active": figures.label("active_participants", lang),
+            "contributions": figures.label("contributions", lang),
+            "age": "month of age" if lang == "en" else "bulan ke-",
+        },
         "months": [rules.month_label(m["month"], lang) for m in trend["months"]],
         "registrations": [m["new_registrations"] for m in trend["months"]],
         "active": [m["active_participants"] for m in trend["months"]],
@@ -72,7 +88,7 @@ def dashboard_page(
             for c in cohorts["cohorts"]
         ],
     }
-    context = _form_context(db, resolved)
+    context = _form_context(db, resolved, choices)
     context.update(
         {
             "benefits": _benefits(db, actor, resolved),
@@ -119,9 +135,12 @@ def league_page(
     request: Request, db: DbSession, actor: PageActor, filters: DashboardFilters
 ) -> Response:
     """The partner league table."""
+    choices = queries.filter_choices(db, actor)
+    choices.check(filters)
     table = queries.league(db, actor, filters)
-    context = _form_context(db, queries.resolve_period(db, filters)[0])
-    context.update({"table": table, "action": "/dashboard/league"})
+    resolved = queries.resolve_period(db, filters)[0]
+    context = _form_context(db, resolved, choices)
+    context.update({"table": table, "action": "/dashboard/league", "qs": _query_string(resolved)})
     return render(request, "dashboard_league.html", context)
 
 
@@ -130,9 +149,12 @@ def warnings_page(
     request: Request, db: DbSession, actor: PageActor, filters: DashboardFilters
 ) -> Response:
     """Early warnings and the rules (data) that raised them."""
+    choices = queries.filter_choices(db, actor)
+    choices.check(filters)
     found = queries.warnings(db, actor, filters)
-    context = _form_context(db, queries.resolve_period(db, filters)[0])
-    context.update({"found": found, "action": "/dashboard/warnings"})
+    resolved = queries.resolve_period(db, filters)[0]
+    context = _form_context(db, resolved, choices)
+    context.update({"found": found, "action": "/dashboard/warnings", "qs": _query_string(resolved)})
     return render(request, "dashboard_warnings.html", context)
 
 
@@ -236,3 +258,49 @@ def contact_submit(
         )
     db.commit()
     return RedirectResponse(f"/dashboard/worklist?kind={kind}#p{participant_id}", status_code=303)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_VIEWS = ("records", "worklist", "league", "warnings")
+
+
+@router.get("/dashboard/export.xlsx")
+def export_page(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    filters: DashboardFilters,
+    view: str,
+    kpi: str | None = None,
+    month: str | None = None,
+    kind: str = "arrears",
+) -> Response:
+    """A dashboard table as an XLSX file, as filtered on its page (every page of it)."""
+    lang = request_lang(request)
+    queries.filter_choices(db, actor).check(filters)
+    if view == "records":
+        workbook, name = exports.records_workbook(
+            db, actor, kpi or "", parse_month("month", month), filters, lang
+        )
+    elif view == "worklist":
+        workbook, name = exports.worklist_workbook(db, actor, kind, filters, lang)
+    elif view == "league":
+        workbook, name = exports.league_workbook(db, actor, filters, lang)
+    elif view == "warnings":
+        workbook, name = exports.warnings_workbook(db, actor, filters, lang)
+    else:
+        raise invalid(
+            "view",
+            t(
+                f"salah satu dari {', '.join(EXPORT_VIEWS)}, bukan {view!r}",
+                f"one of {', '.join(EXPORT_VIEWS)}, got {view!r}",
+            ),
+        )
+    db.commit()  # unmasking (if any) is audited like on the page
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return Response(
+        buffer.getvalue(),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

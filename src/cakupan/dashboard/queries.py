@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from cakupan import figures
 from cakupan.access import ACCOUNT_ROLES, SensitiveValue, participant_scope, reveal
 from cakupan.auth import Actor, Role
 from cakupan.dashboard import rules
@@ -51,9 +52,11 @@ from cakupan.registry.models import Membership, Participant, Payment, PaymentRev
 
 __all__ = [
     "DRILL_KPIS",
+    "FilterChoices",
     "Filters",
     "cohorts",
     "drill_down",
+    "filter_choices",
     "latest_closed_month",
     "league",
     "summary",
@@ -350,6 +353,8 @@ class Summary:
         return {
             "period": self.filters.as_json(),
             "latest_closed_month": None if self.latest_closed is None else str(self.latest_closed),
+            # Stocks are read on this day, flows summed up to it (cakupan.figures).
+            "as_of": None if self.filters.last is None else figures.as_of_day(self.filters.last),
             "new_registrations": self.registrations,
             "first_month_paid": self.conversion.as_json(),
             "active_participants": self.active,
@@ -463,7 +468,7 @@ def _targets(session: Session, actor: Actor, filters: Filters) -> list[dict[str,
     assert filters.last is not None
     try:
         authorize_office(session, actor, office, "read")
-        rows = targets_queries.report(session, office, filters.last.year)
+        rows = targets_queries.report(session, office, filters.last.year, as_of=filters.last)
     except CakupanError:  # an office the actor may not read, or unknown: no targets shown
         return []
     out = []
@@ -477,6 +482,7 @@ def _targets(session: Session, actor: Actor, filters: Filters) -> list[dict[str,
                 "realization": row.realization.value,
                 "achievement_percent": row.achievement_percent,
                 "conflicts": row.conflicts,
+                "as_of": None if row.as_of is None else figures.as_of_day(row.as_of),
             }
         )
     return out
@@ -1239,3 +1245,76 @@ def ledger_summary(session: Session, month: Month) -> dict[str, int]:
         "payments": _int(contributions[1]),
         "active_participants": _int(active),
     }
+
+
+# --- filter pickers ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What an actor may pick in the dashboard's filters: (code, name) pairs. A dimension with
+    one choice is fixed by the actor's scope (pages show no picker for it)."""
+
+    regions: list[tuple[str, str]]
+    branches: list[tuple[str, str]]
+    partners: list[tuple[str, str]]
+
+    def check(self, filters: Filters) -> None:
+        """INVALID naming the filter whose value lies outside the actor's scope (a page says so
+        rather than showing zeros)."""
+        for name, value, options in (
+            ("region", filters.region, self.regions),
+            ("branch", filters.branch, self.branches),
+            ("partner", filters.partner, self.partners),
+        ):
+            if value and value not in {code for code, _ in options}:
+                raise invalid(
+                    name,
+                    t(
+                        f"{value!r} di luar cakupan Anda: pilih dari daftar",
+                        f"{value!r} is outside your scope: choose from the list",
+                    ),
+                )
+
+
+def filter_choices(session: Session, actor: Actor) -> FilterChoices:
+    """The regions, branches and partners (not individual agents) within the actor's scope."""
+    from cakupan.access import BRANCH_ROLES, NATIONAL_ROLES
+    from cakupan.partners.models import Partner
+    from cakupan.partners.rules import AGENT_KINDS
+    from cakupan.regions.models import Branch, OfficeRegion
+
+    if actor.role in NATIONAL_ROLES:
+        regions = session.execute(
+            select(OfficeRegion.code, OfficeRegion.name).order_by(OfficeRegion.name)
+        ).all()
+        branch_codes = None
+    elif actor.role is Role.REGIONAL and actor.region_code:
+        regions = session.execute(
+            select(OfficeRegion.code, OfficeRegion.name).where(
+                OfficeRegion.code == actor.region_code
+            )
+        ).all()
+        branch_codes = _branches_of_region(session, actor.region_code)
+    elif actor.role in BRANCH_ROLES and actor.branch_code:
+        regions, branch_codes = [], [actor.branch_code]
+    else:
+        own = actor.agent_code or actor.partner_code
+        named = session.execute(select(Partner.code, Partner.name).where(Partner.code == own))
+        return FilterChoices([], [], [(c, n) for c, n in named])
+    branch_query = select(Branch.code, Branch.name).order_by(Branch.name)
+    partner_query = (
+        select(Partner.code, Partner.name)
+        .where(Partner.kind.not_in(sorted(AGENT_KINDS)))
+        .order_by(Partner.name)
+    )
+    if branch_codes is not None:
+        branch_query = branch_query.where(Branch.code.in_(branch_codes))
+        partner_query = partner_query.where(Partner.branch_code.in_(branch_codes))
+    branches = session.execute(branch_query).all()
+    partners = session.execute(partner_query).all()
+    return FilterChoices(
+        [(c, n) for c, n in regions],
+        [(c, n) for c, n in branches],
+        [(c, n) for c, n in partners],
+    )

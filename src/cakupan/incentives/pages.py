@@ -100,6 +100,9 @@ def statements_page(
     status: Annotated[str, Query(max_length=20)] = "",
     partner: Annotated[str, Query(max_length=40)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    *,
+    problems: list[Any] | None = None,
+    status_code: int = 200,
 ) -> Response:
     """Stored statements in the actor's scope, newest period first, 50 per page."""
     month = _period(period)
@@ -137,7 +140,12 @@ def statements_page(
             "schemes": sorted(queries.scheme_names(db)),
             "statuses": STATEMENT_STATUSES,
             "status_labels": STATUS_LABELS,
+            "may_approve": may_set_status(actor, "approved"),
+            "approved_count": request.query_params.get("approved"),
+            "problems": problems or [],
+            "back": f"?{urlencode(kept)}" if kept else "",
         },
+        status_code=status_code,
     )
 
 
@@ -157,10 +165,12 @@ def _detail(
         if target in STATEMENT_TRANSITIONS.get(statement["status"], frozenset())
         and may_set_status(actor, target)
     ]
+    names = _participant_names(db, [line["nik"] for line in statement["lines"] if line["nik"]])
     lines = [
         {
             **line,
             "nik": mask_nik(line["nik"]) if line["nik"] else None,
+            "name": names.get(line["nik"]) if line["nik"] else None,
             "label": _kind_label(line["kind"]),
         }
         for line in statement["lines"]
@@ -192,6 +202,62 @@ def statement_page(
     """One statement: title block, its lines with their references, the total, the fees paid by
     participants, its status history, and the workflow buttons the actor may use."""
     return _detail(request, db, actor, statement_id)
+
+
+def _participant_names(db: DbSession, niks: list[str]) -> dict[str, str]:
+    """Names of the participants a statement's lines are about (one query)."""
+    from cakupan.registry.models import Participant
+
+    if not niks:
+        return {}
+    rows = db.execute(
+        select(Participant.nik, Participant.name).where(Participant.nik.in_(sorted(set(niks))))
+    ).all()
+    return {str(nik): str(name) for nik, name in rows}
+
+
+@router.post("/incentives/statements/approve", dependencies=[CsrfProtected])
+async def approve_many(
+    request: Request, db: DbSession, actor: PageActor, clock: AppClock
+) -> Response:
+    """Approve every ticked draft statement at once (the head of membership): each through the
+    same action as one at a time (audited each), all in one transaction: either every one is
+    approved or none is, with the reason."""
+    form = await request.form()
+    ids = [int(str(v)) for v in form.getlist("statement") if str(v).isdigit()]
+    back = str(form.get("back") or "")
+    back = back if back.startswith("?") else ""
+    try:
+        if not ids:
+            raise invalid(
+                "statement",
+                t("pilih minimal satu laporan draf", "tick at least one draft statement"),
+            )
+        for statement_id in ids:
+            statement = queries.visible_statement(db, actor, statement_id)
+            set_statement_status(
+                db,
+                actor,
+                clock,
+                Month.parse(statement["period"]),
+                statement["partner_code"],
+                statement["scheme"],
+                "approved",
+            )
+    except CakupanError as error:
+        db.rollback()
+        return statements_page(
+            request,
+            db,
+            actor,
+            problems=[error.title, *error.problems],
+            status_code=error.kind.http_status,
+        )
+    db.commit()
+    separator = "&" if back else "?"
+    return RedirectResponse(
+        f"/incentives/statements{back}{separator}approved={len(ids)}", status_code=303
+    )
 
 
 @router.post("/incentives/statements/{statement_id}/status", dependencies=[CsrfProtected])

@@ -3,10 +3,11 @@ role may read them, so these functions take no actor."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from cakupan.regions.models import (
@@ -246,3 +247,64 @@ def area(session: Session, code: str) -> AreaInfo | None:
             select(RegionProvince.region_code).where(RegionProvince.province_code == code[:2])
         ).scalar_one_or_none()
     return AreaInfo(code, level, found[0], found[1], branch_code, region_code)
+
+
+_AREA_CODE = re.compile(r"\b(\d{2}\.\d{2}\.\d{2}(?:\.\d{4})?)\b")
+
+
+def search_areas(
+    session: Session,
+    text: str,
+    *,
+    level: str = "district",
+    within: str | None = None,
+    limit: int = 15,
+) -> list[tuple[str, str]]:
+    """Districts (or villages, within a district when ``within`` is given) whose name contains
+    ``text`` (case-insensitive), as ``(code, "Name, Regency")`` pairs for a picker; a code
+    typed whole finds that area. Villages show their district."""
+    from cakupan.regions.models import District, Regency, Village
+
+    needle = text.strip()
+    if len(needle) < 2:
+        return []
+    pattern = f"%{needle.lower()}%"
+    if level == "village":
+        query = (
+            select(Village.code, Village.name, District.name)
+            .join(District, District.code == Village.district_code)
+            .where(func.lower(Village.name).like(pattern) | (Village.code == needle))
+        )
+        if within:
+            query = query.where(Village.district_code == within)
+        rows = session.execute(query.order_by(Village.name, Village.code).limit(limit)).all()
+    else:
+        query = (
+            select(District.code, District.name, Regency.name)
+            .join(Regency, Regency.code == District.regency_code)
+            .where(func.lower(District.name).like(pattern) | (District.code == needle))
+        )
+        rows = session.execute(query.order_by(District.name, District.code).limit(limit)).all()
+    return [(code, f"{name.title()}, {parent.title()}") for code, name, parent in rows]
+
+
+def resolve_area(
+    session: Session, text: str, *, level: str = "district", within: str | None = None
+) -> str | None:
+    """The code of the area a picker's text names: a code in it (``Kemuning, Kota Palembang
+    (16.71.01)`` or ``16.71.01``), else the one area of exactly that name (None when there is
+    none or several; the caller names the field)."""
+    value = text.strip()
+    if not value:
+        return None
+    found = _AREA_CODE.search(value)
+    if found:
+        return found.group(1)
+    typed = " ".join(value.lower().split())
+    name = typed.split(",")[0].strip()
+    candidates = search_areas(session, name, level=level, within=within, limit=50)
+    whole = [code for code, label in candidates if label.lower() == typed]
+    if len(whole) == 1:
+        return whole[0]
+    named = [code for code, label in candidates if label.split(",")[0].strip().lower() == name]
+    return named[0] if len(named) == 1 else None

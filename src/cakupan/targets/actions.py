@@ -26,6 +26,7 @@ from cakupan.targets.models import (
     ReviewNote,
     StatedAchievement,
     TargetCell,
+    TargetChoice,
     TargetFigure,
     TargetImport,
     TargetSplit,
@@ -405,6 +406,79 @@ def record_figure(
         after={"cell": key.describe(), "kind": kind, "value": value, "source": source},
     )
     return figure
+
+
+def choose_figure(
+    session: Session,
+    actor: Actor,
+    key: CellKey,
+    kind: str,
+    source: str,
+    reason: str,
+    *,
+    clock: Clock | None = None,
+) -> TargetChoice:
+    """Choose which source's figure counts for a cell whose sources disagree (the office's
+    head, with a reason). The other figures stay as they are and stay visible; choosing again
+    replaces the choice (audited with before and after)."""
+    check_choice("kind", kind, rules.FIGURE_KINDS)
+    office = check_office(session, key.office_code)
+    authorize_office(session, actor, office, "targets")
+    key = CellKey(office, key.period, key.segment, key.metric)
+    cell = find_cell(session, key)
+    sources = (
+        []
+        if cell is None
+        else list(
+            session.scalars(
+                select(TargetFigure.source).where(
+                    TargetFigure.cell_id == cell.id, TargetFigure.kind == kind
+                )
+            )
+        )
+    )
+    if cell is None or len(sources) < 2:
+        raise invalid(
+            "kind",
+            t(
+                "{cell}: tidak ada beberapa sumber {k} yang bisa dipilih",
+                "{cell}: no several {k} sources to choose from",
+            ).format(cell=key.describe(), k=kind),
+        )
+    source = source.strip()
+    if source not in sources:
+        raise invalid(
+            "source",
+            t("salah satu dari {o}, didapat {v!r}", "one of {o}, got {v!r}").format(
+                o=", ".join(sorted(sources)), v=source
+            ),
+        )
+    if not reason.strip():
+        raise invalid("reason", t("alasan pilihan harus diisi", "the reason is required"))
+    now = (clock or SystemClock()).now()
+    choice = session.scalars(
+        select(TargetChoice).where(TargetChoice.cell_id == cell.id, TargetChoice.kind == kind)
+    ).one_or_none()
+    before = None if choice is None else {"source": choice.source, "reason": choice.reason}
+    if choice is None:
+        choice = TargetChoice(cell_id=cell.id, kind=kind)
+        session.add(choice)
+    choice.source = source
+    choice.reason = reason.strip()
+    choice.chosen_by = actor.name
+    choice.chosen_at = now
+    session.flush()
+    record_audit(
+        session,
+        actor,
+        "targets.figure.choose",
+        "target_choice",
+        choice.id,
+        before=before,
+        after={"cell": key.describe(), "kind": kind, "source": source, "reason": choice.reason},
+        at=now,
+    )
+    return choice
 
 
 def set_split(

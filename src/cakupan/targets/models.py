@@ -228,3 +228,22 @@ class StatedAchievement(Base):
     source: Mapped[str] = mapped_column(String(200))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("target_import.id"))
     recorded_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+
+class TargetChoice(Base):
+    """Which source's figure counts for a cell when sources disagree (chosen by the office's
+    head, with the reason): the chosen value is used, the other figures stay visible."""
+
+    __tablename__ = "target_choice"
+    __table_args__ = (
+        UniqueConstraint("cell_id", "kind", name="uq_target_choice_cell_kind"),
+        CheckConstraint("kind IN ('target', 'realization')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("target_cell.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    source: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    chosen_by: Mapped[str] = mapped_column(String(120))
+    chosen_at: Mapped[datetime] = mapped_column(AwareDateTime())

@@ -37,6 +37,7 @@ from cakupan.targets.models import (
     ReviewNote,
     StatedAchievement,
     TargetCell,
+    TargetChoice,
     TargetFigure,
     TargetSplit,
     WeeklyReview,
@@ -219,6 +220,9 @@ class ReportRow:
     realization_source: rules.RealizationSource
     #: achievement percentages as sources print them, each checked against the figures
     stated: tuple[StatedView, ...] = ()
+    #: the last month the realization counts through (cakupan.figures' as-of rule); None when
+    #: the period has not started by the as-of month
+    as_of: Month | None = None
 
     @property
     def has_discrepancy(self) -> bool:
@@ -310,6 +314,7 @@ def report(
     segment: str | None = None,
     metric: str | None = None,
     period: Period | None = None,
+    as_of: Month | None = None,
 ) -> list[ReportRow]:
     """Target vs realization of an office for a year (or a period inside it), every segment and
     metric that has figures, or exactly one row when both ``segment`` and ``metric`` are given.
@@ -317,9 +322,17 @@ def report(
     Per figure, the sources are compared: when they agree the value is shown, when they disagree
     the value is None and the row lists the conflict. Realization of BPU comes from the ledger
     unless a reported figure exists for the cell (reported figures are imported for what the
-    ledger does not hold); PU, Jakon and history are always reported."""
+    ledger does not hold); PU, Jakon and history are always reported.
+
+    ``as_of`` (the latest closed month, see :mod:`cakupan.figures`) stops the ledger's
+    realization at that month: a stock is read on its last day, a flow summed up to it; a
+    period that starts after it has no ledger realization yet. Without it the whole period
+    counts (the command line's contract)."""
     office = office_code.strip().upper()
     period = period or Period.whole_year(year)
+    counted: Period | None = period
+    if as_of is not None and as_of < period.last:
+        counted = None if as_of < period.first else Period(period.year, period.first, as_of)
     conditions = [
         TargetCell.office_code == office,
         TargetCell.first_month == period.first,
@@ -339,6 +352,12 @@ def report(
             select(TargetFigure).where(TargetFigure.cell_id.in_([c.id for c in cells.values()]))
         ):
             figures[(figure.cell_id, figure.kind)].append(SourcedValue(figure.value, figure.source))
+    chosen: dict[tuple[int, str], str] = {}
+    if cells:
+        for choice in session.scalars(
+            select(TargetChoice).where(TargetChoice.cell_id.in_([c.id for c in cells.values()]))
+        ):
+            chosen[(choice.cell_id, choice.kind)] = choice.source
     stated: dict[int, list[StatedAchievement]] = defaultdict(list)
     if cells:
         for printed in session.scalars(
@@ -359,13 +378,16 @@ def report(
         targets = figures[(cell.id, "target")] if cell else []
         realizations = figures[(cell.id, "realization")] if cell else []
         source: rules.RealizationSource = "reported"
+        row_as_of: Month | None = period.last
         if seg == "BPU" and not realizations:
             if has_ledger is None:
                 has_ledger = ledger_available(session)
             if has_ledger:
-                value = realization_from_ledger(session, office, period, met)
-                realizations = [SourcedValue(value, "ledger")]
                 source = "ledger"
+                row_as_of = None if counted is None else counted.last
+                if counted is not None:
+                    value = realization_from_ledger(session, office, counted, met)
+                    realizations = [SourcedValue(value, "ledger")]
         views = tuple(
             StatedView(
                 item.percent,
@@ -380,10 +402,11 @@ def report(
                 period,
                 seg,
                 met,
-                rules.resolve(targets),
-                rules.resolve(realizations),
+                rules.resolve(targets, chosen.get((cell.id, "target")) if cell else None),
+                rules.resolve(realizations, chosen.get((cell.id, "realization")) if cell else None),
                 source,
                 views,
+                row_as_of,
             )
         )
     return rows

@@ -342,21 +342,28 @@ class Resolved:
     value: int | None
     sources: tuple[str, ...] = ()
     conflict: tuple[SourcedValue, ...] = ()
+    #: the source a person chose to count when the sources disagree (its value is ``value``;
+    #: the conflict stays listed)
+    chosen: str | None = None
 
     @property
     def is_conflict(self) -> bool:
         return bool(self.conflict)
 
 
-def resolve(figures: Iterable[SourcedValue]) -> Resolved:
+def resolve(figures: Iterable[SourcedValue], chosen: str | None = None) -> Resolved:
     """Agreement of the sources of one figure: a value when every source gives the same one,
-    else no value and every source's value (sorted by value, then source). Never picks one."""
+    else no value and every source's value (sorted by value, then source). Never picks one by
+    itself: when sources disagree and a person chose ``chosen`` (one of them), its value counts
+    and the other figures stay listed."""
     items = sorted(figures, key=lambda f: (f.value, f.source))
     if not items:
         return Resolved(None)
     if len({f.value for f in items}) == 1:
         return Resolved(items[0].value, tuple(f.source for f in items))
-    return Resolved(None, tuple(f.source for f in items), tuple(items))
+    picked = [f for f in items if f.source == chosen]
+    value = picked[0].value if picked else None
+    return Resolved(value, tuple(f.source for f in items), tuple(items), chosen if picked else None)
 
 
 def achievement_percent(realization: int | None, target: int | None) -> float | None:

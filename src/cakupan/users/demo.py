@@ -19,6 +19,7 @@ from cakupan.auth import Actor, Role
 from cakupan.db import transaction
 from cakupan.users.actions import create_user, reset_password
 from cakupan.users.models import User
+from cakupan.users.rules import ROLE_LABELS
 
 LOGINS_FILE_NAME = "demo-logins.json"
 PREFERRED_BRANCH = "PLG"  # Palembang (domain brief, section 7)
@@ -144,7 +145,7 @@ def ensure_demo_users(engine: Engine, data_dir: Path) -> DemoUsers:
                     actor,
                     username=username,
                     role=role.value,
-                    full_name=f"Demo {role.value}",
+                    full_name=f"Demo {ROLE_LABELS[role].id}",
                     region_code=scope.get("region_code"),
                     branch_code=scope.get("branch_code"),
                     partner_code=scope.get("partner_code"),

@@ -20,10 +20,16 @@ MONTH_NAMES: dict[Lang, tuple[str, ...]] = {
 }  # fmt: skip
 
 
-def format_date(value: date | datetime | None, lang: Lang = "id") -> str:
-    """``26 November 2026`` (Indonesian month names by default); an instant is read in Jakarta."""
-    if value is None:
+def format_date(value: date | datetime | str | None, lang: Lang = "id") -> str:
+    """``26 November 2026`` (Indonesian month names by default); an instant is read in Jakarta;
+    an ISO day (``2026-11-26``, as JSON rows carry it) is read as that day."""
+    if value is None or value == "":
         return "-"
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return str(value)
     if isinstance(value, datetime):
         value = value.astimezone(JAKARTA).date() if value.tzinfo else value.date()
     return f"{value.day} {MONTH_NAMES[lang][value.month - 1]} {value.year}"

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from cakupan.audit import AuditEntry
@@ -56,6 +57,7 @@ from cakupan.web.deps import (
     revoke_session,
     start_session,
 )
+from cakupan.web.home import my_figures, my_tasks
 from cakupan.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -183,13 +185,14 @@ def _links_for(role: Role) -> list[dict[str, Any]]:
                 "hint": t("Siapa melakukan apa dan kapan", "Who did what and when"),
             }
         )
-    links.append(
-        {
-            "href": "/api/openapi.json",
-            "label": t("API", "API"),
-            "hint": t("Deskripsi OpenAPI dari /api/v1", "OpenAPI description of /api/v1"),
-        }
-    )
+    if role in {Role.ADMIN, Role.PARTNER}:  # the ones who build on the API (tokens)
+        links.append(
+            {
+                "href": "/api/openapi.json",
+                "label": t("API untuk aplikasi", "API for applications"),
+                "hint": t("Deskripsi OpenAPI dari /api/v1", "OpenAPI description of /api/v1"),
+            }
+        )
     return links
 
 
@@ -209,11 +212,23 @@ def _activity_days(db: DbSession, actor: Actor, clock: Clock, days: int = 14) ->
     }
 
 
+_FAVICON = Path(__file__).parent / "static" / "favicon.ico"
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> FileResponse:
+    """The browser's tab icon (browsers ask for it at the root)."""
+    return FileResponse(
+        _FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
 @router.get("/")
 def home(
     request: Request, db: DbSession, clock: AppClock, user: PageUser, actor: PageActor
 ) -> Response:
     activity = _activity_days(db, actor, clock)
+    figures = my_figures(db, actor)
     return render(
         request,
         "home.html",
@@ -223,6 +238,8 @@ def home(
             "links": _links_for(actor.role),
             "chart_json": json.dumps(activity).replace("<", "\\u003c"),
             "activity_total": sum(activity["counts"]),
+            "figures": figures,
+            "tasks": my_tasks(db, actor, figures),
         },
     )
 

@@ -1,5 +1,7 @@
 """Jinja2 templates with the filters every page uses: ``rupiah``, ``number``, ``tanggal`` (date),
-``waktu`` (instant, WIB), and ``tr("Indonesian", "English")`` for bilingual text."""
+``waktu`` (instant, WIB), ``pct`` (``54,2%``), ``bulan`` (``Nov 2026``), ``figure_label`` /
+``figure_definition`` / ``as_of`` (cakupan.figures), ``label(kind)`` for any code (cakupan.labels),
+and ``tr("Indonesian", "English")`` for bilingual text."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 
+from cakupan import figures, labels
 from cakupan.auth import Role
+from cakupan.formats import format_count, format_month, format_pct
 from cakupan.i18n import Lang, Text
 from cakupan.money import format_number, format_rupiah
 from cakupan.users import ROLE_LABELS
@@ -48,6 +52,42 @@ def _waktu(context: Context, value: Any) -> str:
 
 
 @pass_context
+def _pct(context: Context, value: Any) -> str:
+    return format_pct(value, _lang(context))
+
+
+@pass_context
+def _decimal(context: Context, value: Any) -> str:
+    return format_count(value, _lang(context))
+
+
+@pass_context
+def _bulan(context: Context, value: Any) -> str:
+    return format_month(value, _lang(context))
+
+
+@pass_context
+def _figure_label(context: Context, code: str) -> str:
+    return figures.label(code, _lang(context))
+
+
+@pass_context
+def _figure_definition(context: Context, code: str) -> str:
+    found = figures.FIGURES.get(code)
+    return "" if found is None else found.definition.render(_lang(context))
+
+
+@pass_context
+def _as_of(context: Context, month: Any) -> str:
+    return figures.as_of_text(month, _lang(context))
+
+
+@pass_context
+def _code_label(context: Context, code: Any, kind: str) -> str:
+    return labels.label(kind, code, _lang(context))
+
+
+@pass_context
 def _role_label(context: Context, role: str) -> str:
     try:
         return ROLE_LABELS[Role(role)].render(_lang(context))
@@ -68,6 +108,13 @@ def _environment() -> Environment:
     env.filters["waktu"] = _waktu
     env.filters["text"] = _text
     env.filters["role_label"] = _role_label
+    env.filters["pct"] = _pct
+    env.filters["bulan"] = _bulan
+    env.filters["decimal"] = _decimal
+    env.filters["figure_label"] = _figure_label
+    env.filters["figure_definition"] = _figure_definition
+    env.filters["as_of"] = _as_of
+    env.filters["label"] = _code_label
     env.globals["tr"] = _tr
     return env
 

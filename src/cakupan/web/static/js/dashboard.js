@@ -1,42 +1,64 @@
-// The dashboard's charts (Apache ECharts, vendored): monthly trend and retention cohort curves.
-// Data comes from a JSON script element (no inline script under the Content-Security-Policy);
-// re-drawn after an htmx filter swap.
+// The dashboard's charts (Apache ECharts, vendored): monthly trend and the retention of each
+// registration cohort as a heatmap (cohort x month of age, in percent). Data and the legend
+// names (in the page's language) come from a JSON script element: no inline script under the
+// Content-Security-Policy. Numbers use the page's locale ("12.000", "54,2%"); re-drawn after an
+// htmx filter swap.
 (function () {
   "use strict";
-  function rupiah(value) { return "Rp " + Math.round(value).toLocaleString("id-ID"); }
   function draw() {
     var data = document.getElementById("dashboard-data");
     var trend = document.getElementById("trend-chart");
     var cohort = document.getElementById("cohort-chart");
     if (!data || !trend || !cohort || typeof echarts === "undefined") { return; }
     var values = JSON.parse(data.textContent);
+    var locale = values.locale || "id-ID";
+    var names = values.names;
+    var count = function (v) { return v === null || v === undefined ? "–" : Number(v).toLocaleString(locale); };
+    var rupiah = function (v) { return "Rp " + Math.round(v).toLocaleString("id-ID"); };
+    var percent = function (v) {
+      return v === null || v === undefined ? "–"
+        : Number(v).toLocaleString(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + "%";
+    };
+    var phone = window.innerWidth < 600;
     var t = echarts.getInstanceByDom(trend) || echarts.init(trend, null, { renderer: "canvas" });
     t.setOption({
       animation: false,
-      legend: { top: 0 },
-      grid: { left: 48, right: 48, top: 32, bottom: 28 },
+      legend: { top: 0, type: "scroll" },
+      grid: { left: 8, right: 8, top: phone ? 48 : 36, bottom: 8, containLabel: true },
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: values.months },
       yAxis: [
-        { type: "value", minInterval: 1 },
-        { type: "value", axisLabel: { formatter: function (v) { return rupiah(v); } } }
+        { type: "value", minInterval: 1, axisLabel: { formatter: count } },
+        { type: "value", axisLabel: { formatter: function (v) { return phone ? count(v / 1e6) + " jt" : rupiah(v); } } }
       ],
       series: [
-        { name: "Pendaftaran / Registrations", type: "bar", data: values.registrations, itemStyle: { color: "#0a6e3f" } },
-        { name: "Aktif / Active", type: "line", data: values.active },
-        { name: "Iuran / Contributions", type: "line", yAxisIndex: 1, data: values.contributions,
+        { name: names.registrations, type: "bar", data: values.registrations, itemStyle: { color: "#0a6e3f" },
+          tooltip: { valueFormatter: count } },
+        { name: names.active, type: "line", data: values.active, tooltip: { valueFormatter: count } },
+        { name: names.contributions, type: "line", yAxisIndex: 1, data: values.contributions,
           tooltip: { valueFormatter: rupiah } }
       ]
     }, true);
     var c = echarts.getInstanceByDom(cohort) || echarts.init(cohort, null, { renderer: "canvas" });
+    var cells = [];
+    values.cohorts.forEach(function (s, row) {
+      s.data.forEach(function (point) { if (point[1] !== null) { cells.push([point[0], row, point[1]]); } });
+    });
+    var ages = [];
+    for (var a = 0; a <= 12; a++) { ages.push(String(a)); }
     c.setOption({
       animation: false,
-      legend: { type: "scroll", top: 0 },
-      grid: { left: 40, right: 16, top: 32, bottom: 28 },
-      tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null ? "-" : v + "%"; } },
-      xAxis: { type: "value", min: 0, max: 12, interval: 1, name: "bulan / month" },
-      yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
-      series: values.cohorts.map(function (s) { return { name: s.name, type: "line", data: s.data, showSymbol: false }; })
+      grid: { left: 8, right: 8, top: 8, bottom: phone ? 64 : 56, containLabel: true },
+      tooltip: { formatter: function (p) {
+        return values.cohorts[p.value[1]].name + " · " + names.age + " " + p.value[0] + ": " + percent(p.value[2]);
+      } },
+      xAxis: { type: "category", data: ages, name: names.age, nameLocation: "middle", nameGap: 24, splitArea: { show: true } },
+      yAxis: { type: "category", data: values.cohorts.map(function (s) { return s.name; }), inverse: true, splitArea: { show: true } },
+      visualMap: { min: 0, max: 100, calculable: false, orient: "horizontal", left: "center", bottom: 0,
+        itemHeight: phone ? 120 : 200, inRange: { color: ["#fef3c7", "#34d399", "#065f46"] },
+        formatter: function (v) { return percent(v); } },
+      series: [{ type: "heatmap", data: cells,
+        label: { show: !phone, formatter: function (p) { return Math.round(p.value[2]); }, fontSize: 10 } }]
     }, true);
     trend.setAttribute("data-chart-ready", "1");
     cohort.setAttribute("data-chart-ready", "1");
