@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -91,4 +92,20 @@ def test_no_test_reads_the_machine_date() -> None:
                 and node.func.value.id in {"date", "datetime"}
             ):
                 readers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert readers == []
+
+
+def test_no_sql_reads_the_database_servers_clock() -> None:
+    """Business dates come from the injected clock, never from the database server's clock
+    (which a test cannot move, and which may differ from Asia/Jakarta): no ``now()``,
+    ``CURRENT_DATE`` or ``CURRENT_TIMESTAMP`` in the package's SQL."""
+    pattern = re.compile(
+        r"func\.(now|current_date|current_timestamp|localtimestamp)\b"
+        r"|\bCURRENT_(DATE|TIMESTAMP)\b|(?<![.\w])now\(\)|\bLOCALTIMESTAMP\b",
+    )
+    readers = []
+    for path in (ROOT / "src" / "cakupan").rglob("*.py"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if pattern.search(line):
+                readers.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert readers == []

@@ -8,7 +8,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,9 +16,10 @@ from sqlalchemy import select
 
 from cakupan.db import make_engine
 from cakupan.scheduling.models import JobRun
+from tests.clock_support import clocked_command
 from tests.integration.test_serve import _free_port
 
-CAKUPAN = str(Path(sys.executable).with_name("cakupan"))
+ROOT = Path(__file__).resolve().parents[2]
 PERIODIC = {"refresh", "close", "incentives", "reminders", "snapshot"}
 
 
@@ -29,8 +29,8 @@ def test_serve_with_worker_catches_up_and_stops_on_ctrl_c(
     port = _free_port()
     log = (tmp_path / "serve.log").open("w+")
     env = {**os.environ, "CAKUPAN_SECRET_KEY": "serve-test-secret", "HOME": str(tmp_path)}
-    argv = [
-        CAKUPAN,
+    argv = [  # on the test clock: the worker's catch-up closes "last month" of TEST_NOW
+        *clocked_command(),
         "serve",
         "--with-worker",
         "--port",
@@ -39,7 +39,7 @@ def test_serve_with_worker_catches_up_and_stops_on_ctrl_c(
         "--database-url",
         database_url,
     ]
-    server = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+    server = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     engine = make_engine(database_url)
     try:
         deadline = time.monotonic() + 180
