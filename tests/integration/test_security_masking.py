@@ -72,6 +72,8 @@ def _path_values(site: Site) -> dict[str, str]:
         "code": "P1",
         "participant_id": str(participant),
         "subscription_id": "1",
+        "claim_id": "1",
+        "kind": "ktp",
     }
 
 

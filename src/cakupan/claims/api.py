@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cakupan.claims import actions, queries
 from cakupan.claims.rules import Cause, ClaimState, ClaimType
 from cakupan.dates import JAKARTA, Clock
-from cakupan.web.deps import ApiActor, AppClock, DbSession
+from cakupan.web.deps import ApiActor, AppClock, DbSession, RowId
 
 router = APIRouter(prefix="/claims", tags=["claims"])
 
@@ -111,7 +111,7 @@ def list_claims(
 
 
 @router.get("/{claim_id}")
-def show(db: DbSession, actor: ApiActor, clock: AppClock, claim_id: int) -> dict[str, Any]:
+def show(db: DbSession, actor: ApiActor, clock: AppClock, claim_id: RowId) -> dict[str, Any]:
     """One claim: status, amount, checklist and missing documents, steps."""
     view = queries.claim_detail(db, actor, claim_id, today=_today(clock))
     db.commit()
@@ -123,7 +123,7 @@ def upload(
     db: DbSession,
     actor: ApiActor,
     clock: AppClock,
-    claim_id: int,
+    claim_id: RowId,
     kind: str,
     content: Annotated[bytes, Body(media_type="application/octet-stream")],
     file_name: Annotated[str, Header(alias="X-File-Name", max_length=255)] = "document",

@@ -29,7 +29,7 @@ from cakupan.claims.rules import (
 from cakupan.dates import JAKARTA, Clock
 from cakupan.errors import CakupanError, forbidden, invalid
 from cakupan.i18n import t
-from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, request_lang
+from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, RowId, request_lang
 from cakupan.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -155,7 +155,7 @@ def _detail(
     db: DbSession,
     actor: Actor,
     clock: Clock,
-    claim_id: int,
+    claim_id: RowId,
     *,
     error: CakupanError | None = None,
     status_code: int = 200,
@@ -183,7 +183,7 @@ def _detail(
 
 @router.get("/claims/{claim_id}")
 def claim_page(
-    request: Request, db: DbSession, actor: PageActor, clock: AppClock, claim_id: int
+    request: Request, db: DbSession, actor: PageActor, clock: AppClock, claim_id: RowId
 ) -> Response:
     """One claim: status and steps, amount and sources, checklist with uploads, service level."""
     return _detail(request, db, actor, clock, claim_id)
@@ -195,7 +195,7 @@ def claim_advance(
     db: DbSession,
     actor: PageActor,
     clock: AppClock,
-    claim_id: int,
+    claim_id: RowId,
     to: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
     payment_reference: Annotated[str, Form()] = "",
@@ -226,7 +226,7 @@ async def claim_upload(
     db: DbSession,
     actor: PageActor,
     clock: AppClock,
-    claim_id: int,
+    claim_id: RowId,
     file: UploadFile,
     kind: Annotated[str, Form()] = "",
 ) -> Response:
@@ -252,7 +252,7 @@ async def claim_upload(
 
 
 @router.get("/claims/{claim_id}/documents/{kind}")
-def claim_document(db: DbSession, actor: PageActor, claim_id: int, kind: str) -> Response:
+def claim_document(db: DbSession, actor: PageActor, claim_id: RowId, kind: str) -> Response:
     """A stored document, only within the claim's scope (404 otherwise), never rendered inline."""
     try:
         document_kind = DocumentKind(kind)
@@ -273,7 +273,7 @@ def claim_story(
     db: DbSession,
     actor: PageActor,
     clock: AppClock,
-    claim_id: int,
+    claim_id: RowId,
     title: Annotated[str, Form()] = "",
     body: Annotated[str, Form()] = "",
     consent_by: Annotated[str, Form()] = "",

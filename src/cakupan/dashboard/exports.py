@@ -17,6 +17,7 @@ from cakupan.dashboard.queries import Filters
 from cakupan.dates import Month
 from cakupan.formats import format_month
 from cakupan.i18n import Lang, Text, t
+from cakupan.xlsx import new_workbook
 
 #: Rows one download may hold (a larger list is cut there, and says so in its last row).
 MAX_ROWS = 50_000
@@ -66,7 +67,7 @@ def _pages(fetch: Callable[[int, int | None], dict[str, Any]]) -> Iterator[dict[
 def _sheet(
     title: str, columns: list[Column], rows: Iterator[dict[str, Any]], lang: Lang
 ) -> Workbook:
-    workbook = Workbook()
+    workbook = new_workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = title[:31]

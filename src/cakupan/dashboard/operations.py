@@ -308,7 +308,7 @@ def _slip_participant(db: DbSession, actor: Actor, participant_id: int) -> Parti
 
 @router.get("/participants/{participant_id}/slip")
 def registration_slip(
-    request: Request, db: DbSession, actor: PageActor, clock: AppClock, participant_id: int
+    request: Request, db: DbSession, actor: PageActor, clock: AppClock, participant_id: RowId
 ) -> Response:
     """The printable kode penetapan slip of a participant's latest code: amount, months (with
     the month-by-month amounts when they differ, e.g. a discounted month), validity."""
@@ -540,7 +540,7 @@ COUNTER_ROLES = IMPORT_ROLES
 
 @router.post("/participants/{participant_id}/payments", dependencies=[CsrfProtected])
 async def counter_payment(
-    request: Request, db: DbSession, actor: PageActor, clock: AppClock, participant_id: int
+    request: Request, db: DbSession, actor: PageActor, clock: AppClock, participant_id: RowId
 ) -> Response:
     """Post one payment taken at the counter through the registry's action (audited), then the
     printable receipt (redirect after POST). The form's own reference makes a second submit of
@@ -569,7 +569,7 @@ async def counter_payment(
             amount=amount,
             paid_on=today,
             reference=reference,
-            channel="counter",
+            channel="branch",  # the branch counter (registry/data/payment_channels.csv)
             clock=clock,
         )
     except CakupanError as error:
@@ -588,7 +588,9 @@ async def counter_payment(
 
 
 @router.get("/payments/{payment_id}/receipt")
-def payment_receipt(request: Request, db: DbSession, actor: PageActor, payment_id: int) -> Response:
+def payment_receipt(
+    request: Request, db: DbSession, actor: PageActor, payment_id: RowId
+) -> Response:
     """A payment's printable receipt (tanda terima): who, how much, which months, paid through."""
     payment = db.get(Payment, payment_id)
     if payment is None:

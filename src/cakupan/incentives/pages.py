@@ -165,12 +165,10 @@ def _detail(
         if target in STATEMENT_TRANSITIONS.get(statement["status"], frozenset())
         and may_set_status(actor, target)
     ]
-    names = _participant_names(db, [line["nik"] for line in statement["lines"] if line["nik"]])
-    lines = [
+    lines = [  # NIKs come masked (or revealed, audited) from the query, with the name beside
         {
             **line,
             "nik": mask_nik(line["nik"]) if line["nik"] else None,
-            "name": names.get(line["nik"]) if line["nik"] else None,
             "label": _kind_label(line["kind"]),
         }
         for line in statement["lines"]
@@ -202,18 +200,6 @@ def statement_page(
     """One statement: title block, its lines with their references, the total, the fees paid by
     participants, its status history, and the workflow buttons the actor may use."""
     return _detail(request, db, actor, statement_id)
-
-
-def _participant_names(db: DbSession, niks: list[str]) -> dict[str, str]:
-    """Names of the participants a statement's lines are about (one query)."""
-    from cakupan.registry.models import Participant
-
-    if not niks:
-        return {}
-    rows = db.execute(
-        select(Participant.nik, Participant.name).where(Participant.nik.in_(sorted(set(niks))))
-    ).all()
-    return {str(nik): str(name) for nik, name in rows}
 
 
 @router.post("/incentives/statements/approve", dependencies=[CsrfProtected])

@@ -170,19 +170,24 @@ def visible_statements(session: Session, actor: Actor, period: Month) -> list[di
 def _shown_niks(session: Session, actor: Actor, lines: list[dict[str, Any]]) -> list[str | None]:
     """The NIKs of statement ``lines`` as ``actor`` may see them (issue 21): through the one
     masking policy (:func:`cakupan.access.reveal`: masked unless the role sees them in clear
-    for the participant's branch; every unmasking audited)."""
+    for the participant's branch; every unmasking audited). Each line also gets the
+    participant's ``name`` (read before the NIK is masked: the statement page shows it)."""
     from cakupan.access import SensitiveValue, reveal
     from cakupan.registry.models import Participant
 
     niks = sorted({line["nik"] for line in lines if line["nik"]})
     known: dict[str, tuple[int, str | None]] = {}
+    names: dict[str, str] = {}
     for start in range(0, len(niks), 500):
-        for nik, participant_id, branch in session.execute(
-            select(Participant.nik, Participant.id, Participant.branch_code).where(
-                Participant.nik.in_(niks[start : start + 500])
-            )
+        for nik, participant_id, branch, name in session.execute(
+            select(
+                Participant.nik, Participant.id, Participant.branch_code, Participant.name
+            ).where(Participant.nik.in_(niks[start : start + 500]))
         ):
             known[nik] = (participant_id, branch)
+            names[nik] = name
+    for line in lines:
+        line["name"] = names.get(line["nik"]) if line["nik"] else None
     values = [
         SensitiveValue(
             "participant",

@@ -11,7 +11,7 @@ from cakupan.errors import forbidden
 from cakupan.i18n import t
 from cakupan.reminders.experiments import experiment_report
 from cakupan.reminders.models import Experiment
-from cakupan.web.deps import AppClock, DbSession, PageActor, PageUser
+from cakupan.web.deps import AppClock, DbSession, PageActor, PageUser, RowId
 from cakupan.web.templating import render
 
 router = APIRouter()
@@ -39,7 +39,7 @@ def experiments_list(request: Request, db: DbSession, user: PageUser, actor: Pag
 @router.get("/experiments/{experiment_id}")
 def experiment_page(
     request: Request,
-    experiment_id: int,
+    experiment_id: RowId,
     db: DbSession,
     clock: AppClock,
     user: PageUser,

@@ -6,8 +6,9 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from openpyxl import Workbook
 from openpyxl.styles import Font
+
+from cakupan.xlsx import new_workbook
 
 RUPIAH_FORMAT = '"Rp" #,##0'
 HEADERS = (
@@ -33,7 +34,7 @@ HEADERS = (
 
 def worklist_xlsx(list_label: str, rows: Sequence[dict[str, Any]]) -> bytes:
     """The rows (as :func:`cakupan.retention.queries.worklist` returns them) as an XLSX file."""
-    workbook = Workbook()
+    workbook = new_workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = list_label[:31]

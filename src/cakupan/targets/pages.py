@@ -21,7 +21,7 @@ from cakupan.errors import CakupanError, ErrorKind, invalid
 from cakupan.i18n import t
 from cakupan.targets import actions, exports, queries, rules
 from cakupan.targets.models import WeeklyReview
-from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor
+from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, RowId
 from cakupan.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -186,7 +186,7 @@ def targets_choose(
 
 
 @router.get("/reviews/{review_id}")
-def review_page(request: Request, db: DbSession, actor: PageActor, review_id: int) -> Response:
+def review_page(request: Request, db: DbSession, actor: PageActor, review_id: RowId) -> Response:
     """One weekly review, printable: notes, follow-up actions (new, carried over, closed) and
     the week's assessment per staff member and partner."""
     view = queries.review_view(db, review_id)
@@ -207,7 +207,7 @@ def review_page(request: Request, db: DbSession, actor: PageActor, review_id: in
 
 
 @router.get("/reviews/{review_id}/export.xlsx")
-def review_export(db: DbSession, actor: PageActor, review_id: int) -> Response:
+def review_export(db: DbSession, actor: PageActor, review_id: RowId) -> Response:
     """The review as an XLSX file."""
     view = queries.review_view(db, review_id)
     actions.authorize_office(db, actor, view.review.office_code, "read")
@@ -221,7 +221,7 @@ def review_export(db: DbSession, actor: PageActor, review_id: int) -> Response:
 def _review_form_page(
     request: Request,
     db: Session,
-    review_id: int,
+    review_id: RowId,
     *,
     problems: list[Any],
     status_code: int,
@@ -246,7 +246,7 @@ def _review_write(
     request: Request,
     db: Session,
     actor: Actor,
-    review_id: int,
+    review_id: RowId,
     write: Callable[[], object],
     done: str,
 ) -> Response:
@@ -308,7 +308,7 @@ def review_note(
     request: Request,
     db: DbSession,
     actor: PageActor,
-    review_id: int,
+    review_id: RowId,
     kind: Annotated[str, Form(max_length=20)] = "",
     text: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
@@ -328,7 +328,7 @@ def review_action(
     request: Request,
     db: DbSession,
     actor: PageActor,
-    review_id: int,
+    review_id: RowId,
     description: Annotated[str, Form(max_length=2000)] = "",
     owner: Annotated[str, Form(max_length=40)] = "",
     due_on: Annotated[str, Form(max_length=10)] = "",
@@ -352,8 +352,8 @@ def review_close_action(
     db: DbSession,
     actor: PageActor,
     clock: AppClock,
-    review_id: int,
-    action_id: int,
+    review_id: RowId,
+    action_id: RowId,
     resolution: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Close an open (or carried-over) action in this review, with how it was resolved."""
