@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
 
 from cakupan.auth import Actor
 from cakupan.bundling import OfferSpec, add_offer, enrol, offer_report, record_payer
-from cakupan.cli.common import DatabaseUrlOption, JsonOption, console, open_engine, print_json
-from cakupan.dates import SystemClock, parse_date, today
+from cakupan.cli.common import (
+    DatabaseUrlOption,
+    JsonOption,
+    console,
+    date_option,
+    open_engine,
+    print_json,
+)
+from cakupan.dates import SystemClock, today
 from cakupan.db import transaction
-from cakupan.errors import invalid
-from cakupan.i18n import t
 from cakupan.money import format_rupiah
 
 app = typer.Typer(
@@ -21,19 +25,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 Opt = typer.Option
-
-
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return parse_date(value)
-    except ValueError:
-        raise invalid(
-            option,
-            t("diharapkan tanggal YYYY-MM-DD, diterima {v!r}", "expected YYYY-MM-DD, got {v!r}")
-            .format(v=value),
-        ) from None  # fmt: skip
 
 
 @app.command("add")
@@ -53,7 +44,7 @@ def add(
     as_json: JsonOption = False,
 ) -> None:
     """Tambah penawaran / add an offer (re-adding the same offer changes nothing)."""
-    start = _day(valid_from, "--from")
+    start = date_option(valid_from, "--from")
     assert start is not None
     spec = OfferSpec(
         code=code.strip().upper(),
@@ -65,7 +56,7 @@ def add(
         valid_from=start,
         source=source.strip(),
         partner_months=partner_months,
-        valid_to=_day(valid_to, "--to"),
+        valid_to=date_option(valid_to, "--to"),
         area_codes=tuple(areas.replace(",", " ").split()),
     )
     with transaction(open_engine(database_url)) as session:
@@ -119,7 +110,7 @@ def report(
 ) -> None:
     """Laporan penawaran / an offer's registrations, retention and cost against participants
     outside any offer of the same segment."""
-    day = _day(as_of, "--as-of") or today(SystemClock())
+    day = date_option(as_of, "--as-of") or today(SystemClock())
     with transaction(open_engine(database_url)) as session:
         result = offer_report(session, offer.strip().upper(), day)
     if as_json:

@@ -3,15 +3,21 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
 from sqlalchemy import select
 
 from cakupan.auth import Actor
-from cakupan.cli.common import DatabaseUrlOption, JsonOption, console, open_engine, print_json
-from cakupan.dates import SystemClock, parse_date
+from cakupan.cli.common import (
+    DatabaseUrlOption,
+    JsonOption,
+    console,
+    open_engine,
+    print_json,
+    required_date_option,
+)
+from cakupan.dates import SystemClock
 from cakupan.db import make_session_factory, transaction
 from cakupan.errors import invalid
 from cakupan.i18n import current_lang, t
@@ -23,13 +29,6 @@ from cakupan.reminders.experiments import (
 from cakupan.reminders.models import Experiment
 
 app = typer.Typer(help="Eksperimen pengingat / reminder experiments.", no_args_is_help=True)
-
-
-def _date(field_name: str, value: str) -> date:
-    try:
-        return parse_date(value)
-    except ValueError as error:
-        raise invalid(field_name, t(str(error), str(error))) from None
 
 
 @app.command("create")
@@ -86,8 +85,8 @@ def create(
             description=description,
             arms=parsed,
             holdout_share=holdout,
-            starts_on=_date("--from", starts_on),
-            ends_on=_date("--to", ends_on),
+            starts_on=required_date_option(starts_on, "--from"),
+            ends_on=required_date_option(ends_on, "--to"),
         )
         experiment_id = experiment.id
     if as_json:

@@ -9,10 +9,16 @@ from typing import Annotated
 import typer
 
 from cakupan.auth import Actor
-from cakupan.cli.common import DatabaseUrlOption, JsonOption, console, open_engine, print_json
-from cakupan.dates import SystemClock, parse_date, today
+from cakupan.cli.common import (
+    DatabaseUrlOption,
+    JsonOption,
+    console,
+    date_option,
+    open_engine,
+    print_json,
+)
+from cakupan.dates import SystemClock, today
 from cakupan.db import make_session_factory, transaction
-from cakupan.errors import invalid
 from cakupan.i18n import t
 from cakupan.money import format_rupiah
 from cakupan.reminders import actions
@@ -35,12 +41,8 @@ OnOption = Annotated[
 
 
 def _day(text: str | None) -> date:
-    if text is None:
-        return today(SystemClock())
-    try:
-        return parse_date(text)
-    except ValueError as error:
-        raise invalid("--on", t(str(error), str(error))) from None
+    """``--on``: the given day, else today (Asia/Jakarta)."""
+    return date_option(text, "--on") or today(SystemClock())
 
 
 @app.command("plan")

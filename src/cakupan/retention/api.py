@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from cakupan.dates import today
+from cakupan.dates import parse_date, today
 from cakupan.errors import invalid
 from cakupan.i18n import t
 from cakupan.retention.actions import assign_owner, record_outcome
@@ -25,7 +25,7 @@ def parse_day(name: str, value: str | None) -> date | None:
     if value is None or not value.strip():
         return None
     try:
-        return date.fromisoformat(value.strip())
+        return parse_date(value.strip())
     except ValueError:
         raise invalid(
             name, t(f"tanggal YYYY-MM-DD, bukan {value!r}", f"a date YYYY-MM-DD, got {value!r}")
