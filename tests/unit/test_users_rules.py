@@ -123,6 +123,13 @@ def test_generated_passwords_pass_the_rules_and_differ() -> None:
     assert all(check_password(p, "someone") == [] for p in made)
 
 
+def test_generated_passwords_never_contain_a_short_username() -> None:
+    # A one-letter username is inside almost every random draw; the generator must draw again.
+    made = [generate_password(avoid="a") for _ in range(200)]
+    assert all("a" not in p.lower() for p in made)
+    assert all(check_password(p, "a") == [] for p in made)
+
+
 def test_tokens_shape_hash_and_prefix() -> None:
     token = new_token()
     assert looks_like_token(token.plain)

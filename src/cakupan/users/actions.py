@@ -140,7 +140,7 @@ def create_user(
     problems = check_username(name) + check_scope(scope)
     generated = None
     if password is None:
-        generated = password = generate_password()
+        generated = password = generate_password(avoid=name)
     problems += check_password(password, name)
     _check_lang(lang)
     if problems:
@@ -269,7 +269,7 @@ def reset_password(
     user = _get_user(session, user_id)
     generated = None
     if new_password is None:
-        generated = new_password = generate_password()
+        generated = new_password = generate_password(avoid=user.username)
     problems = check_password(new_password, user.username)
     if problems:
         raise _invalid(problems, record=user.username)

@@ -75,10 +75,16 @@ def verify_password(stored_hash: str | None, password: str) -> PasswordCheck:
     return PasswordCheck(ok=True)
 
 
-def generate_password(length: int = 16) -> str:
-    """A random password (about 93 bits at 16 characters) that passes the password rules."""
+def generate_password(length: int = 16, *, avoid: str = "") -> str:
+    """A random password (about 93 bits at 16 characters) that passes the password rules.
+
+    ``avoid`` is the username it is for: a short username (``ark``) can turn up inside a random
+    string, which the rules refuse, so such a draw is thrown away and drawn again."""
+    avoid = avoid.strip().lower()
     while True:
         candidate = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(length))
+        if avoid and avoid in candidate.lower():
+            continue
         if any(c.isdigit() for c in candidate) and any(c.isalpha() for c in candidate):
             return candidate
 
