@@ -180,7 +180,9 @@ def visible_partner_codes(session: Session, actor: Actor) -> set[str] | None:
     return None  # branch and region roles: filtered by branch below
 
 
-def _scoped(query: Select[Any], session: Session, actor: Actor) -> Select[Any]:
+def scope_partners(query: Select[Any], session: Session, actor: Actor) -> Select[Any]:
+    """``query`` (over :class:`Partner`) narrowed to the partners and agents ``actor`` may see:
+    the one partner scope, shared by the partner pages and the incentive statements."""
     codes = visible_partner_codes(session, actor)
     if codes is not None:
         return query.where(Partner.code.in_(sorted(codes)))
@@ -214,7 +216,7 @@ def list_partners(
         query = query.where(Partner.parent_code == parent_code)
     if status:
         query = query.where(Partner.status == status)
-    rows: list[Partner] = list(session.scalars(_scoped(query, session, actor)))
+    rows: list[Partner] = list(session.scalars(scope_partners(query, session, actor)))
     return [_info(row) for row in rows]
 
 
