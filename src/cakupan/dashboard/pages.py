@@ -76,6 +76,10 @@ def dashboard_page(
             "age": "month of age" if lang == "en" else "bulan ke-",
         },
         "months": [rules.month_label(m["month"], lang) for m in trend["months"]],
+        # Clicking a month opens the records behind its figure (the drill-down list, same
+        # filters): registrations, active participants at the month end, its payments.
+        "month_codes": [m["month"] for m in trend["months"]],
+        "records": "/dashboard/records?" + _query_string(resolved),
         "registrations": [m["new_registrations"] for m in trend["months"]],
         "active": [m["active_participants"] for m in trend["months"]],
         "compliance": [m["compliance"]["percent"] for m in trend["months"]],

@@ -39,6 +39,15 @@
           tooltip: { valueFormatter: rupiah } }
       ]
     }, true);
+    // A click on a bar or a point opens the records behind that month's figure.
+    var kpis = ["new_registrations", "active", "payments"];
+    t.off("click");
+    t.on("click", function (p) {
+      var kpi = kpis[p.seriesIndex];
+      var month = values.month_codes[p.dataIndex];
+      if (!kpi || !month || !values.records) { return; }
+      window.location.href = values.records + "&kpi=" + kpi + "&month=" + encodeURIComponent(month);
+    });
     var c = echarts.getInstanceByDom(cohort) || echarts.init(cohort, null, { renderer: "canvas" });
     var cells = [];
     values.cohorts.forEach(function (s, row) {
