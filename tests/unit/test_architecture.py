@@ -37,6 +37,7 @@ HANDLER_TRANSACTION_DEBT: dict[str, int] = {
     "cakupan.incentives.api": 4,
     "cakupan.incentives.pages": 4,
     "cakupan.integration.api": 2,
+    "cakupan.partners.pages": 8,
     "cakupan.retention.api": 3,
     "cakupan.retention.pages": 7,
     "cakupan.targets.pages": 8,
