@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -31,6 +32,9 @@ import duckdb
 from cakupan.analytics.snapshot import MANIFEST, TABLES, Snapshot, _sha256
 from cakupan.dates import Month
 from cakupan.regions.reference import AREA_DATA_DIR, DEFAULT_BRANCHES_CSV, OFFICES_CSV
+
+#: DuckDB's memory ceiling while generating (beyond it, it spills to a temporary directory).
+GENERATOR_MEMORY_LIMIT = "6GB"
 
 
 def _places(con: duckdb.DuckDBPyConnection) -> None:
@@ -68,8 +72,14 @@ def synthetic_snapshot(participants: int, as_of: date, seed: int, out: Path) -> 
     """Write the snapshot into ``out`` (created; files there are replaced) and return it."""
     out.mkdir(parents=True, exist_ok=True)
     last = Month.of(as_of).index
-    con = duckdb.connect()
-    con.execute("SET preserve_insertion_order = false")
+    scratch = tempfile.TemporaryDirectory(prefix="cakupan-synthetic-")
+    con = duckdb.connect(
+        config={
+            "memory_limit": GENERATOR_MEMORY_LIMIT,
+            "temp_directory": scratch.name,
+            "preserve_insertion_order": False,
+        }
+    )
     _places(con)
     places = con.execute("SELECT count(*) FROM place").fetchone()
     assert places is not None
@@ -198,6 +208,7 @@ def synthetic_snapshot(participants: int, as_of: date, seed: int, out: Path) -> 
         rows[table.name] = int(count[0]) if count else 0
         hashes[table.name] = _sha256(target)
     con.close()
+    scratch.cleanup()
     taken_at = datetime.combine(as_of, datetime.min.time(), tzinfo=UTC).isoformat()
     snapshot = Snapshot(out, as_of, taken_at, "synthetic", rows, hashes)
     (out / MANIFEST).write_text(
