@@ -8,8 +8,8 @@ import queues nothing; re-runs change nothing; every re-close is audited."""
 from __future__ import annotations
 
 import json
-from datetime import date
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -134,7 +134,8 @@ def test_a_back_dated_import_is_reported_and_its_closed_months_closed_again(
     # one month paid on 15 September: active at September's end, in arrears at October's
     assert (_status(engine, B, "2026-09"), _status(engine, B, "2026-10")) == ("active", "arrears")
     report = _verify(cli)
-    assert report["match"] is True and report["late_months"] == []
+    assert report["match"] is True
+    assert report["late_months"] == []
     after = next(m for m in report["months"] if m["month"] == "2026-09")["kpi"]  # type: ignore[attr-defined]
     assert after != paid_before  # the KPI pre-aggregates moved with the ledger
     with transaction(engine) as session:
@@ -180,7 +181,8 @@ def test_a_rejected_all_or_nothing_import_queues_nothing(
     result = cli("payments", "import", str(file), "--json")
     assert result.exit_code == 1
     answer = json.loads(result.stdout)
-    assert answer["accepted"] == 0 and answer["rejected"] == 1
+    assert answer["accepted"] == 0
+    assert answer["rejected"] == 1
     assert "late_months" not in answer
     assert _queued(engine) == []
     assert _status(engine, B, "2026-09") == "pending"
@@ -224,7 +226,8 @@ def test_single_postings_reversals_and_registrations_queue_until_closed_again(
     _login_admin(client)
     page = client.get("/dashboard")
     assert page.status_code == 200
-    assert 'data-testid="late-months"' in page.text and "2026-10" in page.text
+    assert 'data-testid="late-months"' in page.text
+    assert "2026-10" in page.text
 
     with transaction(engine) as session:  # a reversal dated today (the default)
         reverse_payment(session, ACTOR, "A-NOV", reason="salah posting")
