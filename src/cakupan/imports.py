@@ -56,6 +56,7 @@ from cakupan.auth import Actor
 from cakupan.db import make_session_factory
 from cakupan.errors import CakupanError, ErrorKind, FieldProblem
 from cakupan.i18n import Lang, Text, current_lang, t
+from cakupan.text import text_problem
 
 __all__ = [
     "MAX_LISTED_ERRORS",
@@ -245,8 +246,14 @@ class Record:
 
     def shape_problems(self) -> list[tuple[str, Text]]:
         """``[(field, message)]`` when the row has more cells than the header or an identifier
-        given as an XLSX number, else ``[]``."""
+        given as an XLSX number, or a cell holding a control, zero-width or bidi character
+        (:mod:`cakupan.text`, issue 21: in every column of every import, not only names and
+        references; a NUL ended a whole import on PostgreSQL), else ``[]``."""
         problems = numeric_identifier_problems(self.numeric)
+        for column, value in self.values.items():
+            problem = text_problem(value, t(f"kolom {column}", f"column {column}"))
+            if problem is not None:
+                problems.append((column, problem))
         if not self.extra:
             return problems
         return [
