@@ -274,9 +274,14 @@ def test_the_worker_job_closes_the_queued_months(
         )
     assert _queued(engine) == ["2026-10"]
     assert _status(engine, A, "2026-10") == "arrears"
-    run = cli("jobs", "run", "reclose")
+    run = cli("jobs", "run", "reclose", "--json")
     assert run.exit_code == 0, run.stderr + run.stdout
+    report = json.loads(run.stdout)
+    assert report["outcome"] == "ok"
+    assert report["counts"] == {"reclosed": 1, "months": ["2026-10"]}
     assert _queued(engine) == []
+    idle = json.loads(cli("jobs", "run", "reclose", "--json").stdout)
+    assert idle["outcome"] == "idle"  # nothing queued: nothing done, nothing recorded
     assert _status(engine, A, "2026-10") == "pending"  # nothing paid any more as of October 31
     assert _status(engine, A, "2026-09") == "active"  # the reversal is dated after September
     assert _verify(cli)["match"] is True

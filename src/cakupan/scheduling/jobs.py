@@ -68,7 +68,9 @@ def _reclose(ctx: JobContext, period: str | None) -> dict[str, Any]:
     """Close again the months late data made stale (single postings, reversals and imports
     whose own re-close did not finish; issue 21, docs/lifecycle.md)."""
     done = reclose_late_months(ctx.engine, _actor(), ctx.clock)
-    return {"months": [str(item.month) for item in done]}
+    # "reclosed" is the count that makes the run recorded (a continuous job that did nothing
+    # is not); "months" names them
+    return {"reclosed": len(done), "months": [str(item.month) for item in done]}
 
 
 def _incentives(ctx: JobContext, period: str | None) -> dict[str, Any]:
