@@ -94,3 +94,27 @@ def test_an_upload_with_a_progress_key_answers_the_result_and_forgets_the_key(
     assert re.search(r'data-testid="accepted">1<', response.text)
     assert 'data-testid="import-progress"' in response.text  # the box of the next upload
     assert client.get(f"/imports/progress/{key}").status_code == 404
+
+
+def test_a_late_upload_warns_and_its_months_are_closed_again(client: TestClient) -> None:
+    """The ledger's months January-June 2025 are closed and the app's clock reads 15 July 2025:
+    a registration dated in June is late for June, which is closed again before the answer."""
+    login(client, "pap.plg")
+    match = _CSRF_RE.search(client.get("/imports").text)
+    assert match
+    csv_text = (
+        "nik,name,phone,occupation,reported_income,programs,registered_on,district_code\n"
+        "1671010101900022,Dua Puluh Dua,081234567822,farmer,1000000,JKK+JKM,2025-06-10,16.71.01\n"
+    )
+    response = client.post(
+        "/imports",
+        data={"csrf_token": match.group(1), "kind": "participants"},
+        files={"file": ("peserta-juni.csv", csv_text.encode(), "text/csv")},
+    )
+    assert response.status_code == 200, response.text
+    warning = re.search(r'data-testid="late-months">([^<]+)<', response.text)
+    assert warning is not None, response.text
+    assert "2025-06" in warning.group(1)
+    assert "ditutup ulang" in warning.group(1)  # closed again, not waiting
+    login(client, "admin.t")
+    assert 'data-testid="late-months"' not in client.get("/dashboard").text
