@@ -56,6 +56,7 @@ from cakupan.auth import Actor
 from cakupan.db import make_session_factory
 from cakupan.errors import CakupanError, ErrorKind, FieldProblem
 from cakupan.i18n import Lang, Text, current_lang, t
+from cakupan.text import text_problem
 
 __all__ = [
     "MAX_LISTED_ERRORS",
@@ -105,6 +106,11 @@ class ImportResult:
     duplicates: int = 0
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)
+    #: closed months the posted rows are dated in or before (late data, issue 21): queued for a
+    #: re-close in the import's transaction ...
+    late_months: list[str] = field(default_factory=list)
+    #: ... and those closed again right after it (the rest stay queued for the worker)
+    reclosed_months: list[str] = field(default_factory=list)
 
     def reject(self, row: int, problems: Sequence[tuple[str, Text]]) -> None:
         """Count row ``row`` as rejected, with one ``(field, message)`` per problem found."""
@@ -119,13 +125,37 @@ class ImportResult:
         return 0 if self.rejected == 0 else 1
 
     def as_json(self, lang: Lang | None = None) -> dict[str, Any]:
-        """The one answer shape of every import (``--json``)."""
-        return {
+        """The one answer shape of every import (``--json``); ``late_months`` and
+        ``reclosed_months`` are added when the file touched closed months."""
+        answer: dict[str, Any] = {
             "accepted": self.accepted,
             "duplicates": self.duplicates,
             "rejected": self.rejected,
             "errors": [error.as_json(lang) for error in self.errors],
         }
+        if self.late_months:
+            answer["late_months"] = list(self.late_months)
+            answer["reclosed_months"] = list(self.reclosed_months)
+        return answer
+
+    def late_notice(self) -> Text | None:
+        """The warning about closed months touched by the file, or None."""
+        if not self.late_months:
+            return None
+        waiting = [m for m in self.late_months if m not in self.reclosed_months]
+        if not waiting:
+            return t(
+                "Data terlambat untuk bulan yang sudah ditutup ({m}): bulan itu sudah ditutup"
+                " ulang (status, KPI dasbor, draf insentif).",
+                "Late data for closed months ({m}): those months were closed again (statuses,"
+                " dashboard KPIs, draft incentive statements).",
+            ).format(m=", ".join(self.late_months))
+        return t(
+            "Data terlambat untuk bulan yang sudah ditutup ({m}): {w} menunggu ditutup ulang"
+            " (pekerjaan 'reclose' atau 'cakupan close --late').",
+            "Late data for closed months ({m}): {w} wait to be closed again (job 'reclose' or"
+            " 'cakupan close --late').",
+        ).format(m=", ".join(self.late_months), w=", ".join(waiting))
 
     def render(self, lang: Lang | None = None) -> str:
         """A short human summary followed by one line per listed error."""
@@ -135,6 +165,9 @@ class ImportResult:
         ).format(a=self.accepted, d=self.duplicates, r=self.rejected)
         row_word = "row" if lang == "en" else "baris"
         lines = [summary.render(lang)]
+        notice = self.late_notice()
+        if notice is not None:
+            lines.append(notice.render(lang))
         lines += [f"  {row_word} {e.row}, {e.field}: {e.message.render(lang)}" for e in self.errors]
         hidden = self.rejected and len(self.errors) >= MAX_LISTED_ERRORS
         if hidden:
@@ -213,8 +246,14 @@ class Record:
 
     def shape_problems(self) -> list[tuple[str, Text]]:
         """``[(field, message)]`` when the row has more cells than the header or an identifier
-        given as an XLSX number, else ``[]``."""
+        given as an XLSX number, or a cell holding a control, zero-width or bidi character
+        (:mod:`cakupan.text`, issue 21: in every column of every import, not only names and
+        references; a NUL ended a whole import on PostgreSQL), else ``[]``."""
         problems = numeric_identifier_problems(self.numeric)
+        for column, value in self.values.items():
+            problem = text_problem(value, t(f"kolom {column}", f"column {column}"))
+            if problem is not None:
+                problems.append((column, problem))
         if not self.extra:
             return problems
         return [
@@ -399,6 +438,7 @@ def post_file(
             return result
         session.rollback()
         result.accepted = 0
+        result.late_months = []  # rolled back with the rows that queued them
         session.begin()
         audit_import(session, actor, kind, source, result, partial=partial)
         session.commit()

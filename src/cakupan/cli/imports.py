@@ -28,8 +28,10 @@ from cakupan.cli.common import (
     print_json,
 )
 from cakupan.cli.registry import participants_app, payments_app
+from cakupan.dates import SystemClock
 from cakupan.imports import ImportResult
 from cakupan.registry.imports import import_participants, import_payments
+from cakupan.scheduling import reclose_after_import
 
 FileArgument = Annotated[
     Path, typer.Argument(help="Berkas .csv (UTF-8) atau .xlsx / a .csv (UTF-8) or .xlsx file.")
@@ -57,7 +59,7 @@ def participants_import(
         result = import_participants(
             engine, Actor.system(), file, partial=partial, progress=progress
         )
-    _report(result, as_json)
+    _report(reclose_after_import(engine, Actor.system(), SystemClock(), result), as_json)
 
 
 @payments_app.command("import")
@@ -71,7 +73,7 @@ def payments_import(
     engine = open_engine(database_url)
     with _progress(as_json, "pembayaran / payments") as progress:
         result = import_payments(engine, Actor.system(), file, partial=partial, progress=progress)
-    _report(result, as_json)
+    _report(reclose_after_import(engine, Actor.system(), SystemClock(), result), as_json)
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from cakupan.db import transaction
 from cakupan.errors import CakupanError, ErrorKind, invalid
 from cakupan.i18n import t
 from cakupan.registry.close_models import MonthClose
+from cakupan.registry.late import queued_months
 
 app = typer.Typer(
     help="KPI dasbor (pra-agregasi) / dashboard KPIs (pre-aggregates).", no_args_is_help=True
@@ -92,16 +93,26 @@ def verify(
                     "match": ledger == aggregated,
                 }
             )
+        waiting = [str(m) for m in queued_months(session)]
     if as_json:
-        print_json({"months": report, "match": all(r["match"] for r in report)})
+        print_json(
+            {"months": report, "match": all(r["match"] for r in report), "late_months": waiting}
+        )
     else:
         for item in report:
             console.print(f"{item['month']}: {'OK' if item['match'] else 'BEDA / DIFFERS'}")
+        if waiting:
+            console.print(
+                "Menunggu ditutup ulang (data terlambat) / waiting to be closed again (late"
+                f" data): {', '.join(waiting)}"
+            )
     if not all(r["match"] for r in report):
         raise CakupanError(
             title=t(
-                "KPI pra-agregasi berbeda dari buku besar: jalankan 'cakupan kpi refresh'",
-                "Pre-aggregated KPIs differ from the ledger: run 'cakupan kpi refresh'",
+                "KPI pra-agregasi berbeda dari buku besar: jalankan 'cakupan close --late'"
+                " (bulan yang terkena data terlambat) atau 'cakupan kpi refresh'",
+                "Pre-aggregated KPIs differ from the ledger: run 'cakupan close --late' (months"
+                " late data made stale) or 'cakupan kpi refresh'",
             ),
             kind=ErrorKind.CONFLICT,
             code="dashboard.kpi_mismatch",

@@ -7,23 +7,31 @@ from __future__ import annotations
 
 import re
 import secrets
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from cakupan.access import SensitiveValue, reveal, sees_unmasked
 from cakupan.auth import Actor, Role
 from cakupan.contributions import load_policy_book
+from cakupan.dashboard.import_progress import (
+    ImportProgress,
+    count_csv_rows,
+    read_progress,
+    valid_key,
+)
 from cakupan.dashboard.queries import PAGE_SIZE, participant_row_scope
 from cakupan.dates import JAKARTA, Month
 from cakupan.errors import CakupanError, FieldProblem, forbidden, invalid, not_found
 from cakupan.formats import parse_rupiah
 from cakupan.i18n import t
+from cakupan.imports import ImportResult
 from cakupan.regions.queries import resolve_area, search_areas
 from cakupan.registry import (
     RegistrationRow,
@@ -43,6 +51,8 @@ REGISTRATION_ROLES = frozenset(
 )
 #: Roles that import participants and payments files.
 IMPORT_ROLES = frozenset({Role.ADMIN, Role.KABID, Role.PAP})
+#: The interpreter's switch interval (seconds) once a web import has run in this process.
+IMPORT_SWITCH_INTERVAL = 0.0005
 #: Roles that may search by full NIK (those that see NIKs in clear).
 NIK_SEARCH_ROLES = frozenset({Role.ADMIN, Role.AUDITOR, Role.PAP})
 FORM_FIELDS = (
@@ -422,6 +432,20 @@ def imports_page(request: Request, actor: PageActor) -> Response:
     return render(request, "imports.html", {"result": None, "kind": "participants"})
 
 
+@router.get("/imports/progress/{key}")
+def import_progress(actor: PageActor, key: str) -> Response:
+    """How far the signed-in user's upload ``key`` is: ``{"phase", "rows", "total",
+    "percent"}`` (JSON); 404 when unknown, finished, or another user's."""
+    if actor.role not in IMPORT_ROLES:
+        raise forbidden()
+    state = read_progress(actor.name, key)
+    if state is None:
+        raise not_found(
+            t("Unggahan tidak ditemukan", "Upload not found"), code="import.progress_not_found"
+        )
+    return JSONResponse(state, headers={"Cache-Control": "no-store"})
+
+
 def upload_name(filename: str | None) -> str:
     """The uploaded file's name as shown back: its last path part, without control characters,
     at most 120 characters (``upload.csv`` when nothing is left)."""
@@ -452,11 +476,15 @@ async def imports_submit(
     file: UploadFile,
     kind: Annotated[str, Form()] = "participants",
     partial: Annotated[bool, Form()] = False,
+    progress_id: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Import the uploaded file through the registry's imports (audited once per file): every
     row is checked; unless ``partial`` nothing is posted when any row is rejected. The result
-    lists every error by row and field."""
+    lists every error by row and field, and the closed months the file's rows were late for
+    (closed again right after the import). With ``progress_id`` (chosen by the page's script)
+    the rows done are readable at ``/imports/progress/{progress_id}`` while the file is posted."""
     from cakupan.registry.imports import import_participants, import_payments
+    from cakupan.scheduling import reclose_after_import
 
     if actor.role not in IMPORT_ROLES:
         raise forbidden()
@@ -470,10 +498,33 @@ async def imports_submit(
         path = Path(folder) / ("upload" + Path(name).suffix.lower()[:8])
         await run_in_threadpool(_save_upload, file, path)
         runner = import_participants if kind == "participants" else import_payments
-        try:
-            result = await run_in_threadpool(
-                runner, request.app.state.engine, actor, path, partial=partial, clock=clock
+        engine = request.app.state.engine
+        # The import thread computes in Python for minutes; the event loop and the request
+        # threads wait for the interpreter lock behind it. A shorter switch interval than
+        # Python's 5 ms gives it back to them sooner (benchmarks/bench_upload.py).
+        if sys.getswitchinterval() > IMPORT_SWITCH_INTERVAL:
+            sys.setswitchinterval(IMPORT_SWITCH_INTERVAL)
+        tracker = (
+            ImportProgress(actor.name, progress_id, count_csv_rows(path))
+            if progress_id is not None and valid_key(progress_id)
+            else None
+        )
+
+        def run() -> ImportResult:
+            result = runner(
+                engine,
+                actor,
+                path,
+                partial=partial,
+                clock=clock,
+                progress=None if tracker is None else tracker.rows,
             )
+            if tracker is not None and result.late_months:
+                tracker.phase("reclose")
+            return reclose_after_import(engine, actor, clock, result)
+
+        try:
+            result = await run_in_threadpool(run)
         except CakupanError as error:
             return render(
                 request,
@@ -481,6 +532,9 @@ async def imports_submit(
                 {"result": None, "kind": kind, "error": error, "file_name": name},
                 status_code=error.kind.http_status,
             )
+        finally:
+            if tracker is not None:
+                tracker.close()
     return render(
         request,
         "imports.html",

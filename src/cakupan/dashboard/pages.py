@@ -23,6 +23,7 @@ from cakupan.dashboard.queries import Filters
 from cakupan.dates import Month
 from cakupan.errors import CakupanError, invalid
 from cakupan.i18n import t
+from cakupan.registry.late import queued_months
 from cakupan.registry.models import Occupation
 from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, RowId, request_lang
 from cakupan.web.templating import render
@@ -103,6 +104,7 @@ def dashboard_page(
             "last": resolved.last,
             "no_league": actor.role is Role.AGENT,
             "figures_as_of": _figures_as_of(db, summary.latest_closed),
+            "late_months": [str(month) for month in queued_months(db)],
         }
     )
     return render(request, "dashboard.html", context)

@@ -53,6 +53,7 @@ from cakupan.registry.inputs import (
     raw_payment,
     text_or_none,
 )
+from cakupan.registry.late import queue_late_months
 from cakupan.registry.models import (
     Membership,
     Occupation,
@@ -1386,6 +1387,10 @@ def _write_payments(batch: _Batch, pending: Sequence[_Pending]) -> list[int]:
     ready for the driver: month indexes, ISO dates on SQLite, one conversion per distinct date),
     the projection of the episodes paid, the kode penetapan settled. Returns the payment ids."""
     session, postgres, ids = batch.session, batch.postgres, batch.ids
+    if pending:  # a payment dated in a month already closed: queue its re-close (issue 21)
+        earliest = Month.of(min(item[0][4] for item in pending))
+        if earliest < Month.of(batch.business_today):
+            queue_late_months(session, earliest, batch.now, "payment")
     new_episodes: dict[int, tuple[int, _Episode]] = {}
     touched: dict[int, _Episode] = {}
     for item in pending:
@@ -1704,6 +1709,7 @@ def reverse_payment(
         )
     )
     session.flush()
+    queue_late_months(session, day, clock.now(), "reversal")  # a back-dated reversal (issue 21)
     session.execute(
         text("UPDATE covered_month SET reversed = :yes WHERE payment_id = :p"),
         {"yes": True, "p": payment.id},
@@ -2114,6 +2120,9 @@ def _register_chunk(
         _write_registrations(
             session, accepted, clock, book, ids, actor, issue_codes=book is not None
         )
+        earliest = min(new.registered_on for new in accepted)
+        if earliest < business_today.replace(day=1):  # registered in a closed month (issue 21)
+            queue_late_months(session, earliest, clock.now(), "registration")
     if keep:
         for new in accepted:
             outcomes.append(_RegOutcome(new.parsed.row, "registered", registration=new))

@@ -25,7 +25,7 @@ from cakupan.dates import Clock, Month, SystemClock
 from cakupan.db import is_postgres
 from cakupan.errors import invalid
 from cakupan.i18n import t
-from cakupan.registry.close_models import STATUSES, TRANSITION_KINDS, MonthClose
+from cakupan.registry.close_models import STATUSES, TRANSITION_KINDS, MonthClose, MonthReclose
 
 __all__ = ["CloseResult", "close_month", "month_close_result"]
 
@@ -176,6 +176,12 @@ def close_month(
         )
     previous = session.get(MonthClose, month)
     before = dict(previous.counts) if previous is not None else None
+    # This close reads the ledger as it is now: the month is no longer stale (issue 21). Removed
+    # before the ledger is read, so a late write committed meanwhile queues the month again.
+    late = session.get(MonthReclose, month)
+    if late is not None:
+        session.delete(late)
+        session.flush()
 
     _execute(session, "DELETE FROM status_transition WHERE month = :x", x=x)
     _execute(session, "DELETE FROM status_snapshot WHERE month = :x", x=x)

@@ -68,3 +68,16 @@ class StatusTransition(Base):
     participant_id: Mapped[int] = mapped_column(BigInteger(), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     membership_id: Mapped[int] = mapped_column(BigInteger())
+
+
+class MonthReclose(Base):
+    """A closed month that late data has made stale (issue 21): a payment, reversal or
+    registration dated in or before it was written after it had ended and been closed. The close
+    of the month removes the row; until then the dashboard says the month is being recomputed."""
+
+    __tablename__ = "month_reclose"
+
+    month: Mapped[Month] = mapped_column(MonthType(), primary_key=True)
+    queued_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    #: what made it stale first: ``payment``, ``reversal`` or ``registration``
+    source: Mapped[str] = mapped_column(String(20))

@@ -34,6 +34,7 @@ from cakupan.imports import (
 )
 from cakupan.registry.actions import post_payments, register_participants
 from cakupan.registry.inputs import RawPayment, RegistrationRow
+from cakupan.registry.late import late_months_of
 from cakupan.registry.models import ImportBatch
 
 __all__ = [
@@ -273,6 +274,7 @@ def _import_once(
         session.add(batch)
         session.flush()
         _merge(result, post_rows(session, records, result, batch.id))
+        result.late_months = [str(month) for month in late_months_of(session)]
         batch.accepted = 0 if result.rejected and not partial else result.accepted
         batch.duplicates, batch.rejected = result.duplicates, result.rejected
         session.flush()

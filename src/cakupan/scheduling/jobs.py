@@ -18,7 +18,7 @@ from cakupan.dates import JAKARTA, Month, parse_date, today
 from cakupan.db import transaction
 from cakupan.errors import invalid
 from cakupan.i18n import t
-from cakupan.scheduling.monthly import close_month_with_events
+from cakupan.scheduling.monthly import close_month_with_events, reclose_late_months
 from cakupan.scheduling.runner import JobContext, JobSpec, RunReport, run_job
 
 __all__ = ["JOBS", "job_named", "run_named"]
@@ -62,6 +62,15 @@ def _close(ctx: JobContext, period: str | None) -> dict[str, Any]:
     with transaction(ctx.engine) as session:
         result = close_month_with_events(session, _actor(), month, ctx.clock)
     return {"month": str(month), "participants": result.participants, **result.transitions}
+
+
+def _reclose(ctx: JobContext, period: str | None) -> dict[str, Any]:
+    """Close again the months late data made stale (single postings, reversals and imports
+    whose own re-close did not finish; issue 21, docs/lifecycle.md)."""
+    done = reclose_late_months(ctx.engine, _actor(), ctx.clock)
+    # "reclosed" is the count that makes the run recorded (a continuous job that did nothing
+    # is not); "months" names them
+    return {"reclosed": len(done), "months": [str(item.month) for item in done]}
 
 
 def _incentives(ctx: JobContext, period: str | None) -> dict[str, Any]:
@@ -156,6 +165,15 @@ JOBS: tuple[JobSpec, ...] = (
         30,
         lambda ctx: None,
         _outbox,
+    ),
+    JobSpec(
+        "reclose",
+        "Tutup ulang bulan yang terkena data terlambat / close again the months late data made"
+        " stale (every 10 min)",
+        None,
+        600,
+        lambda ctx: None,
+        _reclose,
     ),
     JobSpec(
         "webhooks",
