@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from datetime import date
 
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from cakupan.auth import Actor
@@ -21,7 +22,8 @@ from cakupan.reminders.delivery import deliver_due
 from cakupan.reminders.gateway import FakeGateway
 from cakupan.reminders.models import Reminder
 from cakupan.retention.actions import assign_owner
-from cakupan.users import create_user, update_user
+from cakupan.users import create_user, issue_token, update_user
+from cakupan.web import create_app
 from tests.conftest import CliResult
 from tests.integration.test_reminders import (
     ACTOR,
@@ -139,3 +141,39 @@ def test_message_names_the_officer_with_work_phone(
     # Others have no officer and no agent: no contact line.
     assert "Hubungi" not in bodies[ids[G]]
     assert len(gateway.sent) == len(bodies)
+
+
+def test_api_gives_the_history_within_scope(
+    engine: Engine, clock: FixedClock, people: None
+) -> None:
+    _send(engine, clock, MAY_20)
+    with transaction(engine) as session:
+        pid, branch = session.execute(
+            select(Participant.id, Participant.branch_code).where(Participant.nik == B)
+        ).one()
+        tokens = {}
+        for username, scope in (("kabid.here", branch), ("kabid.elsewhere", "BDL")):
+            user = create_user(
+                session,
+                Actor.system("test"),
+                username=username,
+                role="kabid",
+                branch_code=scope,
+                password="kopi-tubruk-2026",
+            ).user
+            tokens[username] = issue_token(session, Actor.system("test"), user.id, "t").plain
+    app = create_app(engine, secret_key="test-secret", clock=FixedClock(at(MAY_22, 10)))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        mine = client.get(
+            f"/api/v1/dashboard/reminders/{pid}",
+            headers={"Authorization": f"Bearer {tokens['kabid.here']}"},
+        )
+        other = client.get(
+            f"/api/v1/dashboard/reminders/{pid}",
+            headers={"Authorization": f"Bearer {tokens['kabid.elsewhere']}"},
+        )
+    assert mine.status_code == 200, mine.text
+    assert [(r["kind"], r["status"], r["amount"]) for r in mine.json()["reminders"]] == [
+        ("arrears", "sent", 2 * MONTH_2027)
+    ]
+    assert other.status_code == 404
