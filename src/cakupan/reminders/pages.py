@@ -8,9 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from cakupan.auth import Role
+from cakupan.auth import Actor, Role
 from cakupan.dashboard.queries import participant_row_scope
+from cakupan.db import transaction
 from cakupan.errors import forbidden, not_found
 from cakupan.i18n import t
 from cakupan.registry.models import Participant
@@ -56,12 +58,12 @@ def experiment_page(
     return render(request, "experiment_report.html", {"user": user, "report": report})
 
 
-def _participant_nik(db: DbSession, actor: PageActor, participant_id: int) -> str:
+def _participant_nik(session: Session, actor: Actor, participant_id: int) -> str:
     if actor.role not in actions.STAFF_ROLES:
         raise forbidden()
-    nik = db.scalar(
+    nik = session.scalar(
         select(Participant.nik).where(
-            Participant.id == participant_id, participant_row_scope(db, actor)
+            Participant.id == participant_id, participant_row_scope(session, actor)
         )
     )
     if nik is None:
@@ -77,13 +79,13 @@ def _participant_nik(db: DbSession, actor: PageActor, participant_id: int) -> st
 
 @router.post("/participants/{participant_id}/reminders/opt-out", dependencies=[CsrfProtected])
 def participant_opt_out(
-    participant_id: RowId, db: DbSession, actor: PageActor, clock: AppClock
+    request: Request, participant_id: RowId, actor: PageActor, clock: AppClock
 ) -> Response:
     """Staff record that the participant wants no more reminders (queued ones are cancelled;
     audited), then back to the participant's page."""
-    nik = _participant_nik(db, actor, participant_id)
-    actions.opt_out(db, actor, clock, nik, source="staff")
-    db.commit()
+    with transaction(request.app.state.engine) as session:
+        nik = _participant_nik(session, actor, participant_id)
+        actions.opt_out(session, actor, clock, nik, source="staff")
     return RedirectResponse(
         f"/participants/{participant_id}?reminders=opted-out#reminders", status_code=303
     )
@@ -91,16 +93,16 @@ def participant_opt_out(
 
 @router.post("/participants/{participant_id}/reminders/consent", dependencies=[CsrfProtected])
 def participant_consent(
+    request: Request,
     participant_id: RowId,
-    db: DbSession,
     actor: PageActor,
     clock: AppClock,
     channel: Annotated[str, Form()] = "",
 ) -> Response:
     """Staff record the participant's consent (and channel); lifts an opt-out (audited)."""
-    nik = _participant_nik(db, actor, participant_id)
-    actions.record_consent(db, actor, clock, nik, channel=channel or None, source="staff")
-    db.commit()
+    with transaction(request.app.state.engine) as session:
+        nik = _participant_nik(session, actor, participant_id)
+        actions.record_consent(session, actor, clock, nik, channel=channel or None, source="staff")
     return RedirectResponse(
         f"/participants/{participant_id}?reminders=consent#reminders", status_code=303
     )
