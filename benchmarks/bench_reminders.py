@@ -11,6 +11,7 @@ issued on 9 May and unpaid. Day planned: 10 May 2027 (5 days before the due date
 day, ~570,000 reminders) and 20 May (the arrears day).
 
     nice -n 10 .venv/bin/python -m benchmarks.bench_reminders [--participants N] [--engines sqlite,postgresql]
+        [--plan-only] [--name reminders]
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(url: str, engine_name: str, n: int) -> list[dict[str, Any]]:
+def measure(url: str, engine_name: str, n: int, *, plan_only: bool = False) -> list[dict[str, Any]]:
     engine = make_engine(url)
     rows: list[dict[str, Any]] = []
     for day in (date(2027, 5, 10), date(2027, 5, 20)):
@@ -132,6 +133,9 @@ def measure(url: str, engine_name: str, n: int) -> list[dict[str, Any]]:
             }
         )
         print(rows[-1], flush=True)
+    if plan_only:
+        engine.dispose()
+        return rows
     # Queue the 10th (writes every message with its text), then deliver for 30 s.
     clock = FixedClock(datetime(2027, 5, 10, 6, 0, tzinfo=JAKARTA))
     load, started, cpu0 = os.getloadavg()[0], time.perf_counter(), _cpu()
@@ -219,6 +223,11 @@ def main() -> None:
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--name", default="reminders")
     parser.add_argument(
+        "--plan-only",
+        action="store_true",
+        help="Only the two planning steps (no queueing, no outbox).",
+    )
+    parser.add_argument(
         "--outbox-on",
         help="Only the 30 s outbox step, on the database a full run left behind.",
     )
@@ -262,7 +271,7 @@ def main() -> None:
         try:
             generation[kind] = round(generate(database.url, kind, args.participants), 1)
             print(kind, "generated in", generation[kind], "s", flush=True)
-            results += measure(database.url, kind, args.participants)
+            results += measure(database.url, kind, args.participants, plan_only=args.plan_only)
             write(args.name, info, generation, results)  # after each engine
         finally:
             database.drop()

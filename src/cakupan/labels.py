@@ -183,6 +183,25 @@ LABELS: dict[str, dict[str, Text]] = {
         "week": t("Mingguan", "Weekly"),
         "month": t("Bulanan", "Monthly"),
     },
+    # Reminders (issue 16): what a reminder was about, its channel and its delivery status.
+    "reminder_kind": {
+        "due_before": t("Sebelum jatuh tempo", "Before the due date"),
+        "unpaid_code": t("Kode penetapan belum dibayar", "Unpaid payment code"),
+        "arrears": t("Tunggakan", "Arrears"),
+        "reacquire": t("Ajakan kembali", "Re-acquisition invitation"),
+    },
+    "reminder_channel": {
+        "whatsapp": t("WhatsApp", "WhatsApp"),
+        "sms": t("SMS", "SMS"),
+    },
+    "reminder_status": {
+        "queued": t("Antre", "Queued"),
+        "sent": t("Terkirim", "Sent"),
+        "delivered": t("Sampai", "Delivered"),
+        "read": t("Dibaca", "Read"),
+        "failed": t("Gagal", "Failed"),
+        "cancelled": t("Dibatalkan", "Cancelled"),
+    },
 }
 
 

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
 from cakupan.auth import Actor
 from cakupan.cli.common import DatabaseUrlOption, JsonOption, console, open_engine, print_json
@@ -31,6 +32,8 @@ from cakupan.registry import (
     status_of,
 )
 from cakupan.registry.corrections import correct_sector, participants_to_correct
+from cakupan.registry.models import Participant
+from cakupan.reminders import reminder_history
 
 participants_app = typer.Typer(
     help="Peserta BPU: daftar, lihat, ubah / BPU participants: register, show, change.",
@@ -169,8 +172,11 @@ def show(
     engine = open_engine(database_url)
     with transaction(engine) as session:
         detail = participant_detail(session, nik, day)
+        reminders = reminder_history(
+            session, session.scalar(select(Participant.id).where(Participant.nik == nik)) or 0, day
+        )
     if as_json:
-        print_json(detail.as_json())
+        print_json({**detail.as_json(), "reminders": reminders})
         return
     p = detail.participant
     console.print(f"{p['nik']} {p['name']} ({p['sex']}, {p['birth_date']}), {p['occupation']}")
@@ -195,6 +201,15 @@ def show(
             f"  from {change['effective_month']}: {change['field']} "
             f"{change['old_value']} -> {change['new_value']}"
         )
+    for r in reminders["reminders"]:
+        console.print(
+            f"  reminder {r['planned_for']} {r['kind']} {r['channel']} "
+            f"{format_rupiah(r['amount'])}: {r['status']}"
+            + (f", paid {r['paid_on']}" if r["paid_on"] else ", not paid since"),
+            markup=False,
+        )
+    if reminders["preference"]["opted_out_at"]:
+        console.print(f"  reminders opted out {reminders['preference']['opted_out_at']}")
 
 
 @participants_app.command("change")

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
 from cakupan.auth import Actor
 from cakupan.cli.common import (
@@ -19,9 +20,11 @@ from cakupan.cli.common import (
 )
 from cakupan.dates import SystemClock, today
 from cakupan.db import make_session_factory, transaction
+from cakupan.errors import not_found
 from cakupan.i18n import t
 from cakupan.money import format_rupiah
-from cakupan.reminders import actions
+from cakupan.registry.models import Participant
+from cakupan.reminders import actions, reminder_history
 from cakupan.reminders.delivery import deliver_due
 from cakupan.reminders.gateway import gateway_from_settings
 from cakupan.reminders.planning import plan_day
@@ -135,3 +138,52 @@ def consent(
             session, Actor.system(), SystemClock(), nik.strip(), channel=channel, source=source
         )
     console.print(t("Persetujuan dicatat", "Consent recorded"), markup=False)
+
+
+@app.command("history")
+def history(
+    nik: Annotated[str, typer.Argument(help="NIK peserta / participant's NIK.")],
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Sampai hari YYYY-MM-DD / up to day.", show_default=False),
+    ] = None,
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Riwayat pengingat peserta dan hasilnya / a participant's reminders with their delivery
+    status and the first payment after each, and their consent or opt-out."""
+    day = date_option(as_of, "--as-of") or today(SystemClock())
+    engine = open_engine(database_url)
+    with make_session_factory(engine)() as session:
+        participant_id = session.scalar(
+            select(Participant.id).where(Participant.nik == nik.strip())
+        )
+        if participant_id is None:
+            raise not_found(
+                t("peserta dengan NIK {n}", "participant with NIK {n}").format(
+                    n=nik.strip()[:4] + "********" + nik.strip()[-4:]
+                )
+            )
+        found = reminder_history(session, participant_id, day)
+    if as_json:
+        print_json({"nik": nik.strip(), "as_of": day.isoformat(), **found})
+        return
+    for r in found["reminders"]:
+        console.print(
+            f"{r['planned_for']} {r['kind']:<12} {r['channel']:<9} {r['month'] or '-':<8} "
+            f"{format_rupiah(r['amount']):>12}  {r['status']:<9} "
+            + (
+                t("dibayar {d}", "paid {d}").format(d=r["paid_on"]).render()
+                if r["paid_on"]
+                else t("belum bayar sejak itu", "not paid since").render()
+            ),
+            markup=False,
+        )
+    if found["preference"]["opted_out_at"]:
+        console.print(
+            t("Menolak pengingat sejak {d}", "Opted out since {d}")
+            .format(d=found["preference"]["opted_out_at"])
+            .render(),
+            markup=False,
+        )
+    console.print(f"{len(found['reminders'])} {t('pengingat', 'reminders')}", markup=False)

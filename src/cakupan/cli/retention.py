@@ -81,9 +81,19 @@ def worklist_command(
     console.print(f"{list_name} {result['as_of']}: {result['total']} peserta/participants")
     for row in result["rows"]:
         risk = "-" if row["risk"] is None else f"{row['risk']:.0%}"
+        last = row["last_reminder"]
+        reminded = (
+            t("belum diingatkan", "not reminded")
+            if last is None
+            else t("diingatkan {d} hari lalu ({c})", "reminded {d} days ago ({c})").format(
+                d=last["days_ago"], c=last["channel"]
+            )
+        ).render()
+        if row["reminders_opted_out"]:
+            reminded += ", " + t("menolak pengingat", "opted out").render()
         console.print(
             f"  {row['nik']}  {row['name']:<28} {row['phone']:<14} {risk:>5} "
-            f"{format_rupiah(row['amount_due']):>12}  {', '.join(row['reasons'])}",
+            f"{format_rupiah(row['amount_due']):>12}  {reminded}  {', '.join(row['reasons'])}",
             markup=False,
         )
 

@@ -19,6 +19,7 @@ from cakupan.users import (
     reset_password,
     revoke_token,
     set_active,
+    update_user,
     user_by_username,
     user_public,
 )
@@ -153,6 +154,28 @@ def deactivate(
         print_json(payload)
     else:
         console.print(f"Dinonaktifkan / deactivated: {payload['username']}", markup=False)
+
+
+@app.command("set-phone")
+def set_phone(
+    username: str,
+    phone: Annotated[str, typer.Argument(help="Nomor kerja / work number ('' clears it).")],
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set a user's work phone: the number reminders give to the participants this user follows
+    up (retention owner) or, for an agent's account, to the agent's participants."""
+    engine = open_engine(database_url)
+    with transaction(engine) as session:
+        user = user_by_username(session, username)
+        payload = user_public(update_user(session, Actor.system(), user.id, work_phone=phone))
+    if as_json:
+        print_json(payload)
+    else:
+        console.print(
+            f"{payload['username']}: {payload['work_phone'] or '-'}",
+            markup=False,
+        )
 
 
 @app.command("set-password")

@@ -7,12 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from cakupan.dashboard import actions, queries
 from cakupan.dashboard.queries import Filters
-from cakupan.dates import Month
-from cakupan.errors import invalid
+from cakupan.dates import Month, today
+from cakupan.errors import invalid, not_found
 from cakupan.i18n import t
+from cakupan.registry.models import Participant
 from cakupan.web.deps import ApiActor, AppClock, DbSession, RowId
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
@@ -178,3 +180,27 @@ def create_contact(
 def contacts(participant_id: RowId, actor: ApiActor, db: DbSession) -> list[dict[str, Any]]:
     """The contact log of a participant within the caller's scope."""
     return queries.contacts_of(db, actor, participant_id)
+
+
+@router.get("/reminders/{participant_id}")
+def reminders(
+    participant_id: RowId, actor: ApiActor, db: DbSession, clock: AppClock
+) -> dict[str, Any]:
+    """A participant's reminders (status, the first payment after each) and their consent or
+    opt-out, within the caller's scope (404 outside it)."""
+    from cakupan.reminders import reminder_history
+
+    visible = db.scalar(
+        select(Participant.id).where(
+            Participant.id == participant_id, queries.participant_row_scope(db, actor)
+        )
+    )
+    if visible is None:
+        raise not_found(
+            t(
+                f"Peserta {participant_id} tidak ditemukan",
+                f"Participant {participant_id} not found",
+            ),
+            code="participant-not-found",
+        )
+    return reminder_history(db, participant_id, today(clock))

@@ -40,6 +40,8 @@ from cakupan.registry import (
     register_participant,
 )
 from cakupan.registry.models import Occupation, Participant, Payment, PaymentCode
+from cakupan.reminders import reminder_history
+from cakupan.reminders.actions import STAFF_ROLES as REMINDER_STAFF_ROLES
 from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, RowId, request_lang
 from cakupan.web.templating import render
 
@@ -404,7 +406,9 @@ def _participant_page(
     status_code: int = 200,
 ) -> Response:
     participant = _visible_participant(db, actor, participant_id)
-    detail = participant_detail(db, participant.nik, clock.now().astimezone(JAKARTA).date())
+    today = clock.now().astimezone(JAKARTA).date()
+    detail = participant_detail(db, participant.nik, today)
+    reminders = reminder_history(db, participant.id, today)
     nik, phone = _shown(db, actor, [participant])[0]
     db.commit()
     return render(
@@ -418,6 +422,9 @@ def _participant_page(
             "unmasked": sees_unmasked(actor, participant.branch_code),
             "counter": actor.role in COUNTER_ROLES,
             "counter_reference": f"LKT-{participant.id}-{secrets.token_hex(4).upper()}",
+            "reminders": reminders,
+            "reminder_staff": actor.role in REMINDER_STAFF_ROLES,
+            "reminder_saved": request.query_params.get("reminders", ""),
             "problems": problems or [],
         },
         status_code=status_code,

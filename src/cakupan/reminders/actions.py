@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cakupan.audit import record_audit
-from cakupan.auth import Actor
+from cakupan.auth import Actor, Role
 from cakupan.dates import Clock
 from cakupan.db import is_postgres
 from cakupan.errors import invalid, not_found
@@ -23,6 +23,7 @@ from cakupan.reminders.planning import PlannedReminder, plan_day
 from cakupan.reminders.rules import MessageFacts, allowed_before, render_message
 
 __all__ = [
+    "STAFF_ROLES",
     "opt_out",
     "opt_out_by_phone",
     "queue_reminders",
@@ -31,6 +32,10 @@ __all__ = [
 ]
 
 _INSERT_CHUNK = 5000
+
+#: Roles whose users record a participant's opt-out or consent on the participant's page (the
+#: branch staff who talk to participants), within their scope.
+STAFF_ROLES = frozenset({Role.ADMIN, Role.KABID, Role.ARK, Role.AR, Role.PAP})
 
 
 def _body(item: PlannedReminder) -> str:
@@ -47,7 +52,9 @@ def _body(item: PlannedReminder) -> str:
             payment_code=item.payment_code,
             valid_until=item.valid_until,
             closes_on=closes_on,
-            contact_name=f"agen Anda, {item.agent_name}" if item.agent_name else None,
+            contact_name=item.contact_name,
+            contact_phone=item.contact_phone,
+            contact_role=item.contact_role,
         )
     )
 

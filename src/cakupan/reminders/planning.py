@@ -45,7 +45,11 @@ class PlannedReminder:
     planned_for: date
     send_after: datetime
     dedupe_key: str
-    agent_name: str | None
+    #: who the participant knows (docs/reminders.md): the officer who follows them up (the
+    #: retention owner) or else their agent; the number is that person's work phone
+    contact_name: str | None
+    contact_phone: str | None
+    contact_role: str | None
     experiment_id: int | None
     arm: str | None
 
@@ -65,8 +69,22 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=JAKARTA)
 
 
+#: A membership that is its participant's latest episode (an anti-join on the unique index
+#: (participant_id, episode_no)).
+_LATEST = (
+    "NOT EXISTS (SELECT 1 FROM membership m2 WHERE m2.participant_id = m.participant_id"
+    " AND m2.episode_no > m.episode_no)"
+)
+
+
 def _candidates_sql(policy: ReminderPolicy, on: date) -> tuple[str, dict[str, Any], list[Any]]:
-    """The statement and its parameters. Parts that cannot apply on ``on`` are left out."""
+    """The statement and its parameters. Parts that cannot apply on ``on`` are left out.
+
+    Each part reads ``membership`` itself with its own condition on the paid-through month (a
+    range the planner can estimate from the column's statistics) rather than one shared
+    "latest episode" CTE: PostgreSQL materialises a CTE used twice and then guesses its row
+    counts (47 rows for 750,000 on the arrears day), choosing a nested loop over the
+    participants (benchmarks/results/reminders-plan-postgresql.md)."""
     parts: list[str] = []
     params: dict[str, Any] = {"x": Month.of(on).index, "d": on}
     binds: list[Any] = []
@@ -75,24 +93,34 @@ def _candidates_sql(policy: ReminderPolicy, on: date) -> tuple[str, dict[str, An
     if step_before in policy.due_before_days:
         params["due_step"] = step_before
         parts.append(
-            "SELECT cur.participant_id, cur.membership_id, 'due_before' AS kind, :x AS month,"
+            "SELECT m.participant_id, m.id AS membership_id, 'due_before' AS kind, :x AS month,"
             " 1 AS months, NULL AS code, NULL AS code_amount, NULL AS valid_until,"
             " 3 AS priority, :due_step AS step"
-            " FROM cur WHERE cur.pt = :x - 1 OR (cur.pt IS NULL AND cur.start_month = :x)"
+            " FROM membership m WHERE (m.paid_through_month = :x - 1"
+            " OR (m.paid_through_month IS NULL AND m.start_month = :x)) AND " + _LATEST
         )
     if on.day == policy.arrears_day and policy.arrears_months:
-        months = ", ".join(str(int(n)) for n in policy.arrears_months)
+        wanted = sorted({int(n) for n in policy.arrears_months})
+        params["arrears_lo"], params["arrears_hi"] = wanted[0], wanted[-1]
+        exact = ""
+        if wanted != list(range(wanted[0], wanted[-1] + 1)):  # not one run of months
+            exact = f" AND :x - m.paid_through_month IN ({', '.join(map(str, wanted))})"
         parts.append(
-            "SELECT cur.participant_id, cur.membership_id, 'arrears' AS kind, cur.pt + 1 AS month,"
-            " :x - cur.pt AS months, NULL AS code, NULL AS code_amount, NULL AS valid_until,"
-            " 2 AS priority, :x - cur.pt AS step"
-            f" FROM cur WHERE cur.pt IS NOT NULL AND :x - cur.pt IN ({months})"
+            "SELECT m.participant_id, m.id AS membership_id, 'arrears' AS kind,"
+            " m.paid_through_month + 1 AS month, :x - m.paid_through_month AS months,"
+            " NULL AS code, NULL AS code_amount, NULL AS valid_until, 2 AS priority,"
+            " :x - m.paid_through_month AS step FROM membership m"
+            " WHERE m.paid_through_month BETWEEN :x - :arrears_hi AND :x - :arrears_lo"
+            + exact
+            + " AND "
+            + _LATEST
         )
     if on.day == policy.reacquire_day:
         parts.append(
-            "SELECT cur.participant_id, cur.membership_id, 'reacquire' AS kind, :x AS month,"
+            "SELECT m.participant_id, m.id AS membership_id, 'reacquire' AS kind, :x AS month,"
             " 1 AS months, NULL AS code, NULL AS code_amount, NULL AS valid_until,"
-            " 4 AS priority, 0 AS step FROM cur WHERE cur.pt = :x - 4"
+            " 4 AS priority, 0 AS step FROM membership m"
+            " WHERE m.paid_through_month = :x - 4 AND " + _LATEST
         )
     if policy.unpaid_code_days:
         windows = []
@@ -107,29 +135,38 @@ def _candidates_sql(policy: ReminderPolicy, on: date) -> tuple[str, dict[str, An
             "SELECT pc.participant_id, pc.membership_id, 'unpaid_code' AS kind,"
             " pc.first_month AS month, pc.months AS months, pc.code AS code,"
             f" pc.amount AS code_amount, pc.valid_until AS valid_until, 1 AS priority, {step} AS step"
-            " FROM payment_code pc JOIN cur ON cur.membership_id = pc.membership_id"
+            " FROM payment_code pc JOIN membership m ON m.id = pc.membership_id"
             " WHERE pc.payment_id IS NULL AND pc.valid_until >= :d"
             f" AND ({' OR '.join(cond for cond, _ in windows)})"
-            " AND (cur.pt IS NULL OR cur.pt < pc.first_month)"
+            " AND (m.paid_through_month IS NULL OR m.paid_through_month < pc.first_month)"
+            " AND " + _LATEST
         )
     if not parts:
         return "", params, binds
     sql = (
-        "WITH cur AS ("
-        " SELECT m.id AS membership_id, m.participant_id, m.paid_through_month AS pt,"
-        " m.start_month FROM membership m WHERE NOT EXISTS (SELECT 1 FROM membership m2"
-        " WHERE m2.participant_id = m.participant_id AND m2.episode_no > m.episode_no)),"
-        " cand AS (" + " UNION ALL ".join(parts) + ")"
+        "WITH cand AS (" + " UNION ALL ".join(parts) + ")"
         " SELECT r.participant_id, r.membership_id, r.kind, r.month, r.months, r.code,"
         " r.code_amount, r.valid_until, r.step, r.rn, p.nik, p.name AS participant_name,"
         " p.reported_income, p.programs, p.sector, p.funding, rp.channel AS preferred_channel,"
-        " a.name AS agent_name"
+        " a.name AS agent_name, au.work_phone AS agent_phone, ou.full_name AS officer_name,"
+        " ou.work_phone AS officer_phone"
         " FROM (SELECT cand.*, ROW_NUMBER() OVER (PARTITION BY cand.participant_id"
         "  ORDER BY cand.priority, cand.month) AS rn FROM cand) r"
         " JOIN participant p ON p.id = r.participant_id"
         " LEFT JOIN reminder_preference rp ON rp.participant_id = r.participant_id"
         " LEFT JOIN partner a ON a.code = p.agent_code"
-        " WHERE p.funding = 'self' AND p.phone <> '' AND rp.opted_out_at IS NULL"
+        # the agent's number: the work phone of the agent's own (active) user account
+        ' LEFT JOIN (SELECT agent_code, MIN(work_phone) AS work_phone FROM "user"'
+        "  WHERE role = 'agent' AND active = TRUE AND work_phone IS NOT NULL"
+        "  GROUP BY agent_code) au ON au.agent_code = p.agent_code"
+        # the officer who follows the participant up (the retention workbench's owner)
+        " LEFT JOIN retention_owner ro ON ro.participant_id = r.participant_id"
+        ' LEFT JOIN "user" ou ON ou.username = ro.owner AND ou.active = TRUE'
+        # opted out: an anti-join (a filter on the outer-joined column made PostgreSQL expect
+        # a few rows and loop over the participants' index)
+        " WHERE p.funding = 'self' AND p.phone <> '' AND NOT EXISTS (SELECT 1 FROM"
+        "  reminder_preference ro2 WHERE ro2.participant_id = r.participant_id"
+        "  AND ro2.opted_out_at IS NOT NULL)"
         " AND r.rn <= :cap"
     )
     params["cap"] = policy.daily_cap
@@ -234,6 +271,9 @@ def plan_day(
         funding,
         preferred_channel,
         agent_name,
+        agent_phone,
+        officer_name,
+        officer_phone,
     ) in session.execute(statement, params):
         month = month_of.get(month_index)
         if month is None:
@@ -285,7 +325,9 @@ def plan_day(
             planned_for=on,
             send_after=send_after,
             dedupe_key=key,
-            agent_name=agent_name,
+            contact_name=officer_name or agent_name,
+            contact_phone=officer_phone if officer_name else agent_phone,
+            contact_role="officer" if officer_name else ("agent" if agent_name else None),
             experiment_id=experiment_id,
             arm=arm,
         )

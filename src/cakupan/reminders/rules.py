@@ -114,6 +114,8 @@ class MessageFacts:
     closes_on: date | None = None
     contact_name: str | None = None
     contact_phone: str | None = None
+    #: ``officer`` (a BPJS Ketenagakerjaan officer who follows the participant up) or ``agent``
+    contact_role: str | None = None
 
 
 def render_message(facts: MessageFacts) -> str:
@@ -147,7 +149,11 @@ def render_message(facts: MessageFacts) -> str:
         )
     text += f" Bayar lewat {WAYS_TO_PAY}."
     if facts.contact_name:
-        contact = facts.contact_name + (f" ({facts.contact_phone})" if facts.contact_phone else "")
+        who = {"officer": "petugas BPJS Ketenagakerjaan Anda", "agent": "agen Anda"}.get(
+            facts.contact_role or "", ""
+        )
+        contact = (f"{who}, " if who else "") + facts.contact_name
+        contact += f" ({facts.contact_phone})" if facts.contact_phone else ""
         text += f" Pertanyaan? Hubungi {contact}."
     return text + " Balas STOP untuk berhenti menerima pengingat."
 

@@ -33,6 +33,7 @@ from cakupan.registry.rules import (
     VOID_AFTER_MONTHS,
     payment_code_valid_until,
 )
+from cakupan.reminders import last_reminders
 from cakupan.retention.ledger import end_of, episode_rows, month_int
 from cakupan.retention.models import RetentionOwner, RetentionScore
 from cakupan.retention.rules import (
@@ -384,8 +385,12 @@ def _shown(
     month = Month.of(as_of)
     revealed: list[str] = []
     out: list[dict[str, Any]] = []
+    reminded, opted_out = last_reminders(
+        session, {row.participant_id: _window_start(list_name, row) for row in rows}, as_of
+    )
     for row in rows:
         clear = unmasked_for(actor, row.branch_code, row.owner)
+        last = reminded.get(row.participant_id)
         if clear:
             revealed.append(f"participant:{row.participant_id}")
         phone = row.phone if clear else mask_phone(row.phone)
@@ -422,6 +427,9 @@ def _shown(
             "partner_code": row.partner_code,
             "agent_code": row.agent_code,
             "reason_codes": list(row.reasons),
+            # the latest reminder sent in this stay on the list (the row is on it: not paid)
+            "last_reminder": None if last is None else last.as_json(as_of),
+            "reminders_opted_out": row.participant_id in opted_out,
         }
         if list_name == "unpaid_registration":
             valid = row.code_valid_until

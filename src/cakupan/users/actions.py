@@ -8,6 +8,7 @@ Passwords and tokens are never logged or audited: the audit rows name who, when 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -56,6 +57,7 @@ def user_public(user: User) -> dict[str, Any]:
         "agent_code": user.agent_code,
         "lang": user.lang,
         "active": user.active,
+        "work_phone": user.work_phone,
     }
 
 
@@ -184,13 +186,31 @@ def update_user(
     branch_code: str | None = None,
     partner_code: str | None = None,
     agent_code: str | None = None,
+    work_phone: str | None = None,
     clock: Clock = _SYSTEM_CLOCK,
 ) -> User:
-    """Change a user's name and/or role with scope. When ``role`` is given the four scope codes
-    are replaced as given (those not given become empty). Administrators only."""
+    """Change a user's name, work phone (``""`` clears it) and/or role with scope. When
+    ``role`` is given the four scope codes are replaced as given (those not given become
+    empty). Administrators only."""
     _require_user_admin(actor)
     user = _get_user(session, user_id)
     before = user_public(user)
+    if work_phone is not None:
+        cleaned = re.sub(r"[\s\-.()]", "", work_phone)
+        if cleaned and not re.fullmatch(r"\+?[0-9]{8,15}", cleaned):
+            raise _invalid(
+                [
+                    FieldProblem(
+                        "work_phone",
+                        t(
+                            "nomor telepon 8-15 angka (boleh diawali +), bukan {v!r}",
+                            "a phone number of 8-15 digits (optionally starting with +), got {v!r}",
+                        ).format(v=work_phone),
+                    )
+                ],
+                record=user.username,
+            )
+        user.work_phone = cleaned or None
     if role is not None:
         scope = clean_scope(UserScope(role, region_code, branch_code, partner_code, agent_code))
         problems = check_scope(scope)

@@ -29,6 +29,9 @@ class User(Base):
     partner_code: Mapped[str | None] = mapped_column(String(SCOPE_CODE))
     agent_code: Mapped[str | None] = mapped_column(String(SCOPE_CODE))
     lang: Mapped[str] = mapped_column(String(2), default="id")
+    #: the work number participants may call (shown in the reminders of the participants this
+    #: user follows up, issue 16); never a private number by obligation
+    work_phone: Mapped[str | None] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
