@@ -18,7 +18,7 @@ from cakupan.cli.common import (
 )
 from cakupan.dates import Month, SystemClock, today
 from cakupan.db import transaction
-from cakupan.errors import CakupanError, FieldProblem, invalid
+from cakupan.errors import CakupanError, invalid
 from cakupan.i18n import t
 from cakupan.money import format_number, format_rupiah
 from cakupan.targets import actions, exports, queries, rules
@@ -295,23 +295,7 @@ def split(
     seg, met, span = _segment(segment), _metric(metric), _period(year, period)
     assert seg is not None
     assert met is not None
-    parts: dict[str, int] = {}
-    problems = []
-    for item in part:
-        code, _, value = item.partition("=")
-        if not code.strip() or not value.strip().isdigit() or code.strip() in parts:
-            problems.append(
-                FieldProblem(
-                    field="part",
-                    record=item,
-                    message=t(
-                        "harus KODE=NILAI (bilangan bulat >= 0, kode tidak berulang)",
-                        "expected CODE=VALUE (a whole number >= 0, codes not repeated)",
-                    ),
-                )
-            )
-            continue
-        parts[code.strip()] = int(value)
+    parts, problems = rules.parse_parts(part)
     if problems:
         raise CakupanError(t("Bagian target tidak valid", "Invalid target parts"), problems)
     engine = open_engine(database_url)
