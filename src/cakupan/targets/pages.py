@@ -23,12 +23,13 @@ from cakupan.dates import JAKARTA, Clock
 from cakupan.errors import CakupanError, ErrorKind, invalid
 from cakupan.formats import parse_rupiah
 from cakupan.i18n import t
-from cakupan.targets import actions, exports, queries, rules
+from cakupan.targets import actions, exports, plan_pages, queries, rules
 from cakupan.targets.models import WeeklyReview
 from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, RowId
 from cakupan.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(plan_pages.router)  # /plans: work plans and their activities
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

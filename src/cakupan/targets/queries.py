@@ -104,7 +104,6 @@ def partner_choices(session: Session, office_code: str) -> list[tuple[str, str]]
     return [(str(c), str(n)) for c, n in session.execute(query)]
 
 
-
 def _office_filter(session: Session, office_code: str) -> ColumnElement[bool]:
     """Participants served by ``office_code``: a branch's own, a region's branches', or all
     (``NATIONAL``). A participant belongs to the branch currently on their record."""
