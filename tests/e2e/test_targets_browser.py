@@ -28,6 +28,14 @@ ACTOR = Actor.system("e2e")
 YEAR = 2029  # a year no other browser test writes targets for
 
 
+def _in_indonesian(page: Page) -> None:
+    """Switch the signed-in user back to Indonesian when an earlier test left them in English
+    (the choice is the user's, kept across sign-ins)."""
+    if page.locator("html").get_attribute("lang") == "en":
+        page.get_by_test_id("lang-switch").click()
+        expect(page.locator("html")).to_have_attribute("lang", "id")
+
+
 @pytest.fixture
 def split_partner(live_server: LiveServer) -> str:
     """A partner of branch PLG to split a target to (created once per database)."""
@@ -46,6 +54,7 @@ def test_kabid_sets_splits_and_imports_targets(
     page: Page, sign_in: SignIn, split_partner: str, tmp_path: Path
 ) -> None:
     sign_in(page, Role.KABID)
+    _in_indonesian(page)
     page.click("[data-testid=nav-targets]")
     expect(page.get_by_test_id("office-fixed")).to_contain_text("Palembang")
     expect(page.get_by_test_id("office-picker")).to_have_count(0)  # one office: no picker
@@ -95,10 +104,13 @@ def test_kabid_sets_splits_and_imports_targets(
     page.get_by_test_id("lang-switch").click()
     expect(page.locator("h1")).to_contain_text("Targets vs realization")
     expect(page.get_by_test_id("targets-forms")).to_contain_text("Set targets")
+    page.get_by_test_id("lang-switch").click()  # back to Indonesian for the other tests
+    expect(page.locator("h1")).to_contain_text("Target vs realisasi")
 
 
 def test_regional_office_picks_one_of_its_branches(page: Page, sign_in: SignIn) -> None:
     sign_in(page, Role.REGIONAL)
+    _in_indonesian(page)
     page.goto(f"/targets?year={YEAR}")
     picker = page.get_by_test_id("office-picker")
     values = picker.locator("option").evaluate_all("(options) => options.map((o) => o.value)")
@@ -116,6 +128,7 @@ def test_regional_office_picks_one_of_its_branches(page: Page, sign_in: SignIn) 
 def test_staff_plan_a_week_on_a_phone(page: Page, sign_in: SignIn) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, Role.ARK)
+    _in_indonesian(page)
     page.goto("/plans")
     page.get_by_test_id("plan-kind").select_option("week")
     page.get_by_test_id("plan-start").fill("2026-11-30")
@@ -155,6 +168,7 @@ def test_staff_plan_a_week_on_a_phone(page: Page, sign_in: SignIn) -> None:
 @pytest.mark.usefixtures("statements")
 def test_statements_filtered_by_a_partner_picked_by_name(page: Page, sign_in: SignIn) -> None:
     sign_in(page, Role.KABID)
+    _in_indonesian(page)
     page.goto("/incentives/statements?period=2024-07")
     page.get_by_test_id("filter-partner").select_option(label="Koperasi Anggrek (E2E-KOPA)")
     page.get_by_test_id("filter-submit").click()
@@ -176,6 +190,7 @@ def _downloaded_rows(page: Page, test_id: str) -> list[tuple[object, ...]]:
 @pytest.mark.usefixtures("campaign_data")
 def test_campaigns_and_prospects_download_as_xlsx(page: Page, sign_in: SignIn) -> None:
     sign_in(page, Role.KABID)
+    _in_indonesian(page)
     page.goto("/campaigns")
     rows = _downloaded_rows(page, "campaigns-xlsx")
     assert rows[0][:3] == ("Kode", "Nama", "Jenis")
