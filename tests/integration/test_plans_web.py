@@ -5,8 +5,9 @@ refused."""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 
 import pytest
@@ -20,6 +21,7 @@ from cakupan.db import transaction
 from cakupan.targets.models import ExecutionEntry, PerformancePlan, PlanActivity
 from cakupan.users import create_user
 from cakupan.web import create_app
+from tests.conftest import CliResult
 
 PASSWORD = "kopi-tubruk-2026"
 _CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -136,6 +138,25 @@ def test_plan_activity_and_result(client: TestClient, engine: Engine) -> None:
             session.scalars(select(AuditEntry.action).where(AuditEntry.actor == "ark.plg"))
         )
     assert {"plans.create", "plans.activity.add", "plans.execution.log"} <= actions
+    out_of_week = client.post(
+        f"/plans/{plan_id}/activities/{activity_id}",
+        data={**activity, "scheduled_on": "2026-12-09", "expected_registrations": "30"},
+    )
+    assert out_of_week.status_code == 422
+    assert 'value="30"' in out_of_week.text  # the edit form keeps what was typed
+    edited = client.post(
+        f"/plans/{plan_id}/activities/{activity_id}",
+        data={**activity, "district_code": "16.71.01", "expected_registrations": "30"},
+        follow_redirects=False,
+    )
+    assert edited.status_code == 303
+    with transaction(engine) as session:
+        row = session.scalars(select(PlanActivity)).one()
+        assert (row.district_code, row.expected_registrations) == ("16.71.01", 30)
+        change = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "plans.activity.update")
+        ).one()
+        assert change.before == {"district_code": "16.71.09", "expected_registrations": 25}
     page = client.get(url).text
     assert 'data-testid="registered-' in page
     cell = page[page.index(f'data-testid="registered-{activity_id}"') :]
@@ -163,3 +184,42 @@ def test_plans_are_scoped(client: TestClient, engine: Engine) -> None:
     assert read.status_code == 200  # the auditor reads every office, plans nothing
     assert 'data-testid="activity-form"' not in read.text
     assert _count(engine, PlanActivity) == 0
+
+
+def test_cli_edit_activity(cli: Callable[..., CliResult]) -> None:
+    """`cakupan plans edit-activity` changes only the options given, with the same checks."""
+    plan = json.loads(
+        cli(
+            "plans", "create", "--office", "PLG", "--start", "2026-11-30", "--title", "x", "--json"
+        ).stdout
+    )
+    added = cli(
+        "plans",
+        "add-activity",
+        str(plan["id"]),
+        "--activity",
+        "kunjungan",
+        "--district",
+        "16.71.02",
+        "--prospects",
+        "nelayan",
+        "--assignee",
+        "partner:BRI01",
+        "--json",
+    )
+    activity_id = json.loads(added.stdout)["id"]
+    late = cli("plans", "edit-activity", str(activity_id), "--on", "2026-12-09")
+    assert late.exit_code == 2
+    assert "scheduled_on" in late.stderr
+    changed = cli(
+        "plans", "edit-activity", str(activity_id), "--expected-registrations", "12", "--json"
+    )
+    assert changed.exit_code == 0, changed.stderr
+    shown = json.loads(cli("plans", "show", str(plan["id"]), "--json").stdout)
+    (row,) = shown["activities"]
+    assert (row["expected_registrations"], row["district_code"], row["assignee_code"]) == (
+        12,
+        "16.71.02",
+        "BRI01",
+    )
+    assert cli("plans", "edit-activity", "999999", "--activity", "x").exit_code == 1

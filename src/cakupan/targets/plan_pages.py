@@ -205,6 +205,45 @@ def _plan_write(
     return RedirectResponse(f"/plans/{plan_id}?done={done}", status_code=303)
 
 
+def _activity_input(db: Session, form: dict[str, str]) -> actions.ActivityInput:
+    """An activity as its form gives it: the district picked by name (or code), dates and
+    numbers as typed (expected contributions as rupiah, ``Rp 1.500.000``); INVALID naming the
+    field otherwise."""
+    from cakupan.formats import parse_rupiah
+    from cakupan.regions.queries import resolve_area
+
+    district = resolve_area(db, form["district"], level="district")
+    if district is None:
+        raise invalid(
+            "district",
+            t(
+                "pilih kecamatan dari daftar (ketik namanya), didapat {v!r}",
+                "pick a district from the list (type its name), got {v!r}",
+            ).format(v=form["district"]),
+        )
+    contributions = parse_rupiah(form["expected_contributions"] or "0")
+    if contributions is None:
+        raise invalid(
+            "expected_contributions",
+            t(
+                "rupiah (mis. Rp 1.500.000), bukan {v!r}",
+                "rupiah (e.g. Rp 1.500.000), got {v!r}",
+            ).format(v=form["expected_contributions"]),
+        )
+    scheduled = form["scheduled_on"].strip()
+    return actions.ActivityInput(
+        activity=form["activity"],
+        district_code=district,
+        segment=form["segment"],
+        prospects=form["prospects"],
+        assignee_kind=form["assignee_kind"],
+        assignee_code=form["assignee_code"],
+        scheduled_on=_day("scheduled_on", scheduled) if scheduled else None,
+        expected_registrations=_whole("expected_registrations", form["expected_registrations"]),
+        expected_contributions=contributions,
+    )
+
+
 @router.post("/plans/{plan_id}/activities", dependencies=[CsrfProtected])
 def plan_add_activity(
     request: Request,
@@ -223,9 +262,6 @@ def plan_add_activity(
 ) -> Response:
     """Add who does what, where and for whom, with the results expected (`cakupan plans
     add-activity`); the district is picked by name."""
-    from cakupan.formats import parse_rupiah
-    from cakupan.regions.queries import resolve_area
-
     form = {
         "activity": activity,
         "district": district_code,
@@ -237,40 +273,60 @@ def plan_add_activity(
         "expected_registrations": expected_registrations,
         "expected_contributions": expected_contributions,
     }
+    return _plan_write(
+        request,
+        db,
+        actor,
+        plan_id,
+        form,
+        lambda: actions.add_activity(db, actor, plan_id, _activity_input(db, form)),
+        "activity",
+    )
+
+
+@router.post("/plans/{plan_id}/activities/{activity_id}", dependencies=[CsrfProtected])
+def plan_edit_activity(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    plan_id: RowId,
+    activity_id: RowId,
+    activity: Annotated[str, Form(max_length=40)] = "",
+    district_code: Annotated[str, Form(max_length=200)] = "",
+    prospects: Annotated[str, Form(max_length=200)] = "",
+    segment: Annotated[str, Form(max_length=10)] = "BPU",
+    assignee_kind: Annotated[str, Form(max_length=10)] = "staff",
+    assignee_code: Annotated[str, Form(max_length=40)] = "",
+    scheduled_on: Annotated[str, Form(max_length=10)] = "",
+    expected_registrations: Annotated[str, Form(max_length=12)] = "0",
+    expected_contributions: Annotated[str, Form(max_length=20)] = "0",
+) -> Response:
+    """Change a planned activity (`cakupan plans edit-activity`): the same fields and checks as
+    adding one; what was logged for it stays linked."""
+    form = {
+        "activity": activity,
+        "district": district_code,
+        "prospects": prospects,
+        "segment": segment,
+        "assignee_kind": assignee_kind,
+        "assignee_code": assignee_code,
+        "scheduled_on": scheduled_on,
+        "expected_registrations": expected_registrations,
+        "expected_contributions": expected_contributions,
+    }
+    form["edit_activity"] = str(activity_id)
 
     def write() -> object:
-        district = resolve_area(db, district_code, level="district")
-        if district is None:
+        if actions.get_activity(db, activity_id).plan_id != plan_id:
             raise invalid(
-                "district",
+                "activity",
                 t(
-                    "pilih kecamatan dari daftar (ketik namanya), didapat {v!r}",
-                    "pick a district from the list (type its name), got {v!r}",
-                ).format(v=district_code),
+                    "kegiatan {a} bukan bagian rencana {p}", "activity {a} is not part of plan {p}"
+                ).format(a=activity_id, p=plan_id),
             )
-        contributions = parse_rupiah(expected_contributions or "0")
-        if contributions is None:
-            raise invalid(
-                "expected_contributions",
-                t(
-                    "rupiah (mis. Rp 1.500.000), bukan {v!r}",
-                    "rupiah (e.g. Rp 1.500.000), got {v!r}",
-                ).format(v=expected_contributions),
-            )
-        data = actions.ActivityInput(
-            activity=activity,
-            district_code=district,
-            segment=segment,
-            prospects=prospects,
-            assignee_kind=assignee_kind,
-            assignee_code=assignee_code,
-            scheduled_on=_day("scheduled_on", scheduled_on) if scheduled_on.strip() else None,
-            expected_registrations=_whole("expected_registrations", expected_registrations),
-            expected_contributions=contributions,
-        )
-        return actions.add_activity(db, actor, plan_id, data)
+        return actions.update_activity(db, actor, activity_id, _activity_input(db, form))
 
-    return _plan_write(request, db, actor, plan_id, form, write, "activity")
+    return _plan_write(request, db, actor, plan_id, form, write, "changed")
 
 
 @router.post("/plans/{plan_id}/activities/{activity_id}/log", dependencies=[CsrfProtected])
