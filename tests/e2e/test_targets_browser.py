@@ -161,6 +161,16 @@ def test_staff_plan_a_week_on_a_phone(page: Page, sign_in: SignIn) -> None:
     log.get_by_role("button", name="Catat").click()
     expect(page.get_by_test_id("done")).to_contain_text("Hasil kegiatan tercatat")
     expect(page.locator("[data-testid^=registered-]").first).to_have_text("3")
+
+    row = page.locator("[data-testid^=activity-]").filter(has_text="pedagang pasar").first
+    row.get_by_text("Ubah", exact=True).click()
+    row.locator("[data-testid^=edit-expected-]").fill("30")
+    row.locator("[data-testid^=edit-submit-]").click()
+    expect(page.get_by_test_id("done")).to_contain_text("Kegiatan diubah")
+    expect(
+        page.locator("[data-testid^=activity-]").filter(has_text="pedagang pasar").first
+    ).to_contain_text("30")
+    expect(page.locator("[data-testid^=registered-]").first).to_have_text("3")  # still linked
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1  # no sideways scrolling on a phone
 
