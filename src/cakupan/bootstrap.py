@@ -3,8 +3,6 @@ data the product ships (regions, offices, contribution policies). Both are idemp
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -12,24 +10,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from cakupan.db import make_session_factory
+from cakupan.reference import REFERENCE_LOADERS
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-
-
-@dataclass(frozen=True)
-class ReferenceLoader:
-    """Loads one kind of shipped reference data; returns how many records it added."""
-
-    name: str
-    is_loaded: Callable[[Session], bool]
-    load: Callable[[Session], int]
-
-
-#: Loaders in dependency order. Each area appends its own (see ``cakupan.reference``).
-REFERENCE_LOADERS: list[ReferenceLoader] = []
 
 
 def alembic_config() -> Config:
@@ -60,7 +45,6 @@ def upgrade_schema(engine: Engine) -> bool:
 
 def load_reference_data(engine: Engine, *, only_missing: bool = True) -> dict[str, int]:
     """Run every reference loader (those already loaded are skipped when ``only_missing``)."""
-    _register_loaders()
     added: dict[str, int] = {}
     factory = make_session_factory(engine)
     for loader in REFERENCE_LOADERS:
@@ -75,8 +59,3 @@ def ensure_ready(engine: Engine) -> None:
     """Schema at head and reference data present: what every command needs before it starts."""
     upgrade_schema(engine)
     load_reference_data(engine)
-
-
-def _register_loaders() -> None:
-    # Imported here so that ``cakupan.bootstrap`` stays importable by the areas it loads.
-    import cakupan.reference  # noqa: F401

@@ -175,6 +175,7 @@ ALIASES = {
     "active": "active_participants",
     "arrears": "arrears_participants",
     "contributions_collected": "contributions",
+    "retained": "retention",
 }
 #: The targets area's metrics are figures of this registry under the same codes.
 TARGET_METRIC_FIGURES = ("new_participants", "active_participants", "contributions", "reacquired")

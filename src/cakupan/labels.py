@@ -152,6 +152,16 @@ LABELS: dict[str, dict[str, Text]] = {
         "approved": t("Disetujui", "Approved"),
         "rejected": t("Ditolak", "Rejected"),
     },
+    "document_kind": {
+        "legal": t("Dokumen legalitas", "Legal papers"),
+        "ecosystem_profile": t("Profil ekosistem", "Ecosystem profile"),
+        "potential_analysis": t("Analisis potensi", "Potential analysis"),
+        "other": t("Lainnya", "Other"),
+    },
+    "agent_standing": {
+        "at_risk": t("Berisiko diakhiri", "At risk of termination"),
+        "due": t("Jatuh tempo diakhiri", "Due for termination"),
+    },
     "statement_status": {
         "draft": t("Draf", "Draft"),
         "approved": t("Disetujui", "Approved"),

@@ -22,6 +22,7 @@ from cakupan.db import transaction
 from cakupan.partners.actions import NewPartner, create_partner
 from cakupan.partners.models import Partner
 from tests.clock_support import TEST_NOW
+from tests.e2e.charts import LAYOUT
 from tests.e2e.conftest import LiveServer, SignIn
 
 pytestmark = pytest.mark.e2e
@@ -79,6 +80,8 @@ def test_funnel_chart_renders(page: Page, sign_in: SignIn, campaign_data: int) -
     page.get_by_role("link", name="Kampanye").click()
     expect(page.locator("#funnel-chart")).to_have_attribute("data-chart-ready", "1")
     expect(page.locator("#funnel-chart canvas")).to_have_count(1)
+    layout = page.evaluate(LAYOUT, "funnel-chart")  # the legend clear of the top axis label
+    assert layout["legend"]["bottom"] + 8 <= layout["grid"]["top"], layout
     expect(page.get_by_test_id("funnel-E2E-RADIO")).to_contain_text("Rp 5.000.000")
     page.get_by_test_id("by-channel").click()
     expect(page.get_by_test_id("funnel-advertising:radio")).to_be_visible()

@@ -34,6 +34,7 @@ from cakupan.targets.examples import EXAMPLE_FILES
 from cakupan.users import ROLE_LABELS, create_user
 from cakupan.users.credentials import set_hash_parameters
 from tests.conftest import Templates, _pg_admin_execute, _pg_url_for, _postgres_unavailable
+from tests.e2e.charts import LAYOUT
 from tests.e2e.conftest import E2E_ENGINES, _free_port
 
 pytestmark = pytest.mark.e2e
@@ -76,6 +77,8 @@ PAGES = (
     "/reviews",
     "/field-log",
     "/incentives/statements",
+    "/agents",
+    "/partners/applications",
     "/analytics",
     "/account",
     "/users",
@@ -83,7 +86,7 @@ PAGES = (
 #: The first link of each kind of detail page found on the list pages is visited too.
 DETAIL_LINKS = re.compile(
     r"^/(campaigns/[A-Z0-9-]+|partners/[^/]+/detail|incentives/statements/\d+|reviews/\d+|plans/\d+"
-    r"|participants/\d+)$"
+    r"|participants/\d+|agents/[A-Za-z0-9._-]+|partners/applications/\d+)$"
 )
 #: The audit log shows the stored action names and records as they are: an auditor's evidence.
 EXEMPT = ("/audit",)
@@ -314,6 +317,9 @@ def test_analytics_draws_and_hides_paths(
     page.goto("/analytics")
     page.wait_for_selector("#province-chart[data-chart-ready='1']")
     page.wait_for_selector("#analytics-cohort-chart[data-chart-ready='1']")
+    # The colour scale below the heatmap, its month-of-age labels and the axis name.
+    layout = page.evaluate(LAYOUT, "analytics-cohort-chart")
+    assert layout["visualMap"]["top"] >= layout["grid"]["bottom"] + 36, layout
     text = page.inner_text("main")
     assert not _PATHS.findall(text)
     assert re.search(r"\d+,\d%", text)

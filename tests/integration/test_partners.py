@@ -249,7 +249,8 @@ def test_application_workflow(cli: Cli, tmp_path: Path, session: Session) -> Non
     assert doc["size_bytes"] == len(b"akta pendirian")
     missing_docs = cli("partners", "applications", "approve", app_id)
     assert missing_docs.exit_code == 2
-    assert "ecosystem_profile" in missing_docs.stderr
+    # named as people read them (the --kind help pairs each with its code)
+    assert "Profil ekosistem, Analisis potensi" in missing_docs.stderr
     for kind in ("ecosystem_profile", "potential_analysis"):
         path = tmp_path / f"{kind}.pdf"
         path.write_bytes(kind.encode())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -23,11 +24,12 @@ import duckdb
 from cakupan.analytics.report import (
     AGES,
     COHORT_SQL,
-    MONTHLY_SQL,
     NAMES_SQL,
     REGENCY_SQL,
+    STAGES,
     Window,
     assemble,
+    monthly_sql,
 )
 from cakupan.analytics.snapshot import TABLES, Snapshot
 from cakupan.errors import CakupanError, ErrorKind
@@ -39,11 +41,13 @@ ENGINES: tuple[EngineName, ...] = ("duckdb", "spark")
 Query = Callable[[str], list[Sequence[Any]]]
 
 
-def _run_all(query: Query) -> tuple[list[Any], list[Any], list[Any], dict[str, dict[str, str]]]:
+def _run_all(
+    query: Query, window: Window
+) -> tuple[list[Any], list[Any], list[Any], dict[str, dict[str, str]]]:
     names = {
         key: {str(code): str(name) for code, name in query(sql)} for key, sql in NAMES_SQL.items()
     }
-    return query(MONTHLY_SQL), query(COHORT_SQL), query(REGENCY_SQL), names
+    return query(monthly_sql(window)), query(COHORT_SQL), query(REGENCY_SQL), names
 
 
 def _months_values(window: Window) -> str:
@@ -53,9 +57,21 @@ def _months_values(window: Window) -> str:
     )
 
 
+#: DuckDB's own memory ceiling for the report (it spills to a temporary directory beyond it):
+#: the process stays within the 4 GiB the national report is allowed (issue #22).
+DUCKDB_MEMORY_LIMIT = "3GB"
+
+
 def run_duckdb(snapshot: Snapshot, window: Window) -> dict[str, Any]:
     started = time.perf_counter()
-    con = duckdb.connect()
+    scratch = tempfile.TemporaryDirectory(prefix="cakupan-duckdb-")
+    con = duckdb.connect(
+        config={
+            "memory_limit": DUCKDB_MEMORY_LIMIT,
+            "temp_directory": scratch.name,
+            "preserve_insertion_order": False,
+        }
+    )
     try:
         for table in TABLES:
             con.execute(
@@ -68,14 +84,17 @@ def run_duckdb(snapshot: Snapshot, window: Window) -> dict[str, Any]:
         )
         ages = ", ".join(f"({n})" for n in AGES)
         con.execute(f"CREATE TABLE ages AS SELECT * FROM (VALUES {ages}) t(n)")
+        for name, sql in STAGES:
+            con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
         loaded = time.perf_counter()
 
         def query(sql: str) -> list[Sequence[Any]]:
             return list(con.execute(sql).fetchall())
 
-        parts = _run_all(query)
+        parts = _run_all(query, window)
     finally:
         con.close()
+        scratch.cleanup()
     done = time.perf_counter()
     return _document("duckdb", window, parts, loaded - started, done - loaded)
 
@@ -136,12 +155,14 @@ def run_spark(snapshot: Snapshot, window: Window, *, master: str = "local[2]") -
     spark.createDataFrame(
         [(n,) for n in AGES], StructType([StructField("n", IntegerType(), False)])
     ).createOrReplaceTempView("ages")
+    for name, sql in STAGES:
+        spark.sql(sql).createOrReplaceTempView(name)
     loaded = time.perf_counter()
 
     def query(sql: str) -> list[Sequence[Any]]:
         return [tuple(row) for row in spark.sql(sql).collect()]
 
-    parts = _run_all(query)
+    parts = _run_all(query, window)
     done = time.perf_counter()
     return _document("spark", window, parts, loaded - started, done - loaded)
 

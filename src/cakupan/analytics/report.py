@@ -34,35 +34,75 @@ MONTH_FIGURES = (
     "active_participants",
 )
 
-#: One row per month x province x branch. Tables: participants, episodes, payments, months.
-MONTHLY_SQL = """
-WITH pay AS (
-    SELECT p.membership_id, p.amount, p.paid_on, p.first_month, p.months, p.reversed_on,
-           pt.province_code, pt.branch_code
-    FROM payments p JOIN participants pt ON pt.participant_id = p.participant_id
+#: The longest window whose months fit one BIGINT bit mask (bits 0..61).
+MASK_MONTHS = 62
+
+_MONTH_OF = (
+    "CAST(EXTRACT(YEAR FROM {d}) AS INTEGER) * 12 + CAST(EXTRACT(MONTH FROM {d}) AS INTEGER) - 1"
+)
+
+#: The payments that can count in the window (the months table), each with its participant's
+#: area and, in month indexes: ``paid_m`` (month paid), ``reversed_m``, ``counts_paid`` (1 when it
+#: counts as a payment of month ``paid_m``: paid inside the window and not reversed by the end of
+#: that month) and ``lo``..``hi``, the window months it covers as of each month's end (covered,
+#: paid by then, not reversed by then; empty when ``hi < lo``). Every figure reads this instead of
+#: the whole history, so the report's cost follows the window's payments, not every payment ever
+#: made; participants are joined once, here. ``covered_mask`` has bit k set when the payment covers
+#: window month k (windows of up to :data:`MASK_MONTHS` months). DuckDB materialises it; Spark
+#: keeps it a view.
+WINDOW_PAYMENTS_SQL = f"""
+WITH b AS (
+    SELECT MIN(m) AS first_m, MAX(m) AS last_m, MIN(first_day) AS first_day,
+           MAX(last_day) AS last_day
+    FROM months
 ),
+x AS (
+    SELECT p.participant_id, p.membership_id, p.amount, p.first_month,
+           p.first_month + p.months - 1 AS last_month,
+           {_MONTH_OF.format(d="p.paid_on")} AS paid_m,
+           {_MONTH_OF.format(d="p.reversed_on")} AS reversed_m,
+           b.first_m, b.last_m
+    FROM payments p CROSS JOIN b
+    WHERE p.paid_on <= b.last_day
+      AND (p.reversed_on IS NULL OR p.reversed_on > b.first_day)
+      AND (p.paid_on >= b.first_day OR p.first_month + p.months - 1 >= b.first_m)
+)
+SELECT y.*,
+       CASE WHEN y.hi >= y.lo
+            THEN CAST(POWER(2, LEAST(y.hi - y.first_m + 1, {MASK_MONTHS})) AS BIGINT)
+                 - CAST(POWER(2, LEAST(y.lo - y.first_m, {MASK_MONTHS})) AS BIGINT)
+            ELSE CAST(0 AS BIGINT) END AS covered_mask
+FROM (
+    SELECT x.participant_id, x.membership_id, x.amount, x.paid_m, x.reversed_m, x.first_m,
+           CASE WHEN x.paid_m >= x.first_m
+                     AND (x.reversed_m IS NULL OR x.reversed_m > x.paid_m)
+                THEN 1 ELSE 0 END AS counts_paid,
+           GREATEST(x.first_month, x.paid_m, x.first_m) AS lo,
+           LEAST(x.last_month, COALESCE(x.reversed_m - 1, x.last_m), x.last_m) AS hi,
+           pt.province_code, pt.branch_code
+    FROM x JOIN participants pt ON pt.participant_id = x.participant_id
+) y
+"""
+
+#: Stages run before the queries, in order: (name, SQL). Each becomes a table or view.
+STAGES: tuple[tuple[str, str], ...] = (("window_payments", WINDOW_PAYMENTS_SQL),)
+
+_MONTHLY_SQL = """
+WITH {active_ctes},
 facts AS (
-    SELECT mo.m, pt.province_code, pt.branch_code,
+    SELECT e.start_month AS m, pt.province_code, pt.branch_code,
            CASE WHEN e.episode_no = 1 THEN 1 ELSE 0 END AS new_registrations,
            CASE WHEN e.episode_no > 1 THEN 1 ELSE 0 END AS reacquired_episodes,
            0 AS payments, CAST(0 AS BIGINT) AS contributions_collected,
            0 AS active_participants
     FROM episodes e
-    JOIN participants pt ON pt.participant_id = e.participant_id
     JOIN months mo ON mo.m = e.start_month
+    JOIN participants pt ON pt.participant_id = e.participant_id
     UNION ALL
-    SELECT mo.m, pay.province_code, pay.branch_code, 0, 0, 1, pay.amount, 0
-    FROM pay JOIN months mo ON pay.paid_on BETWEEN mo.first_day AND mo.last_day
-    WHERE pay.reversed_on IS NULL OR pay.reversed_on > mo.last_day
+    SELECT paid_m, province_code, branch_code, 0, 0, 1, amount, 0
+    FROM window_payments WHERE counts_paid = 1
     UNION ALL
-    SELECT covered.m, covered.province_code, covered.branch_code, 0, 0, 0, 0, 1
-    FROM (
-        SELECT DISTINCT mo.m, pay.province_code, pay.branch_code, pay.membership_id
-        FROM pay JOIN months mo
-          ON pay.first_month <= mo.m AND pay.first_month + pay.months - 1 >= mo.m
-        WHERE pay.paid_on <= mo.last_day
-          AND (pay.reversed_on IS NULL OR pay.reversed_on > mo.last_day)
-    ) covered
+    SELECT m, province_code, branch_code, 0, 0, 0, 0, active_participants FROM active
 )
 SELECT m, province_code, branch_code,
        SUM(new_registrations), SUM(reacquired_episodes), SUM(payments),
@@ -71,39 +111,82 @@ FROM facts
 GROUP BY m, province_code, branch_code
 """
 
+#: Active episodes by month from bit masks: one mask per episode (the OR of its payments' masks:
+#: a month covered twice, e.g. by a payment reversed later and its replacement, is one bit), then
+#: one row per area and distinct mask, tested against each month's bit. No payment is expanded
+#: into its months and no (month, episode) pair is de-duplicated.
+_ACTIVE_BY_MASK = """
+b AS (SELECT MIN(m) AS first_m FROM months),
+episode_masks AS (
+    SELECT province_code, branch_code, BIT_OR(covered_mask) AS mask
+    FROM window_payments
+    WHERE covered_mask <> 0
+    GROUP BY membership_id, province_code, branch_code
+),
+mask_counts AS (
+    SELECT province_code, branch_code, mask, COUNT(*) AS episodes
+    FROM episode_masks
+    GROUP BY province_code, branch_code, mask
+),
+active AS (
+    SELECT mo.m, c.province_code, c.branch_code, SUM(c.episodes) AS active_participants
+    FROM mask_counts c
+    CROSS JOIN b
+    JOIN months mo ON (c.mask & CAST(POWER(2, mo.m - b.first_m) AS BIGINT)) <> 0
+    GROUP BY mo.m, c.province_code, c.branch_code
+)"""
+
+#: The same for windows longer than :data:`MASK_MONTHS`: each payment's months expanded, then
+#: de-duplicated per episode.
+_ACTIVE_EXPANDED = """
+active AS (
+    SELECT m, province_code, branch_code, COUNT(*) AS active_participants
+    FROM (
+        SELECT DISTINCT mo.m, w.province_code, w.branch_code, w.membership_id
+        FROM window_payments w JOIN months mo ON mo.m BETWEEN w.lo AND w.hi
+    ) covered
+    GROUP BY m, province_code, branch_code
+)"""
+
+#: One row per month x province x branch.
+MONTHLY_SQL = _MONTHLY_SQL.format(active_ctes=_ACTIVE_BY_MASK.strip())
+MONTHLY_SQL_LONG = _MONTHLY_SQL.format(active_ctes=_ACTIVE_EXPANDED.strip())
+
+
+def monthly_sql(window: Window) -> str:
+    """The monthly query for ``window`` (bit masks up to :data:`MASK_MONTHS` months)."""
+    return MONTHLY_SQL if len(window.months()) <= MASK_MONTHS else MONTHLY_SQL_LONG
+
+
 #: One row per cohort month x province x age: episodes seen (base) and still covered (retained).
 COHORT_SQL = """
 WITH seen AS (
-    SELECT e.membership_id, e.start_month AS cohort, pt.province_code, a.n,
-           mo.m, mo.last_day
+    SELECT e.membership_id, e.participant_id, e.start_month AS cohort, a.n, mo.m
     FROM episodes e
-    JOIN participants pt ON pt.participant_id = e.participant_id
     JOIN months first_mo ON first_mo.m = e.start_month
     CROSS JOIN ages a
     JOIN months mo ON mo.m = e.start_month + a.n
 ),
 kept AS (
     SELECT DISTINCT s.membership_id, s.n
-    FROM seen s JOIN payments p ON p.membership_id = s.membership_id
-    WHERE p.first_month <= s.m AND p.first_month + p.months - 1 >= s.m
-      AND p.paid_on <= s.last_day
-      AND (p.reversed_on IS NULL OR p.reversed_on > s.last_day)
+    FROM seen s JOIN window_payments w ON w.membership_id = s.membership_id
+    WHERE s.m BETWEEN w.lo AND w.hi
 )
-SELECT s.cohort, s.province_code, s.n, COUNT(*) AS base,
+SELECT s.cohort, pt.province_code, s.n, COUNT(*) AS base,
        SUM(CASE WHEN k.membership_id IS NULL THEN 0 ELSE 1 END) AS retained
-FROM seen s LEFT JOIN kept k ON k.membership_id = s.membership_id AND k.n = s.n
-GROUP BY s.cohort, s.province_code, s.n
+FROM seen s
+JOIN participants pt ON pt.participant_id = s.participant_id
+LEFT JOIN kept k ON k.membership_id = s.membership_id AND k.n = s.n
+GROUP BY s.cohort, pt.province_code, s.n
 """
 
 #: One row per regency: participants registered by the snapshot date, active in the last month.
 REGENCY_SQL = """
 WITH last_month AS (SELECT MAX(m) AS m FROM months),
 active AS (
-    SELECT DISTINCT p.participant_id
-    FROM payments p CROSS JOIN last_month lm JOIN months mo ON mo.m = lm.m
-    WHERE p.first_month <= mo.m AND p.first_month + p.months - 1 >= mo.m
-      AND p.paid_on <= mo.last_day
-      AND (p.reversed_on IS NULL OR p.reversed_on > mo.last_day)
+    SELECT DISTINCT w.participant_id
+    FROM window_payments w CROSS JOIN last_month lm
+    WHERE lm.m BETWEEN w.lo AND w.hi
 )
 SELECT pt.regency_code, pt.province_code, COUNT(*) AS registered,
        SUM(CASE WHEN a.participant_id IS NULL THEN 0 ELSE 1 END) AS active

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cakupan.bootstrap import REFERENCE_LOADERS, ReferenceLoader
 from cakupan.campaigns.models import OccupationGroup, OccupationGroupMember, Segment
 from cakupan.campaigns.rules import FactorWeights
 from cakupan.dates import SystemClock
@@ -156,9 +155,3 @@ def load_segments(session: Session) -> int:
         added += 1
     session.flush()
     return added
-
-
-if not any(loader.name == "segments" for loader in REFERENCE_LOADERS):
-    REFERENCE_LOADERS.append(
-        ReferenceLoader(name="segments", is_loaded=segments_loaded, load=load_segments)
-    )

@@ -3,10 +3,13 @@
 
     cakupan analytics snapshot --out DIR [--as-of YYYY-MM-DD]
     cakupan analytics national --snapshot DIR [--engine duckdb|spark] [--months 12] [--json]
+    cakupan analytics synthetic-snapshot --participants N --out DIR [--as-of] [--seed] [--json]
 """
 
 from __future__ import annotations
 
+import shutil
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +17,7 @@ import typer
 from rich.table import Table
 
 from cakupan.analytics import ENGINES, national_report, open_snapshot, take_snapshot
+from cakupan.analytics.synthetic import synthetic_snapshot
 from cakupan.auth import Actor
 from cakupan.cli.common import (
     DatabaseUrlOption,
@@ -74,6 +78,51 @@ def snapshot(
         )
     )
     for name, count in taken.rows.items():
+        console.print(f"  {name}: {format_number(count)}")
+
+
+@app.command("synthetic-snapshot")
+def synthetic(
+    out: Annotated[Path, typer.Option("--out", help="Direktori tujuan / target directory.")],
+    participants: Annotated[
+        int, typer.Option("--participants", help="Jumlah peserta / participants.")
+    ] = 15_000_000,
+    as_of: AsOfOption = None,
+    seed: Annotated[int, typer.Option("--seed", help="Benih acak / random seed.")] = 1,
+    as_json: JsonOption = False,
+) -> None:
+    """Snapshot SINTETIS berskala nasional untuk benchmark / a national-size SYNTHETIC snapshot
+    for benchmarks, written straight to Parquet (no database; docs/analytics.md)."""
+    if not 1 <= participants <= 100_000_000:
+        raise invalid(
+            "--participants",
+            t(
+                "diharapkan 1 sampai 100.000.000, diterima {v}",
+                "expected 1 to 100,000,000, got {v}",
+            ).format(v=participants),
+        )
+    day = date_option(as_of, "--as-of") or today(SystemClock())
+    if out.exists() and any(out.iterdir()):
+        if not (out / "manifest.json").is_file():
+            raise invalid(
+                "--out",
+                t(
+                    "diharapkan direktori kosong atau snapshot lama, diterima {p}",
+                    "expected an empty directory or an earlier snapshot, got {p}",
+                ).format(p=str(out)),
+            )
+        shutil.rmtree(out)
+    started = time.perf_counter()
+    made = synthetic_snapshot(participants, day, seed, out)
+    if as_json:
+        print_json({**made.as_json(), "seconds": round(time.perf_counter() - started, 1)})
+        return
+    console.print(
+        str(t("Snapshot SINTETIS per {d} di {p}", "SYNTHETIC snapshot as of {d} in {p}")).format(
+            d=day.isoformat(), p=str(out)
+        )
+    )
+    for name, count in made.rows.items():
         console.print(f"  {name}: {format_number(count)}")
 
 

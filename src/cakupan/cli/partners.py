@@ -373,7 +373,12 @@ def applications_attach(
         Path, typer.Argument(help="The document file (recorded by reference and hash).")
     ],
     kind: Annotated[
-        str, typer.Option("--kind", help="legal, ecosystem_profile, potential_analysis or other.")
+        str,
+        typer.Option(
+            "--kind",
+            help="legal (Dokumen legalitas), ecosystem_profile (Profil ekosistem), "
+            "potential_analysis (Analisis potensi) or other (Lainnya).",
+        ),
     ],
     title: Annotated[str | None, typer.Option("--title", show_default=False)] = None,
     database_url: DatabaseUrlOption = None,

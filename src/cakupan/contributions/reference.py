@@ -6,7 +6,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cakupan.auth import Actor
-from cakupan.bootstrap import REFERENCE_LOADERS, ReferenceLoader
 from cakupan.contributions.actions import import_policies
 from cakupan.contributions.models import ContributionPolicy
 from cakupan.contributions.policy_file import (
@@ -16,7 +15,7 @@ from cakupan.contributions.policy_file import (
 )
 
 
-def _is_loaded(session: Session) -> bool:
+def policies_loaded(session: Session) -> bool:
     keys = {(record.code, record.version) for record in shipped_policies()}
     found = session.execute(
         select(ContributionPolicy.code, ContributionPolicy.version).where(
@@ -26,7 +25,7 @@ def _is_loaded(session: Session) -> bool:
     return keys <= {(code, version) for code, version in found}
 
 
-def _load(session: Session) -> int:
+def load_policies(session: Session) -> int:
     result = import_policies(
         session,
         Actor.system("reference-data"),
@@ -34,9 +33,3 @@ def _load(session: Session) -> int:
         file_name=f"cakupan/contributions/data/{SHIPPED_FILE_NAME}",
     )
     return len(result.added)
-
-
-LOADER = ReferenceLoader(name="contribution_policies", is_loaded=_is_loaded, load=_load)
-
-if LOADER.name not in {loader.name for loader in REFERENCE_LOADERS}:
-    REFERENCE_LOADERS.append(LOADER)

@@ -111,11 +111,20 @@ def records(
     month: str | None = None,
     page: int = 1,
     after: int | None = None,
+    cohort: str | None = None,
 ) -> dict[str, Any]:
     """The records behind a KPI figure of one month: scoped, masked, paginated (``after`` =
-    the previous page's ``next_after``: keyset, index order)."""
+    the previous page's ``next_after``: keyset, index order). ``kpi=retained&cohort=C&month=M``:
+    the episodes of cohort C still active at the end of M (a cohort heatmap cell)."""
     result = queries.drill_down(
-        db, actor, kpi, parse_month("month", month), filters, page=page, after=after
+        db,
+        actor,
+        kpi,
+        parse_month("month", month),
+        filters,
+        page=page,
+        after=after,
+        cohort=parse_month("cohort", cohort),
     )
     db.commit()  # the unmasking audit, if any
     return result

@@ -79,9 +79,16 @@ def _sheet(
 
 
 def records_workbook(
-    session: Session, actor: Actor, kpi: str, month: Month | None, filters: Filters, lang: Lang
+    session: Session,
+    actor: Actor,
+    kpi: str,
+    month: Month | None,
+    filters: Filters,
+    lang: Lang,
+    *,
+    cohort: Month | None = None,
 ) -> tuple[Workbook, str]:
-    """Every record behind one figure (all pages)."""
+    """Every record behind one figure (all pages); ``cohort`` for a heatmap cell."""
     extra: list[Column]
     if kpi == "payments":
         extra = [
@@ -98,12 +105,14 @@ def records_workbook(
                 lambda r, lang: _month(r.get("paid_through_month"), lang),
             )
         ]
-    first = queries.drill_down(session, actor, kpi, month, filters)
+    first = queries.drill_down(session, actor, kpi, month, filters, cohort=cohort)
     rows = _pages(
         lambda page, after: (
             first
             if page == 1
-            else queries.drill_down(session, actor, kpi, month, filters, page=page, after=after)
+            else queries.drill_down(
+                session, actor, kpi, month, filters, page=page, after=after, cohort=cohort
+            )
         )
     )
     name = f"{figures.label(kpi, lang)} {first['month'] or ''}".strip()

@@ -76,6 +76,11 @@ def dashboard_page(
             "age": "month of age" if lang == "en" else "bulan ke-",
         },
         "months": [rules.month_label(m["month"], lang) for m in trend["months"]],
+        # Clicking a month opens the records behind its figure (the drill-down list, same
+        # filters): registrations, active participants at the month end, its payments.
+        "month_codes": [m["month"] for m in trend["months"]],
+        "cohort_codes": [c["cohort"] for c in cohorts["cohorts"]],
+        "records": "/dashboard/records?" + _query_string(resolved),
         "registrations": [m["new_registrations"] for m in trend["months"]],
         "active": [m["active_participants"] for m in trend["months"]],
         "compliance": [m["compliance"]["percent"] for m in trend["months"]],
@@ -83,7 +88,7 @@ def dashboard_page(
         "cohorts": [
             {
                 "name": rules.month_label(c["cohort"], lang),
-                "data": [[p["age"], p["percent"]] for p in c["curve"]],
+                "data": [[p["age"], p["percent"], p["part"], p["base"]] for p in c["curve"]],
             }
             for c in cohorts["cohorts"]
         ],
@@ -166,13 +171,22 @@ def records_page(
     filters: DashboardFilters,
     kpi: str,
     month: str | None = None,
+    cohort: str | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
     after: Annotated[int | None, Query(ge=0)] = None,
 ) -> Response:
-    """The records behind one KPI figure (masked; unmasking audited); "next" continues after
-    the last row's key (keyset)."""
+    """The records behind one KPI figure or cohort heatmap cell (masked; unmasking audited);
+    "next" continues after the last row's key (keyset)."""
+    queries.filter_choices(db, actor).check(filters)
     result = queries.drill_down(
-        db, actor, kpi, parse_month("month", month), filters, page=page, after=after
+        db,
+        actor,
+        kpi,
+        parse_month("month", month),
+        filters,
+        page=page,
+        after=after,
+        cohort=parse_month("cohort", cohort),
     )
     db.commit()
     return render(
@@ -180,7 +194,7 @@ def records_page(
         "dashboard_records.html",
         {
             "result": result,
-            "qs": _query_string(filters, kpi=kpi, month=result["month"]),
+            "qs": _query_string(filters, kpi=kpi, month=result["month"], cohort=result["cohort"]),
         },
     )
 
@@ -273,6 +287,7 @@ def export_page(
     view: str,
     kpi: str | None = None,
     month: str | None = None,
+    cohort: str | None = None,
     kind: str = "arrears",
 ) -> Response:
     """A dashboard table as an XLSX file, as filtered on its page (every page of it)."""
@@ -280,7 +295,13 @@ def export_page(
     queries.filter_choices(db, actor).check(filters)
     if view == "records":
         workbook, name = exports.records_workbook(
-            db, actor, kpi or "", parse_month("month", month), filters, lang
+            db,
+            actor,
+            kpi or "",
+            parse_month("month", month),
+            filters,
+            lang,
+            cohort=parse_month("cohort", cohort),
         )
     elif view == "worklist":
         workbook, name = exports.worklist_workbook(db, actor, kind, filters, lang)

@@ -813,6 +813,9 @@ DRILL_KPIS: dict[str, str] = {
     "closed_by_system": "participants",
     "reacquired": "participants",
     "payments": "payments",
+    # A cohort heatmap cell: the episodes of registration cohort ``cohort`` still active at the
+    # end of ``month`` (cohort + age), the cell's "paying" part (docs/dashboard.md).
+    "retained": "participants",
 }
 
 
@@ -843,6 +846,7 @@ _DRILL_COLUMNS = {
     "closed_by_system": "closed_by_system",
     "reacquired": "reacquired",
     "payments": "payments",
+    "retained": "paying",
 }
 #: Each list's order: the order of an index the list's query reads, so a page streams.
 _DRILL_ORDER: dict[str, tuple[Any, ...]] = {
@@ -854,6 +858,7 @@ _DRILL_ORDER: dict[str, tuple[Any, ...]] = {
     "closed_by_system": (StatusTransition.participant_id,),
     "reacquired": (StatusTransition.participant_id,),
     "payments": (Payment.id,),
+    "retained": (StatusSnapshot.participant_id,),
 }
 
 
@@ -869,7 +874,23 @@ def _figure(session: Session, actor: Actor, filters: Filters, column: str, month
     return _int(value)
 
 
-def _drill_select(kpi: str, month: Month) -> Any:
+def _cohort_figure(
+    session: Session, actor: Actor, filters: Filters, cohort: Month, month: Month
+) -> int:
+    """The "paying" part of one cohort heatmap cell from the pre-aggregates (the retained
+    drill-down's total, counted at the close of ``month``)."""
+    c = _table(session, actor, filters, KpiCohort)
+    value = session.scalar(
+        select(func.sum(c.paying)).where(
+            c.cohort_month == cohort,
+            c.age == month - cohort,
+            *_kpi_conditions(session, actor, filters, c),
+        )
+    )
+    return _int(value)
+
+
+def _drill_select(kpi: str, month: Month, cohort: Month | None = None) -> Any:
     base_columns = (
         Participant.id,
         Participant.nik,
@@ -898,6 +919,18 @@ def _drill_select(kpi: str, month: Month) -> Any:
             .join(Membership, Membership.id == StatusSnapshot.membership_id)
             .join(Participant, Participant.id == StatusSnapshot.participant_id)
             .where(StatusSnapshot.month == month, StatusSnapshot.status == kpi)
+        )
+    if kpi == "retained":
+        return (
+            select(*base_columns, StatusSnapshot.paid_through_month.label("extra"))
+            .select_from(StatusSnapshot)
+            .join(Membership, Membership.id == StatusSnapshot.membership_id)
+            .join(Participant, Participant.id == StatusSnapshot.participant_id)
+            .where(
+                StatusSnapshot.month == month,
+                StatusSnapshot.status == "active",
+                Membership.start_month == cohort,
+            )
         )
     if kpi in {"closed_by_system", "reacquired"}:
         return (
@@ -938,6 +971,7 @@ def drill_down(
     *,
     page: int = 1,
     after: int | None = None,
+    cohort: Month | None = None,
 ) -> dict[str, Any]:
     """The records behind one KPI figure of one closed month (default: the latest), scoped,
     masked (unmasking audited) and paginated by ``PAGE_SIZE``, with the total count. ``after``
@@ -956,6 +990,8 @@ def drill_down(
     _check_after(after)
     latest = latest_closed_month(session)
     month = month or latest
+    if kpi == "retained":
+        _check_cell(cohort, month)
     if month is None:
         return {
             "kpi": kpi,
@@ -966,9 +1002,12 @@ def drill_down(
             "next_after": None,
             "rows": [],
         }
-    query = _drill_select(kpi, month).where(*_ledger_conditions(session, actor, filters))
+    query = _drill_select(kpi, month, cohort).where(*_ledger_conditions(session, actor, filters))
     if actor.role in ACCOUNT_ROLES:  # their assigned accounts: a few rows, counted directly
         total = _count(session, query)
+    elif kpi == "retained":
+        assert cohort is not None
+        total = _cohort_figure(session, actor, filters, cohort, month)
     else:
         total = _figure(session, actor, filters, _DRILL_COLUMNS[kpi], month)
     key = _DRILL_ORDER[kpi][0]
@@ -999,19 +1038,37 @@ def drill_down(
                 first_month=str(row.first_month),
                 months=int(row.months),
             )
-        elif kpi in {"active", "arrears", "pending", "closed"}:
+        elif kpi in {"active", "arrears", "pending", "closed", "retained"}:
             item["paid_through_month"] = None if row.extra is None else str(_as_month(row.extra))
         out.append(item)
     return {
         "kpi": kpi,
         "records": DRILL_KPIS[kpi],
         "month": str(month),
+        "cohort": None if cohort is None else str(cohort),
         "total": total,
         "page": page,
         "page_size": PAGE_SIZE,
         "next_after": _next_after(rows),
         "rows": out,
     }
+
+
+def _check_cell(cohort: Month | None, month: Month | None) -> None:
+    """A heatmap cell: a cohort and a month end 0..12 months after it."""
+    if cohort is None:
+        raise invalid(
+            "cohort",
+            t("bulan kohort YYYY-MM wajib diisi", "a cohort month YYYY-MM is required"),
+        )
+    if month is not None and not 0 <= month - cohort <= 12:
+        raise invalid(
+            "month",
+            t(
+                f"bulan 0-12 bulan setelah kohort {cohort}, bukan {month}",
+                f"a month 0-12 months after cohort {cohort}, got {month}",
+            ),
+        )
 
 
 def _check_after(after: int | None) -> None:

@@ -17,20 +17,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from cakupan.partners.models import PartnerKind
+
 ProgramSet = Literal["JKK+JKM", "JKK+JKM+JHT"]
 PROGRAM_SETS: tuple[ProgramSet, ...] = ("JKK+JKM", "JKK+JKM+JHT")
-
-PartnerKind = Literal[
-    "wadah",
-    "perisai",
-    "korporasi",
-    "agen46",
-    "brilink",
-    "pos_kc",
-    "pos_regional",
-    "pemda",
-    "institution",
-]
 
 Amount = Annotated[int, Field(ge=0)]
 Percent = Annotated[Decimal, Field(ge=Decimal(0), le=Decimal(100))]

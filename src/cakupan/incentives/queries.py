@@ -208,11 +208,11 @@ def visible_partners_query(session: Session, actor: Actor) -> Any:
     national roles: every statement). The same scope as the partner pages and
     :func:`visible_statements`."""
     from cakupan.partners.models import Partner
-    from cakupan.partners.queries import _scoped
+    from cakupan.partners.queries import scope_partners
 
     if actor.sees_everything:
         return None
-    return _scoped(select(Partner.code), session, actor)
+    return scope_partners(select(Partner.code), session, actor)
 
 
 def statement_partner_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cakupan.auth import Actor
-from cakupan.bootstrap import REFERENCE_LOADERS, ReferenceLoader
 from cakupan.incentives.actions import add_scheme_version, parse_scheme_version
 from cakupan.incentives.definition import SchemeVersion
 from cakupan.incentives.models import IncentiveScheme
@@ -26,7 +25,7 @@ def shipped_schemes() -> tuple[SchemeVersion, ...]:
     )
 
 
-def _is_loaded(session: Session) -> bool:
+def schemes_loaded(session: Session) -> bool:
     stored = {
         (name, version)
         for name, version in session.execute(select(IncentiveScheme.name, IncentiveScheme.version))
@@ -34,13 +33,8 @@ def _is_loaded(session: Session) -> bool:
     return {(s.name, s.version) for s in shipped_schemes()} <= stored
 
 
-def _load(session: Session) -> int:
+def load_schemes(session: Session) -> int:
     actor = Actor.system("reference-loader")
     return sum(
         add_scheme_version(session, actor, scheme, origin="shipped") for scheme in shipped_schemes()
     )
-
-
-REFERENCE_LOADERS.append(
-    ReferenceLoader(name="incentive_schemes", is_loaded=_is_loaded, load=_load)
-)

@@ -734,7 +734,8 @@ def attach_file(
     )
 
 
-_REQUIRED_DOCUMENTS = ("legal", "ecosystem_profile", "potential_analysis")
+#: The documents an application needs before approval (domain.md section 4).
+REQUIRED_DOCUMENTS = ("legal", "ecosystem_profile", "potential_analysis")
 
 
 def review_application(
@@ -770,14 +771,18 @@ def approve_application(
             select(ApplicationDocument.kind).where(ApplicationDocument.application_id == row.id)
         )
     )
-    missing = [k for k in _REQUIRED_DOCUMENTS if k not in kinds]
+    missing = [k for k in REQUIRED_DOCUMENTS if k not in kinds]
     if missing:
+        from cakupan.labels import label
+
         raise invalid(
             "documents",
-            t(
-                "dokumen wajib belum dilampirkan: {m}",
-                "required documents are missing: {m}",
-            ).format(m=", ".join(missing)),
+            Text(
+                id="dokumen wajib belum dilampirkan: "
+                + ", ".join(label("document_kind", k, "id") for k in missing),
+                en="required documents are missing: "
+                + ", ".join(label("document_kind", k, "en") for k in missing),
+            ),
             record=str(application_id),
             code="documents-missing",
         )

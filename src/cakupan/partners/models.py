@@ -4,7 +4,7 @@ applications with their documents, and agent evaluations."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import (
     JSON,
@@ -22,7 +22,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cakupan.db import AwareDateTime, Base, BigIntPK
 
-PARTNER_KINDS = (
+#: The kinds of partner and agent (domain.md section 4); incentive schemes name them in
+#: ``applies_to`` (incentives/definition.py), so this is the one list of them.
+PartnerKind = Literal[
     "wadah",
     "perisai",
     "korporasi",
@@ -32,7 +34,8 @@ PARTNER_KINDS = (
     "pos_regional",
     "pemda",
     "institution",
-)
+]
+PARTNER_KINDS: tuple[PartnerKind, ...] = get_args(PartnerKind)
 PARTNER_STATUSES = ("recruited", "trained", "active", "suspended", "terminated")
 AGREEMENT_STATUSES = ("active", "terminated")
 APPLICATION_STATUSES = ("submitted", "in_review", "approved", "rejected")

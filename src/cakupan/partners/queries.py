@@ -180,7 +180,9 @@ def visible_partner_codes(session: Session, actor: Actor) -> set[str] | None:
     return None  # branch and region roles: filtered by branch below
 
 
-def _scoped(query: Select[Any], session: Session, actor: Actor) -> Select[Any]:
+def scope_partners(query: Select[Any], session: Session, actor: Actor) -> Select[Any]:
+    """``query`` (over :class:`Partner`) narrowed to the partners and agents ``actor`` may see:
+    the one partner scope, shared by the partner pages and the incentive statements."""
     codes = visible_partner_codes(session, actor)
     if codes is not None:
         return query.where(Partner.code.in_(sorted(codes)))
@@ -214,7 +216,7 @@ def list_partners(
         query = query.where(Partner.parent_code == parent_code)
     if status:
         query = query.where(Partner.status == status)
-    rows: list[Partner] = list(session.scalars(_scoped(query, session, actor)))
+    rows: list[Partner] = list(session.scalars(scope_partners(query, session, actor)))
     return [_info(row) for row in rows]
 
 
@@ -500,3 +502,116 @@ def agents_due_for_evaluation(session: Session, actor: Actor, on: date) -> list[
                 }
             )
     return sorted(due, key=lambda item: (item["due_on"], item["code"]))
+
+
+# -- the agent pages (issue 17) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgentStanding:
+    """An agent as the agents page shows it: lifecycle status, last activity, idle months up to
+    the month asked (agents working now: active or suspended), termination standing under its
+    scheme (None when not at risk or no rule applies) and the next evaluation's due date."""
+
+    info: PartnerInfo
+    last_activity_month: Month | None
+    idle_months: int | None
+    standing: str | None
+    evaluation_due_on: date | None
+
+
+def agent_standings(
+    session: Session, actor: Actor, as_of: Month, *, code: str | None = None
+) -> list[AgentStanding]:
+    """The agents ``actor`` may see (only ``code`` when given), by code, each with its activity
+    and standing as of ``as_of``. A few queries whatever the number of agents: the scoped list,
+    one grouped activity query, the standing of :func:`agents_at_risk` and the last
+    evaluations."""
+    from cakupan.partners.rules import next_evaluation_due
+
+    agents = [p for p in list_partners(session, actor) if p.is_agent and code in (None, p.code)]
+    if not agents:
+        return []
+    codes = [a.code for a in agents]
+    last = last_activity_months(session, codes)
+    standing = {a.code: a.standing for a in agents_at_risk(session, actor, as_of)}
+    evaluated: dict[str, date] = {
+        row[0]: row[1]
+        for row in session.execute(
+            select(AgentEvaluation.partner_code, func.max(AgentEvaluation.period_to))
+            .where(AgentEvaluation.partner_code.in_(codes))
+            .group_by(AgentEvaluation.partner_code)
+        )
+    }
+    out = []
+    for agent in agents:
+        started = agent.activated_on or agent.recruited_on
+        working = agent.status in {"active", "suspended"}
+        idle = (
+            idle_months(last.get(agent.code), Month.of(started) if started else as_of, as_of)
+            if working
+            else None
+        )
+        due = (
+            next_evaluation_due(evaluated.get(agent.code), started)
+            if agent.status == "active" and started is not None
+            else None
+        )
+        out.append(
+            AgentStanding(
+                info=agent,
+                last_activity_month=last.get(agent.code),
+                idle_months=idle,
+                standing=standing.get(agent.code),
+                evaluation_due_on=due,
+            )
+        )
+    return out
+
+
+def _application_scope(query: Select[Any], session: Session, actor: Actor) -> Select[Any]:
+    """Applications by the branch they would belong to: branch roles their branch, regional
+    roles their region's branches, partners and agents none."""
+    if actor.sees_everything:
+        return query
+    if actor.role in {Role.PARTNER, Role.AGENT}:
+        return query.where(literal(False))
+    if actor.branch_code:
+        return query.where(PartnerApplication.branch_code == actor.branch_code)
+    if actor.region_code:
+        from cakupan.regions import branches_of_region
+
+        return query.where(
+            PartnerApplication.branch_code.in_(branches_of_region(session, actor.region_code))
+        )
+    return query.where(literal(False))
+
+
+def visible_applications(
+    session: Session, actor: Actor, status: str | None = None
+) -> list[dict[str, Any]]:
+    """:func:`applications` within the actor's scope (by the branch applied to)."""
+    query = select(PartnerApplication).order_by(PartnerApplication.id.desc())
+    if status:
+        query = query.where(PartnerApplication.status == status)
+    return [
+        _application_json(row) for row in session.scalars(_application_scope(query, session, actor))
+    ]
+
+
+def visible_application(session: Session, actor: Actor, application_id: int) -> dict[str, Any]:
+    """:func:`application` when the actor may see it; NOT_FOUND otherwise (as if missing)."""
+    query = _application_scope(
+        select(PartnerApplication.id).where(PartnerApplication.id == application_id),
+        session,
+        actor,
+    )
+    if session.scalar(query) is None:
+        raise not_found(
+            t(
+                f"Pengajuan {application_id} tidak ditemukan",
+                f"Application {application_id} not found",
+            ),
+            code="application-not-found",
+        )
+    return application(session, application_id)

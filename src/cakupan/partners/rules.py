@@ -119,10 +119,16 @@ def transition_problem(current: str, new: str) -> Text | None:
     """Why an agent may not move from ``current`` to ``new``, or None."""
     if new in TRANSITIONS.get(current, frozenset()):
         return None
-    return t(
-        "status tidak dapat berubah dari {c} ke {n}",
-        "the status cannot change from {c} to {n}",
-    ).format(c=current, n=new)
+    from cakupan.labels import label
+
+    return Text(
+        id="status tidak dapat berubah dari {c} ke {n}".format(
+            c=label("partner_status", current, "id"), n=label("partner_status", new, "id")
+        ),
+        en="the status cannot change from {c} to {n}".format(
+            c=label("partner_status", current, "en"), n=label("partner_status", new, "en")
+        ),
+    )
 
 
 def idle_months(last_activity: Month | None, since: Month, as_of: Month) -> int:

@@ -1,5 +1,5 @@
 """Reference loaders of the regions area: Indonesia's areas (vendored idn-area-data) and the
-shipped BPJS TK offices. Registered in :data:`cakupan.bootstrap.REFERENCE_LOADERS` on import.
+shipped BPJS TK offices. Listed in :data:`cakupan.reference.REFERENCE_LOADERS`.
 
 Loading is idempotent: codes already in the database are left alone, missing ones are added. The
 first load of the 83,763 villages takes about a second: psycopg ``COPY`` on PostgreSQL, batched
@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
-from cakupan.bootstrap import REFERENCE_LOADERS, ReferenceLoader
 from cakupan.db import is_postgres
 from cakupan.imports import ImportResult, in_batches
 from cakupan.regions.actions import apply_office_rows
@@ -208,7 +207,3 @@ def load_offices(session: Session) -> int:
         details = "; ".join(f"row {e.row} {e.field}: {e.message.en}" for e in result.errors)
         raise RuntimeError(f"default branches conflict with the database: {details}")
     return result.accepted
-
-
-REFERENCE_LOADERS.append(ReferenceLoader("areas", areas_loaded, load_areas))
-REFERENCE_LOADERS.append(ReferenceLoader("offices", offices_loaded, load_offices))

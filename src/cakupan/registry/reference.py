@@ -12,7 +12,6 @@ from importlib import resources
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cakupan.bootstrap import REFERENCE_LOADERS, ReferenceLoader
 from cakupan.registry.models import Occupation
 
 
@@ -39,9 +38,3 @@ def load_occupations(session: Session) -> int:
         added += 1
     session.flush()
     return added
-
-
-if not any(loader.name == "occupations" for loader in REFERENCE_LOADERS):
-    REFERENCE_LOADERS.append(
-        ReferenceLoader(name="occupations", is_loaded=occupations_loaded, load=load_occupations)
-    )

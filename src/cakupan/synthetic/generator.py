@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from cakupan.dates import Month
+from cakupan.partners.actions import IMPORT_COLUMNS as PARTNER_IMPORT_COLUMNS
 from cakupan.registry import imports
 from cakupan.registry.occupation_terms import jht_required, sector_for_occupation
 from cakupan.synthetic import behaviour as b
@@ -24,17 +25,7 @@ MonthlyAmount = Callable[[int, str, Month, str, str], int]
 #: The columns of the files written: the import's contract (required, then optional).
 PARTICIPANT_COLUMNS = [*imports.PARTICIPANT_COLUMNS, *imports.PARTICIPANT_OPTIONAL_COLUMNS]
 PAYMENT_COLUMNS = [*imports.PAYMENT_COLUMNS, *imports.PAYMENT_OPTIONAL_COLUMNS]
-PARTNER_COLUMNS = [
-    "code",
-    "name",
-    "kind",
-    "parent_code",
-    "branch_code",
-    "scheme",
-    "commission_rate",
-    "valid_from",
-    "valid_to",
-]
+PARTNER_COLUMNS = list(PARTNER_IMPORT_COLUMNS)
 
 
 @dataclass(frozen=True)

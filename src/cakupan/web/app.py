@@ -79,6 +79,7 @@ def create_app(
     from cakupan.dashboard import pages as dashboard_pages
     from cakupan.db import make_engine, make_session_factory
     from cakupan.incentives import pages as incentives_pages
+    from cakupan.partners import pages as partners_pages
     from cakupan.reminders import api as reminders_api
     from cakupan.reminders import pages as reminders_pages
     from cakupan.retention import pages as retention_pages
@@ -123,6 +124,7 @@ def create_app(
     app.include_router(analytics_pages.router)
     app.include_router(retention_pages.router)
     app.include_router(claims_pages.router)
+    app.include_router(partners_pages.router)
     app.include_router(jobs_pages.router)
     app.include_router(reminders_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -158,9 +158,11 @@ def switch_language(
 
 def _links_for(role: Role) -> list[dict[str, Any]]:
     from cakupan.dashboard.operations import links_for as dashboard_links
+    from cakupan.partners.pages import links_for as partner_links
 
     links = [
         *dashboard_links(role),
+        *partner_links(role),
         {
             "href": "/account",
             "label": t("Akun saya", "My account"),

@@ -34,13 +34,16 @@
   var h = echarts.init(heat, null, { renderer: "canvas" });
   h.setOption({
     animation: false,
-    grid: { left: 8, right: 8, top: 8, bottom: 56, containLabel: true },
+    // Below the plot: the month-of-age labels, the axis name, then the colour scale (none of
+    // them overlapping, on a phone too).
+    grid: { left: 8, right: 8, top: 8, bottom: 96, containLabel: true },
     tooltip: { formatter: function (p) {
       return values.cohorts[p.value[1]].name + " · " + values.names.age + " " + values.ages[p.value[0]] + ": " + percent(p.value[2]);
     } },
     xAxis: { type: "category", data: values.ages.map(String), name: values.names.age, nameLocation: "middle", nameGap: 24 },
     yAxis: { type: "category", data: values.cohorts.map(function (c) { return c.name; }), inverse: true },
-    visualMap: { min: 0, max: 100, orient: "horizontal", left: "center", bottom: 0, itemHeight: phone ? 120 : 200,
+    visualMap: { min: 0, max: 100, dimension: 2, orient: "horizontal", left: "center", bottom: 4, itemWidth: 14,
+      itemHeight: phone ? 160 : 200, text: [percent(100), percent(0)],
       inRange: { color: ["#fef3c7", "#34d399", "#065f46"] }, formatter: function (v) { return percent(v); } },
     series: [{ type: "heatmap", data: cells, label: { show: true, formatter: function (p) { return percent(p.value[2]); }, fontSize: 10 } }]
   });

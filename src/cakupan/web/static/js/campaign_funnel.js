@@ -10,7 +10,9 @@
   var chart = echarts.init(holder, null, { renderer: "canvas" });
   chart.setOption({
     animation: false,
-    grid: { left: 40, right: 12, top: 28, bottom: 40 },
+    // The legend (one scrolling line) above the plot, clear of the top axis label; the axis
+    // labels inside the chart's box (containLabel), so rotated stage names are not cut off.
+    grid: { left: 8, right: 12, top: 44, bottom: 8, containLabel: true },
     tooltip: { trigger: "axis" },
     legend: { type: "scroll", top: 0 },
     xAxis: { type: "category", data: values.stages, axisLabel: { interval: 0, rotate: 20 } },
