@@ -182,7 +182,6 @@ def prospects_page(
     """The prospect worklist: what the actor may see (``mine`` = only assigned to them), with
     stage, attempts and a form to record a contact."""
     views, phones = _worklist(db, actor, mine=mine, campaign=campaign)
-    db.commit()  # the unmasking audit rows, if any
     return render(
         request,
         "campaigns_prospects.html",
@@ -205,7 +204,7 @@ def _worklist(
 ) -> tuple[list[ProspectView], dict[int, str]]:
     """The prospects the actor sees (``mine``: assigned to them) and each one's phone as the
     actor may see it: their own prospects' phones in full, others' masked unless the role may
-    unmask them (audited by :func:`reveal`; the caller commits)."""
+    unmask them (audited by :func:`reveal`, committed here)."""
     own = actor.agent_code if actor.role is Role.AGENT else actor.name
     views = prospect_views(
         db,
@@ -223,6 +222,7 @@ def _worklist(
     )
     phones: dict[int, str] = {v.id: v.phone or "" for v in views}
     phones.update({v.id: p if v.phone else "" for v, p in zip(hidden, shown_hidden, strict=True)})
+    db.commit()  # the unmasking audit rows, if any
     return views, phones
 
 
@@ -236,7 +236,6 @@ def prospects_export(
 ) -> Response:
     """The prospect worklist as filtered on its page, as an XLSX file (phones as shown there)."""
     views, phones = _worklist(db, actor, mine=mine, campaign=campaign)
-    db.commit()  # the unmasking audit rows, if any
     workbook = exports.prospects_workbook(views, phones, request_lang(request))
     return _xlsx(workbook, "prospek.xlsx")
 

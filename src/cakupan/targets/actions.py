@@ -3,10 +3,11 @@ transaction (the caller's session, or :func:`cakupan.imports.post_file` for impo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, column, inspect, select, table
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ from cakupan.targets.models import (
 from cakupan.targets.rules import FigureRow, Period
 
 NATIONAL = rules.NATIONAL
+T = TypeVar("T")
 
 _branch = table("branch", column("code"), column("region_code"))
 _office_region = table("office_region", column("code"))
@@ -51,6 +53,20 @@ class CellKey:
 
     def describe(self) -> str:
         return f"{self.office_code} {self.period.label} {self.segment} {self.metric}"
+
+
+def committed(session: Session, write: Callable[[], T]) -> T:
+    """Run one write of this area (an action below, validate -> write -> audit) in the caller's
+    session and commit it: the pages' transaction, owned here rather than by each handler
+    (issue 20). On any error the session is rolled back (nothing written) and the error
+    raised again for the page to show."""
+    try:
+        result = write()
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+    return result
 
 
 def known_offices(session: Session) -> set[str] | None:

@@ -234,9 +234,8 @@ def _target_write(
     targets page again with the problems named and the form as typed, nothing written; else
     back to the report (redirect after POST)."""
     try:
-        write()
+        actions.committed(db, write)
     except CakupanError as error:
-        db.rollback()
         return targets_page(
             request,
             db,
@@ -248,7 +247,6 @@ def _target_write(
             status_code=error.kind.http_status,
             form=form,
         )
-    db.commit()
     return RedirectResponse(f"/targets?office={office}&year={year}&done={done}", status_code=303)
 
 
@@ -354,7 +352,7 @@ def targets_import(
 
     code = actions.check_office(db, office or _default_office(actor))
     actions.authorize_office(db, actor, code, "targets")  # refused before anything is tried
-    db.rollback()  # the import writes on its own connection (SQLite: no read lock held here)
+    db.close()  # the import writes on its own connection (SQLite: no read lock held here)
     name = upload_name(file.filename)
     with tempfile.TemporaryDirectory(prefix="cakupan-targets-") as folder:
         path = Path(folder) / ("upload" + Path(name).suffix.lower()[:8])

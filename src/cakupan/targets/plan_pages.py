@@ -119,9 +119,13 @@ def plan_create(
     code = actions.check_office(db, office or _default_office(actor))
     actions.authorize_office(db, actor, code, "cycle")  # refused before anything is tried
     try:
-        plan = actions.create_plan(db, actor, code, kind, _day("start", start), title, clock=clock)
+        plan = actions.committed(
+            db,
+            lambda: actions.create_plan(
+                db, actor, code, kind, _day("start", start), title, clock=clock
+            ),
+        )
     except CakupanError as error:
-        db.rollback()
         return plans_page(
             request,
             db,
@@ -132,7 +136,6 @@ def plan_create(
             status_code=error.kind.http_status,
             form={"kind": kind, "start": start, "title": title},
         )
-    db.commit()
     return RedirectResponse(f"/plans/{plan.id}", status_code=303)
 
 
@@ -189,9 +192,8 @@ def _plan_write(
     plan = actions.get_plan(db, plan_id)
     actions.authorize_office(db, actor, plan.office_code, "cycle")  # refused before anything
     try:
-        write()
+        actions.committed(db, write)
     except CakupanError as error:
-        db.rollback()
         return _plan_page(
             request,
             db,
@@ -201,7 +203,6 @@ def _plan_write(
             status_code=error.kind.http_status,
             form=form,
         )
-    db.commit()
     return RedirectResponse(f"/plans/{plan_id}?done={done}", status_code=303)
 
 
