@@ -73,6 +73,7 @@ PAGES = (
     "/segments/coverage",
     "/targets",
     "/targets?office=PLG&year=2018",
+    "/plans",
     "/reviews",
     "/field-log",
     "/incentives/statements",
@@ -84,7 +85,7 @@ PAGES = (
 )
 #: The first link of each kind of detail page found on the list pages is visited too.
 DETAIL_LINKS = re.compile(
-    r"^/(campaigns/[A-Z0-9-]+|partners/[^/]+/detail|incentives/statements/\d+|reviews/\d+"
+    r"^/(campaigns/[A-Z0-9-]+|partners/[^/]+/detail|incentives/statements/\d+|reviews/\d+|plans/\d+"
     r"|participants/\d+|agents/[A-Za-z0-9._-]+|partners/applications/\d+)$"
 )
 #: The audit log shows the stored action names and records as they are: an auditor's evidence.

@@ -690,3 +690,56 @@ def test_window_rule_at_province_and_regency_level_latest_start_wins(
     assert province == []
     assert [(a.nik, a.rule.value) for a in regency] == [(NIK_4, "time_area_window")]
     assert [a.nik for a in sos] == [NIK_1]
+
+
+def _sheet_rows(response: Any) -> list[tuple[Any, ...]]:
+    import io
+
+    import openpyxl
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    return [tuple(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def test_campaigns_and_prospects_export_as_shown(web: Callable[[str], Any]) -> None:
+    """The campaign list and the prospect worklist download as XLSX (issue 17): the rows the
+    page shows, codes as labels in the page's language, phones masked as on the page."""
+    from datetime import datetime
+
+    kabid = web("kabid")
+    assert 'href="/campaigns/export.xlsx"' in kabid.get("/campaigns").text
+    rows = _sheet_rows(kabid.get("/campaigns/export.xlsx"))
+    assert rows[0][:4] == ("Kode", "Nama", "Jenis", "Media")
+    by_code = {row[0]: row for row in rows[1:]}
+    assert set(by_code) == {"SOS-1", "DM-2"}
+    assert by_code["SOS-1"][2] == "Sosialisasi tatap muka"
+    assert by_code["SOS-1"][4] == datetime(2026, 1, 5)
+    assert by_code["SOS-1"][7:9] == (1_500_000, 1_000_000)
+    switched = kabid.post(
+        "/lang",
+        data={"csrf_token": _csrf(kabid.get("/campaigns").text), "to": "en"},
+        follow_redirects=False,
+    )
+    assert switched.status_code == 303
+    english = _sheet_rows(kabid.get("/campaigns/export.xlsx"))
+    assert english[0][:3] == ("Code", "Name", "Type")
+    assert web("agent").get("/campaigns/export.xlsx").status_code == 403
+
+    page = kabid.get("/prospects?campaign=DM-2").text
+    assert 'href="/prospects/export.xlsx?campaign=DM-2"' in page
+    prospects = _sheet_rows(kabid.get("/prospects/export.xlsx?campaign=DM-2"))
+    names = {row[0]: row for row in prospects[1:]}
+    assert set(names) == {"Siti", "Bambang", "Wati"}
+    assert names["Wati"][1] not in ("", "0813-3333-4444")  # masked, as on the page
+    assert "*" in names["Wati"][1]
+    assert names["Bambang"][4] == "PRS-007"
+    agent = web("agent")
+    own = _sheet_rows(agent.get("/prospects/export.xlsx?mine=1"))
+    assert [(row[0], row[1]) for row in own[1:]] == [("Bambang", "0812 1111 2222")]
+    assert web("ar").get("/prospects/export.xlsx").status_code == 200
+    assert len(_sheet_rows(web("ar").get("/prospects/export.xlsx"))) == 1  # header only

@@ -422,3 +422,27 @@ def test_statement_lines_name_the_participant(site: Site, client: TestClient) ->
     names = re.findall(r'data-testid="line-name">([^<]+)<', html)
     assert names
     assert all(name.strip() not in {"", "–"} for name in names)
+
+
+def _picker(client: TestClient) -> list[str]:
+    page = client.get("/incentives/statements").text
+    if 'data-testid="filter-partner"' not in page:
+        return []
+    picker = page[page.index('data-testid="filter-partner"') :]
+    return re.findall(r'option value="([^"]+)"', picker[: picker.index("</select>")])
+
+
+def test_partner_picker_is_scoped(site: Site, client: TestClient) -> None:
+    """Partners are picked by name among those with statements the actor may read (issue 17):
+    the kabid its branch's, head office all; a partner with one statement gets no picker."""
+    _login(client, "kabid.plg")
+    assert sorted(_picker(client)) == ["K1", "P1"]
+    page = client.get("/incentives/statements?partner=P1").text
+    assert re.search(r'<option value="P1" selected>[^<]+\(P1\)</option>', page)
+    assert _listed(client, "?partner=P1") == {"P1"}  # a picked code matches itself only
+    client.cookies.clear()
+    _login(client, "head")
+    assert sorted(_picker(client)) == ["B3", "K1", "P1"]
+    client.cookies.clear()
+    _login(client, "mitra.k1")
+    assert _picker(client) == []

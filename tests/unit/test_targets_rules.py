@@ -250,3 +250,14 @@ def test_office_permission() -> None:
     assert not allowed("ark", "PLG", None, "PLG", "SUMBAGSEL", "targets")
     assert not allowed("kabid", None, None, "PLG", "SUMBAGSEL", "read")  # no scope code
     assert not allowed("partner", None, None, "PLG", "SUMBAGSEL", "read")
+
+
+def test_parse_parts_as_typed() -> None:
+    """Split parts as people type them (CLI ``--part`` and the page's lines): ``1.200`` is 1200,
+    blank lines are skipped, a bad item or a repeated code is named, not dropped."""
+    parts, problems = rules.parse_parts(
+        ["ARK01=1.200", "", " KOP-A = 300 ", "ARK01=5", "X=-1", "=4"]
+    )
+    assert parts == {"ARK01": 1200, "KOP-A": 300}
+    assert [p.record for p in problems] == ["ARK01=5", "X=-1", "=4"]
+    assert all(p.field == "part" for p in problems)

@@ -5,19 +5,23 @@ worklist is scoped by :func:`prospect_scope`."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from openpyxl import Workbook
+from sqlalchemy.orm import Session
 
 from cakupan.access import BRANCH_ROLES, NATIONAL_ROLES, SensitiveValue, reveal
 from cakupan.auth import Actor, Role
-from cakupan.campaigns import planner_pages, queries
+from cakupan.campaigns import exports, planner_pages, queries
 from cakupan.campaigns.planner import area_filter, visible_campaigns
 from cakupan.campaigns.prospects import (
     CONTACT_METHODS,
+    ProspectView,
     prospect_scope,
     prospect_views,
     record_contact,
@@ -28,12 +32,20 @@ from cakupan.campaigns.segments import coverage, list_segments
 from cakupan.dates import parse_date, today
 from cakupan.errors import forbidden, invalid, not_found
 from cakupan.i18n import t
-from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, RowId
+from cakupan.web.deps import (
+    AppClock,
+    CsrfProtected,
+    DbSession,
+    PageActor,
+    RowId,
+    request_lang,
+)
 from cakupan.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(planner_pages.router)  # before /campaigns/{code}: calendar, new, plan
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OFFICE_ROLES = NATIONAL_ROLES | BRANCH_ROLES | {Role.REGIONAL}
 STAGE_LABELS = {
     "reached": ("Terjangkau", "Reached"),
@@ -113,6 +125,26 @@ def campaigns_page(
     )
 
 
+@router.get("/campaigns/export.xlsx")
+def campaigns_export(request: Request, db: DbSession, actor: PageActor) -> Response:
+    """The campaign list the actor sees, as an XLSX file (labels in the page's language)."""
+    _office_only(actor)
+    workbook = exports.campaigns_workbook(
+        queries.list_campaigns(db, visible_campaigns(db, actor)), request_lang(request)
+    )
+    return _xlsx(workbook, "kampanye.xlsx")
+
+
+def _xlsx(workbook: Workbook, name: str) -> Response:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return Response(
+        buffer.getvalue(),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 @router.get("/campaigns/{code}")
 def campaign_page(request: Request, db: DbSession, actor: PageActor, code: str) -> Response:
     """One campaign's funnel with its cost per stage and the registrations attributed to it (NIK
@@ -149,6 +181,30 @@ def prospects_page(
 ) -> Response:
     """The prospect worklist: what the actor may see (``mine`` = only assigned to them), with
     stage, attempts and a form to record a contact."""
+    views, phones = _worklist(db, actor, mine=mine, campaign=campaign)
+    return render(
+        request,
+        "campaigns_prospects.html",
+        {
+            "views": views,
+            "phones": phones,
+            "counts": stage_counts(views),
+            "mine": mine,
+            "campaign": campaign or "",
+            "outcomes": CONTACT_OUTCOMES,
+            "reasons": REFUSAL_REASONS,
+            "methods": CONTACT_METHODS,
+            "labels": LABELS,
+        },
+    )
+
+
+def _worklist(
+    db: Session, actor: Actor, *, mine: bool, campaign: str | None
+) -> tuple[list[ProspectView], dict[int, str]]:
+    """The prospects the actor sees (``mine``: assigned to them) and each one's phone as the
+    actor may see it: their own prospects' phones in full, others' masked unless the role may
+    unmask them (audited by :func:`reveal`, committed here)."""
     own = actor.agent_code if actor.role is Role.AGENT else actor.name
     views = prospect_views(
         db,
@@ -166,21 +222,22 @@ def prospects_page(
     )
     phones: dict[int, str] = {v.id: v.phone or "" for v in views}
     phones.update({v.id: p if v.phone else "" for v, p in zip(hidden, shown_hidden, strict=True)})
-    db.commit()
-    return render(
-        request,
-        "campaigns_prospects.html",
-        {
-            "views": views,
-            "phones": phones,
-            "counts": stage_counts(views),
-            "mine": mine,
-            "outcomes": CONTACT_OUTCOMES,
-            "reasons": REFUSAL_REASONS,
-            "methods": CONTACT_METHODS,
-            "labels": LABELS,
-        },
-    )
+    db.commit()  # the unmasking audit rows, if any
+    return views, phones
+
+
+@router.get("/prospects/export.xlsx")
+def prospects_export(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    mine: Annotated[bool, Query()] = False,
+    campaign: Annotated[str | None, Query()] = None,
+) -> Response:
+    """The prospect worklist as filtered on its page, as an XLSX file (phones as shown there)."""
+    views, phones = _worklist(db, actor, mine=mine, campaign=campaign)
+    workbook = exports.prospects_workbook(views, phones, request_lang(request))
+    return _xlsx(workbook, "prospek.xlsx")
 
 
 @router.post("/prospects/{prospect_id}/contact", dependencies=[CsrfProtected])

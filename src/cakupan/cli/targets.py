@@ -18,7 +18,7 @@ from cakupan.cli.common import (
 )
 from cakupan.dates import Month, SystemClock, today
 from cakupan.db import transaction
-from cakupan.errors import CakupanError, FieldProblem, invalid
+from cakupan.errors import CakupanError, invalid
 from cakupan.i18n import t
 from cakupan.money import format_number, format_rupiah
 from cakupan.targets import actions, exports, queries, rules
@@ -295,23 +295,7 @@ def split(
     seg, met, span = _segment(segment), _metric(metric), _period(year, period)
     assert seg is not None
     assert met is not None
-    parts: dict[str, int] = {}
-    problems = []
-    for item in part:
-        code, _, value = item.partition("=")
-        if not code.strip() or not value.strip().isdigit() or code.strip() in parts:
-            problems.append(
-                FieldProblem(
-                    field="part",
-                    record=item,
-                    message=t(
-                        "harus KODE=NILAI (bilangan bulat >= 0, kode tidak berulang)",
-                        "expected CODE=VALUE (a whole number >= 0, codes not repeated)",
-                    ),
-                )
-            )
-            continue
-        parts[code.strip()] = int(value)
+    parts, problems = rules.parse_parts(part)
     if problems:
         raise CakupanError(t("Bagian target tidak valid", "Invalid target parts"), problems)
     engine = open_engine(database_url)
@@ -497,6 +481,59 @@ def add_activity(
         print_json(payload)
     else:
         _say(f"kegiatan / activity {created.id}")
+
+
+@plans_app.command("edit-activity")
+def edit_activity(
+    activity_id: Annotated[int, typer.Argument()],
+    activity: Annotated[str | None, typer.Option("--activity")] = None,
+    district: Annotated[str | None, typer.Option("--district")] = None,
+    prospects: Annotated[str | None, typer.Option("--prospects")] = None,
+    assignee: Annotated[
+        str | None, typer.Option("--assignee", help="KIND:CODE, kind staff/agent/partner.")
+    ] = None,
+    segment: Annotated[str | None, typer.Option("--segment")] = None,
+    village: Annotated[str | None, typer.Option("--village")] = None,
+    on: Annotated[str | None, typer.Option("--on", help="Scheduled date YYYY-MM-DD.")] = None,
+    expected_registrations: Annotated[int | None, typer.Option("--expected-registrations")] = None,
+    expected_contributions: Annotated[int | None, typer.Option("--expected-contributions")] = None,
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a planned activity: the options given replace its values (same checks as
+    add-activity; audited with before and after)."""
+    engine = open_engine(database_url)
+    with transaction(engine) as session:
+        current = actions.get_activity(session, activity_id)
+        kind, code = (
+            _assignee(assignee) if assignee else (current.assignee_kind, current.assignee_code)
+        )
+        data = actions.ActivityInput(
+            activity=current.activity if activity is None else activity,
+            district_code=current.district_code if district is None else district,
+            village_code=current.village_code if village is None else village,
+            segment=current.segment if segment is None else (_segment(segment) or ""),
+            prospects=current.prospects if prospects is None else prospects,
+            assignee_kind=kind,
+            assignee_code=code,
+            scheduled_on=required_date_option(on, "on") if on else current.scheduled_on,
+            expected_registrations=(
+                current.expected_registrations
+                if expected_registrations is None
+                else expected_registrations
+            ),
+            expected_contributions=(
+                current.expected_contributions
+                if expected_contributions is None
+                else expected_contributions
+            ),
+        )
+        changed = actions.update_activity(session, Actor.system(), activity_id, data)
+        payload = {"id": changed.id, "plan_id": changed.plan_id}
+    if as_json:
+        print_json(payload)
+    else:
+        _say(f"kegiatan / activity {changed.id}")
 
 
 @plans_app.command("show")

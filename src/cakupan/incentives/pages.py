@@ -107,6 +107,7 @@ def statements_page(
     """Stored statements in the actor's scope, newest period first, 50 per page."""
     month = _period(period)
     chosen_status = status if status in STATEMENT_STATUSES else ""
+    partners = queries.statement_partner_choices(db, actor)
     rows, count = queries.statement_summaries(
         db,
         actor,
@@ -114,6 +115,7 @@ def statements_page(
         scheme=scheme or None,
         status=chosen_status or None,
         partner=partner or None,
+        exact_partner=partner in {code for code, _ in partners},
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
@@ -137,6 +139,7 @@ def statements_page(
             "previous_url": (f"?{urlencode({**kept, 'page': page - 1})}" if page > 1 else None),
             "next_url": (f"?{urlencode({**kept, 'page': page + 1})}" if page < pages else None),
             "periods": _periods(db, actor),
+            "partners": partners,
             "schemes": sorted(queries.scheme_names(db)),
             "statuses": STATEMENT_STATUSES,
             "status_labels": STATUS_LABELS,

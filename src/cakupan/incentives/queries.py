@@ -215,6 +215,25 @@ def visible_partners_query(session: Session, actor: Actor) -> Any:
     return scope_partners(select(Partner.code), session, actor)
 
 
+def statement_partner_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:
+    """(code, name) of the partners and agents with stored statements that ``actor`` may read,
+    by name: the statements page's partner picker (a partner or agent picks among itself and
+    its agents; no one sees a code outside their scope)."""
+    from cakupan.incentives.models import IncentiveStatement
+    from cakupan.partners.models import Partner
+
+    with_statements = select(IncentiveStatement.partner_code).distinct()
+    query = (
+        select(Partner.code, Partner.name)
+        .where(Partner.code.in_(with_statements))
+        .order_by(Partner.name, Partner.code)
+    )
+    scope = visible_partners_query(session, actor)
+    if scope is not None:
+        query = query.where(Partner.code.in_(scope))
+    return [(str(code), str(name)) for code, name in session.execute(query)]
+
+
 @dataclass(frozen=True)
 class StatementSummary:
     """One stored statement without its lines (the list page and the API)."""
@@ -259,11 +278,13 @@ def statement_summaries(
     scheme: str | None = None,
     status: str | None = None,
     partner: str | None = None,
+    exact_partner: bool = False,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[StatementSummary], int]:
     """Stored statements ``actor`` may read, filtered (``partner`` matches a code prefix, case
-    insensitive), newest period first then by partner code; with the count of all matches.
+    insensitive, or the code itself with ``exact_partner``: a code picked from the list),
+    newest period first then by partner code; with the count of all matches.
     Two queries whatever the number of statements (the page is ``limit`` rows)."""
     from sqlalchemy import func
 
@@ -280,7 +301,9 @@ def statement_summaries(
         conditions.append(IncentiveStatement.scheme_name == scheme)
     if status:
         conditions.append(IncentiveStatement.status == status)
-    if partner:
+    if partner and exact_partner:
+        conditions.append(IncentiveStatement.partner_code == partner.strip())
+    elif partner:
         conditions.append(IncentiveStatement.partner_code.like(f"{partner.strip().upper()}%"))
     count = session.scalar(select(func.count()).select_from(IncentiveStatement).where(*conditions))
     line_count = (

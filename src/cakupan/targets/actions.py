@@ -3,10 +3,11 @@ transaction (the caller's session, or :func:`cakupan.imports.post_file` for impo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, column, inspect, select, table
 from sqlalchemy.orm import Session
@@ -35,6 +36,7 @@ from cakupan.targets.models import (
 from cakupan.targets.rules import FigureRow, Period
 
 NATIONAL = rules.NATIONAL
+T = TypeVar("T")
 
 _branch = table("branch", column("code"), column("region_code"))
 _office_region = table("office_region", column("code"))
@@ -51,6 +53,20 @@ class CellKey:
 
     def describe(self) -> str:
         return f"{self.office_code} {self.period.label} {self.segment} {self.metric}"
+
+
+def committed(session: Session, write: Callable[[], T]) -> T:
+    """Run one write of this area (an action below, validate -> write -> audit) in the caller's
+    session and commit it: the pages' transaction, owned here rather than by each handler
+    (issue 20). On any error the session is rolled back (nothing written) and the error
+    raised again for the page to show."""
+    try:
+        result = write()
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+    return result
 
 
 def known_offices(session: Session) -> set[str] | None:
@@ -644,12 +660,9 @@ class ActivityInput:
     scheduled_on: date | None = None
 
 
-def add_activity(session: Session, actor: Actor, plan_id: int, data: ActivityInput) -> PlanActivity:
-    """Add who does what, where and for whom to a plan, with the results expected."""
-    plan = get_plan(session, plan_id)
-    authorize_office(session, actor, plan.office_code, "cycle")
-    check_choice("segment", data.segment, rules.SEGMENTS)
-    check_choice("assignee_kind", data.assignee_kind, rules.ASSIGNEE_KINDS)
+def _activity_problems(plan: PerformancePlan, data: ActivityInput) -> list[FieldProblem]:
+    """Every problem of an activity's fields for ``plan`` (segment and assignee kind are
+    checked before)."""
     problems: list[FieldProblem] = []
     for name, value, limit in (
         ("activity", data.activity, 40),
@@ -688,21 +701,34 @@ def add_activity(session: Session, actor: Actor, plan_id: int, data: ActivityInp
                 ).format(a=plan.first_day, b=plan.last_day, d=data.scheduled_on),
             )
         )
+    return problems
+
+
+def _activity_values(data: ActivityInput) -> dict[str, object]:
+    return {
+        "activity": data.activity.strip(),
+        "district_code": data.district_code.strip(),
+        "village_code": (data.village_code or "").strip() or None,
+        "segment": data.segment,
+        "prospects": data.prospects.strip(),
+        "assignee_kind": data.assignee_kind,
+        "assignee_code": data.assignee_code.strip(),
+        "scheduled_on": data.scheduled_on,
+        "expected_registrations": data.expected_registrations,
+        "expected_contributions": data.expected_contributions,
+    }
+
+
+def add_activity(session: Session, actor: Actor, plan_id: int, data: ActivityInput) -> PlanActivity:
+    """Add who does what, where and for whom to a plan, with the results expected."""
+    plan = get_plan(session, plan_id)
+    authorize_office(session, actor, plan.office_code, "cycle")
+    check_choice("segment", data.segment, rules.SEGMENTS)
+    check_choice("assignee_kind", data.assignee_kind, rules.ASSIGNEE_KINDS)
+    problems = _activity_problems(plan, data)
     if problems:
         raise CakupanError(t("Kegiatan rencana tidak valid", "Invalid plan activity"), problems)
-    activity = PlanActivity(
-        plan_id=plan.id,
-        activity=data.activity.strip(),
-        district_code=data.district_code.strip(),
-        village_code=(data.village_code or "").strip() or None,
-        segment=data.segment,
-        prospects=data.prospects.strip(),
-        assignee_kind=data.assignee_kind,
-        assignee_code=data.assignee_code.strip(),
-        scheduled_on=data.scheduled_on,
-        expected_registrations=data.expected_registrations,
-        expected_contributions=data.expected_contributions,
-    )
+    activity = PlanActivity(plan_id=plan.id, **_activity_values(data))
     session.add(activity)
     session.flush()
     record_audit(
@@ -712,6 +738,49 @@ def add_activity(session: Session, actor: Actor, plan_id: int, data: ActivityInp
         "plan_activity",
         activity.id,
         after={"plan_id": plan.id, **data.__dict__},
+    )
+    return activity
+
+
+def get_activity(session: Session, activity_id: int) -> PlanActivity:
+    activity = session.get(PlanActivity, activity_id)
+    if activity is None:
+        raise not_found(
+            t("Kegiatan {i} tidak ditemukan", "Activity {i} not found").format(i=activity_id)
+        )
+    return activity
+
+
+def update_activity(
+    session: Session, actor: Actor, activity_id: int, data: ActivityInput
+) -> PlanActivity:
+    """Change a planned activity (where, whom, who, when, expected results) with the same checks
+    as :func:`add_activity`; what the execution log already holds for it stays linked. Audited
+    with before and after; nothing changes when nothing differs."""
+    activity = get_activity(session, activity_id)
+    plan = get_plan(session, activity.plan_id)
+    authorize_office(session, actor, plan.office_code, "cycle")
+    check_choice("segment", data.segment, rules.SEGMENTS)
+    check_choice("assignee_kind", data.assignee_kind, rules.ASSIGNEE_KINDS)
+    problems = _activity_problems(plan, data)
+    if problems:
+        raise CakupanError(t("Kegiatan rencana tidak valid", "Invalid plan activity"), problems)
+    values = _activity_values(data)
+    before = {name: getattr(activity, name) for name in values}
+    changed = {name: value for name, value in values.items() if before[name] != value}
+    if not changed:
+        return activity
+    for name, value in changed.items():
+        setattr(activity, name, value)
+    session.flush()
+    record_audit(
+        session,
+        actor,
+        "plans.activity.update",
+        "plan_activity",
+        activity.id,
+        before={name: before[name] for name in changed},
+        after=changed,
     )
     return activity
 

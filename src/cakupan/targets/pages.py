@@ -4,11 +4,14 @@ each with its XLSX download. Read-only; every page checks the actor's office fir
 from __future__ import annotations
 
 import io
+import shutil
+import tempfile
 from collections.abc import Callable
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -16,15 +19,17 @@ from sqlalchemy.orm import Session
 
 from cakupan.auth import Actor
 from cakupan.dashboard.queries import latest_closed_month
-from cakupan.dates import JAKARTA
+from cakupan.dates import JAKARTA, Clock
 from cakupan.errors import CakupanError, ErrorKind, invalid
+from cakupan.formats import parse_rupiah
 from cakupan.i18n import t
-from cakupan.targets import actions, exports, queries, rules
+from cakupan.targets import actions, exports, plan_pages, queries, rules
 from cakupan.targets.models import WeeklyReview
 from cakupan.web.deps import AppClock, CsrfProtected, DbSession, PageActor, RowId
 from cakupan.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(plan_pages.router)  # /plans: work plans and their activities
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -55,10 +60,13 @@ def targets_page(
     *,
     problems: list[Any] | None = None,
     status_code: int = 200,
+    form: dict[str, str] | None = None,
+    imported: dict[str, Any] | None = None,
 ) -> Response:
     """Target vs realization of an office for a year: achievement, conflicts between sources
     (with the choice of the figure that counts), stated percentages that the figures do not
-    give, and the splits."""
+    give, and the splits; with an office picker limited to the actor's scope and, for who may
+    set the office's targets, the forms to set a figure, split a target and import a file."""
     code = actions.check_office(db, office or _default_office(actor))
     chosen_year = year or clock.now().astimezone(JAKARTA).year
     actions.authorize_office(db, actor, code, "read")
@@ -77,6 +85,15 @@ def targets_page(
             "as_of": as_of,
             "can_choose": _may(db, actor, code, "targets"),
             "problems": problems or [],
+            "offices": queries.office_choices(db, actor),
+            "partners": queries.partner_choices(db, code),
+            "segments": rules.SEGMENTS,
+            "metrics": rules.METRICS,
+            "figure_kinds": rules.FIGURE_KINDS,
+            "part_kinds": rules.PART_KINDS,
+            "form": form or {},
+            "imported": imported,
+            "done": request.query_params.get("done"),
         },
         status_code=status_code,
     )
@@ -183,6 +200,189 @@ def targets_choose(
         )
     db.commit()
     return RedirectResponse(f"/targets?office={office}&year={year}&chosen=1", status_code=303)
+
+
+# --- setting, splitting and importing targets (issue 17): the actions of `cakupan targets` ---
+
+
+def _cell_key(office: str, year: int, period: str, segment: str, metric: str) -> actions.CellKey:
+    """The cell a form names; INVALID naming the field as the CLI does."""
+    try:
+        span = rules.parse_period(year, period)
+    except ValueError as exc:
+        raise invalid("period", t("{m}", "{m}").format(m=str(exc))) from None
+    return actions.CellKey(
+        office,
+        span,
+        actions.check_choice("segment", segment.strip().upper(), rules.SEGMENTS),
+        actions.check_choice("metric", metric.strip().lower(), rules.METRICS),
+    )
+
+
+def _target_write(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    clock: Clock,
+    office: str,
+    year: int,
+    form: dict[str, str],
+    write: Callable[[], object],
+    done: str,
+) -> Response:
+    """Run one targets action (validate -> write -> audit in the action); on an error the
+    targets page again with the problems named and the form as typed, nothing written; else
+    back to the report (redirect after POST)."""
+    try:
+        actions.committed(db, write)
+    except CakupanError as error:
+        return targets_page(
+            request,
+            db,
+            actor,
+            clock,
+            office,
+            year,
+            problems=[error.title, *error.problems],
+            status_code=error.kind.http_status,
+            form=form,
+        )
+    return RedirectResponse(f"/targets?office={office}&year={year}&done={done}", status_code=303)
+
+
+@router.post("/targets/set", dependencies=[CsrfProtected])
+def targets_set(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    clock: AppClock,
+    office: Annotated[str, Form(max_length=20)] = "",
+    year: Annotated[int, Form(ge=1990, le=2100)] = 2000,
+    period: Annotated[str, Form(max_length=20)] = "",
+    segment: Annotated[str, Form(max_length=10)] = "BPU",
+    metric: Annotated[str, Form(max_length=40)] = "",
+    kind: Annotated[str, Form(max_length=12)] = "target",
+    value: Annotated[str, Form(max_length=40)] = "",
+    source: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """State one target (or a reported realization) of a cell, with its source: the action of
+    `cakupan targets set` (same checks; the same source restating another figure is a
+    conflict)."""
+    code = actions.check_office(db, office)
+    actions.authorize_office(db, actor, code, "targets")  # refused before anything is tried
+    form = {
+        "period": period,
+        "segment": segment,
+        "metric": metric,
+        "kind": kind,
+        "value": value,
+        "source": source,
+    }
+
+    def write() -> object:
+        key = _cell_key(code, year, period, segment, metric)
+        amount = parse_rupiah(value)
+        if amount is None:
+            raise invalid(
+                "value",
+                t(
+                    "bilangan bulat >= 0 (mis. 1.200 atau Rp 1.500.000), didapat {v!r}",
+                    "a whole number >= 0 (e.g. 1,200 or Rp 1.500.000), got {v!r}",
+                ).format(v=value),
+            )
+        return actions.record_figure(db, actor, key, kind, amount, source, clock=clock)
+
+    return _target_write(request, db, actor, clock, code, year, form, write, "set")
+
+
+@router.post("/targets/split", dependencies=[CsrfProtected])
+def targets_split(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    clock: AppClock,
+    office: Annotated[str, Form(max_length=20)] = "",
+    year: Annotated[int, Form(ge=1990, le=2100)] = 2000,
+    period: Annotated[str, Form(max_length=20)] = "",
+    segment: Annotated[str, Form(max_length=10)] = "BPU",
+    metric: Annotated[str, Form(max_length=40)] = "",
+    part_kind: Annotated[str, Form(max_length=20)] = "",
+    parts: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    """Split a cell's target among staff, partners or districts, one ``CODE=VALUE`` a line
+    (replaces that kind's parts): the action of `cakupan targets split`."""
+    code = actions.check_office(db, office)
+    actions.authorize_office(db, actor, code, "targets")  # refused before anything is tried
+    form = {
+        "split_period": period,
+        "split_segment": segment,
+        "split_metric": metric,
+        "part_kind": part_kind,
+        "parts": parts,
+    }
+
+    def write() -> object:
+        key = _cell_key(code, year, period, segment, metric)
+        given, problems = rules.parse_parts(parts.splitlines())
+        if problems:
+            raise CakupanError(t("Bagian target tidak valid", "Invalid target parts"), problems)
+        if not given:
+            raise invalid("parts", t("isi minimal satu KODE=NILAI", "give at least one CODE=VALUE"))
+        return actions.set_split(db, actor, key, part_kind, given)
+
+    return _target_write(request, db, actor, clock, code, year, form, write, "split")
+
+
+@router.post("/targets/import", dependencies=[CsrfProtected])
+def targets_import(
+    request: Request,
+    db: DbSession,
+    actor: PageActor,
+    clock: AppClock,
+    file: UploadFile,
+    office: Annotated[str, Form(max_length=20)] = "",
+    year: Annotated[int, Form(ge=1990, le=2100)] = 2000,
+    partial: Annotated[bool, Form()] = False,
+) -> Response:
+    """Import a CSV/XLSX of target and realization figures with their sources (`cakupan targets
+    import`): every row checked (offices outside the actor's scope rejected by row), all or
+    nothing unless ``partial``, audited once per file; the result by row and field on the
+    page."""
+    from cakupan.dashboard.operations import upload_name
+
+    code = actions.check_office(db, office or _default_office(actor))
+    actions.authorize_office(db, actor, code, "targets")  # refused before anything is tried
+    db.close()  # the import writes on its own connection (SQLite: no read lock held here)
+    name = upload_name(file.filename)
+    with tempfile.TemporaryDirectory(prefix="cakupan-targets-") as folder:
+        path = Path(folder) / ("upload" + Path(name).suffix.lower()[:8])
+        file.file.seek(0)
+        with path.open("wb") as handle:
+            shutil.copyfileobj(file.file, handle, 1024 * 1024)
+        try:
+            result = actions.import_figures(
+                request.app.state.engine, actor, path, partial=partial, clock=clock
+            )
+        except CakupanError as error:
+            return targets_page(
+                request,
+                db,
+                actor,
+                clock,
+                code,
+                year,
+                problems=[error.title, *error.problems],
+                status_code=error.kind.http_status,
+            )
+    return targets_page(
+        request,
+        db,
+        actor,
+        clock,
+        code,
+        year,
+        imported={"result": result, "file_name": name, "partial": partial},
+    )
 
 
 @router.get("/reviews/{review_id}")

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from cakupan.auth import Actor
 from cakupan.dates import Month
 from cakupan.errors import invalid
 from cakupan.i18n import t
@@ -49,6 +50,58 @@ _branch = table("branch", column("code"), column("region_code"))
 _office_region = table("office_region", column("code"))
 
 # --- offices -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfficeChoice:
+    """An office an actor may pick on the targets and cycle pages: its code, its name and its
+    level (``national``, ``region`` or ``branch``)."""
+
+    code: str
+    name: str
+    level: str
+
+
+def office_choices(session: Session, actor: Actor) -> list[OfficeChoice]:
+    """The offices whose targets ``actor`` may read (the rule of
+    :func:`cakupan.targets.rules.office_permission`): national roles every office (national,
+    regions, branches), a regional office its region and the region's branches, branch staff
+    their branch; nothing for partners and agents (fail closed)."""
+    from cakupan.access import BRANCH_ROLES, NATIONAL_ROLES
+    from cakupan.auth import Role
+    from cakupan.regions.models import Branch, OfficeRegion
+
+    regions = select(OfficeRegion.code, OfficeRegion.name).order_by(OfficeRegion.name)
+    branches = select(Branch.code, Branch.name).order_by(Branch.name)
+    chosen: list[OfficeChoice] = []
+    if actor.role in NATIONAL_ROLES:
+        chosen.append(OfficeChoice(NATIONAL, NATIONAL, "national"))  # the page names it
+    elif actor.role is Role.REGIONAL and actor.region_code:
+        regions = regions.where(OfficeRegion.code == actor.region_code)
+        branches = branches.where(Branch.region_code == actor.region_code)
+    elif actor.role in BRANCH_ROLES and actor.branch_code:
+        regions = regions.where(literal(False))
+        branches = branches.where(Branch.code == actor.branch_code)
+    else:
+        return []
+    chosen += [OfficeChoice(c, n, "region") for c, n in session.execute(regions)]
+    chosen += [OfficeChoice(c, n, "branch") for c, n in session.execute(branches)]
+    return chosen
+
+
+def partner_choices(session: Session, office_code: str) -> list[tuple[str, str]]:
+    """(code, name) of the partners and agents of an office (a branch, or every branch of a
+    region; all for ``NATIONAL``): what a target may be split to."""
+    from cakupan.partners.models import Partner
+    from cakupan.regions.models import Branch
+
+    query = select(Partner.code, Partner.name).order_by(Partner.name, Partner.code)
+    if office_code != NATIONAL:
+        in_region = select(Branch.code).where(Branch.region_code == office_code)
+        query = query.where(
+            or_(Partner.branch_code == office_code, Partner.branch_code.in_(in_region))
+        )
+    return [(str(c), str(n)) for c, n in session.execute(query)]
 
 
 def _office_filter(session: Session, office_code: str) -> ColumnElement[bool]:

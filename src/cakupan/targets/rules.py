@@ -124,6 +124,34 @@ class Period:
         return self.last.last_day
 
 
+def parse_parts(items: Iterable[str]) -> tuple[dict[str, int], list[FieldProblem]]:
+    """The parts of a split as people give them, one ``CODE=VALUE`` each (``ARK01=1200``; the
+    value may be typed ``1.200``): the parts by code and a problem per item that is not such a
+    part (empty code, not a whole number >= 0, or a code given twice). Blank items are skipped.
+    The CLI's ``--part`` options and the targets page's lines go through it."""
+    parts: dict[str, int] = {}
+    problems: list[FieldProblem] = []
+    for item in items:
+        if not item.strip():
+            continue
+        code, _, value = item.partition("=")
+        number = value.strip().replace(".", "")
+        if not code.strip() or not number.isdigit() or code.strip() in parts:
+            problems.append(
+                FieldProblem(
+                    field="part",
+                    record=item.strip(),
+                    message=t(
+                        "harus KODE=NILAI (bilangan bulat >= 0, kode tidak berulang)",
+                        "expected CODE=VALUE (a whole number >= 0, codes not repeated)",
+                    ),
+                )
+            )
+            continue
+        parts[code.strip()] = int(number)
+    return parts, problems
+
+
 def parse_period(year: int, text: str | None) -> Period:
     """The period of ``year`` that ``text`` names: empty or ``year`` for the whole year,
     ``Q1``-``Q4``, a month number ``1``-``12`` or ``YYYY-MM``, or a range ``YYYY-MM..YYYY-MM``

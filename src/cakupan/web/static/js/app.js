@@ -23,3 +23,19 @@
     });
   });
 })();
+// A select with data-append-part="name" adds a line "CODE=" for the picked code to the textarea
+// named "name" in its form (the targets split: pick partners by name instead of typing codes).
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var picker = event.target;
+    if (!picker || !picker.getAttribute || !picker.hasAttribute("data-append-part")) { return; }
+    var area = (picker.form || document).querySelector(
+      'textarea[name="' + picker.getAttribute("data-append-part") + '"]');
+    if (!area || !picker.value) { return; }
+    var text = area.value.replace(/\s+$/, "");
+    area.value = (text ? text + "\n" : "") + picker.value + "=";
+    picker.value = "";
+    area.focus();
+  });
+})();
