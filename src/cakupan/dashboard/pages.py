@@ -92,6 +92,7 @@ def dashboard_page(
     context.update(
         {
             "benefits": _benefits(db, actor, resolved),
+            "retention_panel": _retention_panel(db, actor, resolved),
             "summary": summary,
             "chart_json": json.dumps(chart).replace("</", "<\\/"),
             "qs": _query_string(resolved),
@@ -119,6 +120,14 @@ def _benefits(db: DbSession, actor: Actor, resolved: Filters) -> Any:
         branch=resolved.branch,
         partner=resolved.partner,
     )
+
+
+def _retention_panel(db: DbSession, actor: Actor, resolved: Filters) -> list[dict[str, Any]]:
+    """The retention panel (retention area, issue 15): due -> paid by the 15th, arrears ->
+    recovered, closed -> re-acquired per month, scoped and filtered like the other figures."""
+    from cakupan.retention.panel import retention_panel
+
+    return retention_panel(db, actor, resolved)
 
 
 def _figures_as_of(db: DbSession, month: Month | None) -> datetime | None:
