@@ -8,10 +8,10 @@ import json
 import math
 import pickle
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from cakupan.audit import record_audit
@@ -197,6 +197,10 @@ def load_model(session: Session, before: Month) -> tuple[RetentionModel, LapseMo
     return row, model
 
 
+#: The scores' table, for Core executemany inserts.
+SCORE_TABLE = cast(Table, RetentionScore.__table__)
+
+
 def score_month(
     session: Session, actor: Actor, month: Month, *, clock: Clock | None = None
 ) -> dict[str, Any]:
@@ -207,6 +211,7 @@ def score_month(
     examples = build_examples(session, month)
     risk = model.predict(examples)
     session.execute(delete(RetentionScore).where(RetentionScore.month == month))
+    # Core executemany (no ORM bulk bookkeeping per row): the batch as plain parameter rows
     batch: list[dict[str, Any]] = []
     for i, pid in enumerate(examples.participant_ids):
         batch.append(
@@ -220,10 +225,10 @@ def score_month(
             }
         )
         if len(batch) >= SCORE_BATCH:
-            session.execute(insert(RetentionScore), batch)
+            session.execute(insert(SCORE_TABLE), batch)
             batch = []
     if batch:
-        session.execute(insert(RetentionScore), batch)
+        session.execute(insert(SCORE_TABLE), batch)
     summary = {
         "month": str(month),
         "model": row.version,
