@@ -290,7 +290,9 @@ def _candidates(
             list_name, as_of
         )
     else:
-        _latest, paid, code, base = episode_rows(as_of, _narrowed(session, actor, filters))
+        # one CTE read by the three aggregations (PostgreSQL materializes it once)
+        scoped = _narrowed(session, actor, filters).cte("scoped")
+        _latest, paid, code, base = episode_rows(as_of, select(scoped.c.participant_id))
         through, months_paid = paid.c.paid_through, paid.c.months_paid
         valid_until, code_amount = code.c.code_valid_until, code.c.code_amount
         issued_at = code.c.code_issued_at
