@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 
 from cakupan.auth import Actor, Role
 from cakupan.dashboard.queries import Filters
+from cakupan.dashboard.retention_panel import panel_json, retention_panel
 from cakupan.dates import Month
 from cakupan.db import transaction
-from cakupan.retention.panel import panel_json, retention_panel
 from tests.integration.test_dashboard import _login, app_client, build_ledger
 
 PERIOD = Filters(first=Month(2025, 1), last=Month(2025, 6))

@@ -123,9 +123,10 @@ def _benefits(db: DbSession, actor: Actor, resolved: Filters) -> Any:
 
 
 def _retention_panel(db: DbSession, actor: Actor, resolved: Filters) -> list[dict[str, Any]]:
-    """The retention panel (retention area, issue 15): due -> paid by the 15th, arrears ->
-    recovered, closed -> re-acquired per month, scoped and filtered like the other figures."""
-    from cakupan.retention.panel import retention_panel
+    """The retention panel (issue 15, :mod:`cakupan.dashboard.retention_panel`): due -> paid by
+    the 15th, arrears -> recovered, closed -> re-acquired per month, scoped and filtered like
+    the other figures."""
+    from cakupan.dashboard.retention_panel import retention_panel
 
     return retention_panel(db, actor, resolved)
 
