@@ -98,6 +98,7 @@ def dashboard_page(
     context.update(
         {
             "benefits": _benefits(db, actor, resolved),
+            "retention_panel": _retention_panel(db, actor, resolved),
             "summary": summary,
             "chart_json": json.dumps(chart).replace("</", "<\\/"),
             "qs": _query_string(resolved),
@@ -126,6 +127,15 @@ def _benefits(db: DbSession, actor: Actor, resolved: Filters) -> Any:
         branch=resolved.branch,
         partner=resolved.partner,
     )
+
+
+def _retention_panel(db: DbSession, actor: Actor, resolved: Filters) -> list[dict[str, Any]]:
+    """The retention panel (issue 15, :mod:`cakupan.dashboard.retention_panel`): due -> paid by
+    the 15th, arrears -> recovered, closed -> re-acquired per month, scoped and filtered like
+    the other figures."""
+    from cakupan.dashboard.retention_panel import retention_panel
+
+    return retention_panel(db, actor, resolved)
 
 
 def _figures_as_of(db: DbSession, month: Month | None) -> datetime | None:

@@ -11,6 +11,7 @@ reversed by D, episodes registered by D, contacts logged by D. The label (known 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -119,6 +120,7 @@ def build_examples(session: Session, month: Month, *, known_on: date | None = No
     m = month.index
     _latest, paid, _code, base = episode_rows(as_of)
     contacts = contacts_as_of(as_of, since=as_of - timedelta(days=CONTACT_WINDOW_DAYS))
+    bank = _bank_agent_memberships(as_of)
     through = paid.c.paid_through
     pending = and_(through.is_(None), month_int(Membership.start_month) > m - VOID_AFTER_MONTHS)
     query = (
@@ -143,77 +145,102 @@ def build_examples(session: Session, month: Month, *, known_on: date | None = No
             extract("day", paid.c.last_paid_on).label("last_paid_day"),
             contacts.c.contacts,
             contacts.c.refused,
+            bank.c.bank_agent,
         )
         .join(Participant, Participant.id == Membership.participant_id)
         .outerjoin(contacts, contacts.c.participant_id == Participant.id)
+        .outerjoin(bank, bank.c.membership_id == Membership.id)
         .where(or_(pending, through >= m - ARREARS_MONTHS))
         .order_by(Participant.id)
     )
     rows = session.execute(query).all()
     rates, overall = _recruiter_rates(session, as_of)
-    bank_agents = _bank_agent_memberships(session, as_of, [r.membership_id for r in rows])
     out = Examples(month=month)
-    numeric = np.full((len(rows), len(NUMERIC)), np.nan)
-    for i, r in enumerate(rows):
-        never = r.paid_through is None
-        months_paid = int(r.months_paid or 0)
-        payments = int(r.payments or 0)
-        pt = None if never else int(r.paid_through)
-        recruiter = r.agent_code or r.partner_code
-        values = {
-            "never_paid": 1.0 if never else 0.0,
-            "months_paid": float(months_paid),
-            "months_unpaid": 0.0 if pt is None else float(max(0, (m - 1) - pt)),
-            "months_ahead": 0.0 if pt is None else float(max(0, pt - (m - 1))),
-            "episode_age": float(m - int(r.start)),
-            "episode_no": float(r.episode_no),
-            "months_per_payment": months_paid / payments if payments else math.nan,
-            "late_share": int(r.late_payments or 0) / payments if payments else math.nan,
-            "last_paid_late": math.nan
-            if r.last_paid_day is None
-            else (1.0 if int(r.last_paid_day) > 15 else 0.0),
-            "days_since_payment": math.nan
-            if r.last_paid_on is None
-            else float((as_of - r.last_paid_on).days),
-            "partner_lapse_rate": rates.get(recruiter, overall) if recruiter else overall,
-            "bank_agent": 1.0 if r.membership_id in bank_agents else 0.0,
-            "contacts": float(r.contacts or 0),
-            "refused": 1.0 if (r.refused or 0) > 0 else 0.0,
-            "jht": 1.0 if "JHT" in r.programs else 0.0,
-            "public_funding": 0.0 if r.funding == "self" else 1.0,
-            "log_income": math.log(max(int(r.reported_income), 1)),
-            "age": float((as_of - r.birth_date).days // 365),
-        }
-        numeric[i] = [values[name] for name in NUMERIC]
-        out.participant_ids.append(int(r.participant_id))
-        out.membership_ids.append(int(r.membership_id))
-        out.categorical.append((r.channel, r.occupation))
-    out.numeric = numeric
+    out.numeric = _numeric_columns(rows, m, as_of, rates, overall)
+    out.participant_ids = [int(r.participant_id) for r in rows]
+    out.membership_ids = [int(r.membership_id) for r in rows]
+    out.categorical = [(r.channel, r.occupation) for r in rows]
     if known_on is not None and month.last_day <= known_on:
         out.labels = _labels(session, month, out.membership_ids, out.numeric[:, 0] == 1)
     return out
 
 
-def _bank_agent_memberships(session: Session, as_of: date, ids: list[int]) -> set[int]:
-    """Memberships whose payments by ``as_of`` went through a bank agent (Agen46, BRILink)."""
+def _bank_agent_memberships(as_of: date) -> Any:
+    """Per membership that paid through a bank agent (Agen46, BRILink) by ``as_of``:
+    ``(membership_id, bank_agent=1)``, a subquery joined into the features' one query."""
     from cakupan.registry.models import Payment
 
-    found: set[int] = set()
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        found.update(
-            int(v)
-            for v in session.scalars(
-                select(Payment.membership_id)
-                .where(
-                    Payment.membership_id.in_(chunk),
-                    Payment.paid_on <= as_of,
-                    Payment.channel.in_(BANK_AGENT_CHANNELS),
-                )
-                .distinct()
-            )
+    return (
+        select(Payment.membership_id.label("membership_id"), func.max(1).label("bank_agent"))
+        .where(Payment.paid_on <= as_of, Payment.channel.in_(BANK_AGENT_CHANNELS))
+        .group_by(Payment.membership_id)
+        .subquery("bank")
+    )
+
+
+def _column(rows: Sequence[Any], name: str) -> np.ndarray[Any, Any]:
+    """One column of the rows as floats (NULL as NaN)."""
+    return np.array(
+        [math.nan if v is None else float(v) for v in (getattr(r, name) for r in rows)],
+        dtype=float,
+    )
+
+
+def _days_before(rows: Sequence[Any], name: str, as_of: date) -> np.ndarray[Any, Any]:
+    """Days from a date column to ``as_of`` (NULL as NaN)."""
+    day = as_of.toordinal()
+    return np.array(
+        [
+            math.nan if v is None else float(day - v.toordinal())
+            for v in (getattr(r, name) for r in rows)
+        ],
+        dtype=float,
+    )
+
+
+def _numeric_columns(
+    rows: Sequence[Any], m: int, as_of: date, rates: dict[str, float], overall: float
+) -> np.ndarray[Any, Any]:
+    """The numeric features of every row, column by column (numpy, no per-row feature code):
+    the same values as the definitions in docs/retention.md."""
+    n = len(rows)
+    if n == 0:
+        return np.zeros((0, len(NUMERIC)))
+    through = _column(rows, "paid_through")
+    never = np.isnan(through)
+    months_paid = np.nan_to_num(_column(rows, "months_paid"))
+    payments = np.nan_to_num(_column(rows, "payments"))
+    late = np.nan_to_num(_column(rows, "late_payments"))
+    last_day = _column(rows, "last_paid_day")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_payment = np.where(
+            payments > 0, months_paid / np.where(payments > 0, payments, 1), np.nan
         )
-    return found
+        late_share = np.where(payments > 0, late / np.where(payments > 0, payments, 1), np.nan)
+    recruiter = [r.agent_code or r.partner_code for r in rows]
+    columns = {
+        "never_paid": never.astype(float),
+        "months_paid": months_paid,
+        "months_unpaid": np.where(never, 0.0, np.maximum(0.0, (m - 1) - through)),
+        "months_ahead": np.where(never, 0.0, np.maximum(0.0, through - (m - 1))),
+        "episode_age": m - _column(rows, "start"),
+        "episode_no": _column(rows, "episode_no"),
+        "months_per_payment": per_payment,
+        "late_share": late_share,
+        "last_paid_late": np.where(np.isnan(last_day), np.nan, (last_day > 15).astype(float)),
+        "days_since_payment": _days_before(rows, "last_paid_on", as_of),
+        "partner_lapse_rate": np.array(
+            [rates.get(code, overall) if code else overall for code in recruiter], dtype=float
+        ),
+        "bank_agent": np.nan_to_num(_column(rows, "bank_agent")),
+        "contacts": np.nan_to_num(_column(rows, "contacts")),
+        "refused": (np.nan_to_num(_column(rows, "refused")) > 0).astype(float),
+        "jht": np.array([1.0 if "JHT" in r.programs else 0.0 for r in rows]),
+        "public_funding": np.array([0.0 if r.funding == "self" else 1.0 for r in rows]),
+        "log_income": np.log(np.maximum(_column(rows, "reported_income"), 1.0)),
+        "age": np.floor(_days_before(rows, "birth_date", as_of) / 365),
+    }
+    return np.column_stack([columns[name] for name in NUMERIC])
 
 
 def _labels(

@@ -8,10 +8,10 @@ import json
 import math
 import pickle
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from cakupan.audit import record_audit
@@ -20,7 +20,7 @@ from cakupan.dates import Clock, Month, SystemClock
 from cakupan.errors import invalid, not_found
 from cakupan.i18n import t
 from cakupan.registry.models import Membership
-from cakupan.retention.features import Examples, build_examples
+from cakupan.retention.features import NUMERIC, Examples, build_examples
 from cakupan.retention.model import (
     LapseModel,
     baseline_metrics,
@@ -197,6 +197,34 @@ def load_model(session: Session, before: Month) -> tuple[RetentionModel, LapseMo
     return row, model
 
 
+def _store_scores(session: Session, rows: list[tuple[int, int, int, int, float, str]]) -> None:
+    """Insert score rows ``(month index, participant, membership, model, risk, reasons)``:
+    PostgreSQL's COPY (one stream, no per-row statement) there, batched Core executemany on
+    SQLite."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        columns = "month, participant_id, membership_id, model_id, risk, reasons"
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY retention_score ({columns}) FROM STDIN") as copy,
+        ):
+            for values in rows:
+                copy.write_row(values)
+        return
+    keys = ("month", "participant_id", "membership_id", "model_id", "risk", "reasons")
+    for start in range(0, len(rows), SCORE_BATCH):
+        session.execute(
+            insert(SCORE_TABLE),
+            [dict(zip(keys, v, strict=True)) for v in rows[start : start + SCORE_BATCH]],
+        )
+
+
+#: The scores' table, for Core executemany inserts.
+SCORE_TABLE = cast(Table, RetentionScore.__table__)
+
+
 def score_month(
     session: Session, actor: Actor, month: Month, *, clock: Clock | None = None
 ) -> dict[str, Any]:
@@ -207,23 +235,24 @@ def score_month(
     examples = build_examples(session, month)
     risk = model.predict(examples)
     session.execute(delete(RetentionScore).where(RetentionScore.month == month))
-    batch: list[dict[str, Any]] = []
-    for i, pid in enumerate(examples.participant_ids):
-        batch.append(
-            {
-                "month": month,
-                "participant_id": pid,
-                "membership_id": examples.membership_ids[i],
-                "model_id": row.id,
-                "risk": float(risk[i]),
-                "reasons": ",".join(reasons_for(examples.row(i))),
-            }
+    rows = [
+        (
+            month.index,
+            pid,
+            mid,
+            row.id,
+            float(r),
+            ",".join(reasons_for(dict(zip(NUMERIC, v, strict=True)))),
         )
-        if len(batch) >= SCORE_BATCH:
-            session.execute(insert(RetentionScore), batch)
-            batch = []
-    if batch:
-        session.execute(insert(RetentionScore), batch)
+        for pid, mid, r, v in zip(
+            examples.participant_ids,
+            examples.membership_ids,
+            risk.tolist(),
+            examples.numeric.tolist(),
+            strict=True,
+        )
+    ]
+    _store_scores(session, rows)
     summary = {
         "month": str(month),
         "model": row.version,

@@ -35,23 +35,29 @@ def counted_payment(as_of: date) -> Any:
     )
 
 
-def latest_episodes(as_of: date) -> Subquery:
+def latest_episodes(as_of: date, participants: Any = None) -> Subquery:
     """``(participant_id, episode_no)`` of each participant's latest episode registered by
-    ``as_of`` (a re-acquisition episode is registered on its first payment's date)."""
+    ``as_of`` (a re-acquisition episode is registered on its first payment's date); only of
+    ``participants`` (a SELECT of participant ids) when given."""
+    conditions = [Membership.registered_on <= as_of]
+    if participants is not None:
+        conditions.append(Membership.participant_id.in_(participants))
     return (
         select(
             Membership.participant_id.label("participant_id"),
             func.max(Membership.episode_no).label("episode_no"),
         )
-        .where(Membership.registered_on <= as_of)
+        .where(*conditions)
         .group_by(Membership.participant_id)
         .subquery("latest")
     )
 
 
-def paid_as_of(as_of: date) -> Subquery:
+def paid_as_of(as_of: date, participants: Any = None) -> Subquery:
     """Per membership: paid-through month (integer), months paid, payments and late payments as
-    of ``as_of``. A payment is late when made after the 15th of its first month (or later)."""
+    of ``as_of``. A payment is late when made after the 15th of its first month (or later).
+    ``participants`` (a SELECT of participant ids) narrows the payments read *before* they are
+    aggregated (a branch's worklist must not total the whole ledger)."""
     paid_month = extract("year", Payment.paid_on) * 12 + extract("month", Payment.paid_on) - 1
     first = month_int(Payment.first_month)
     late = or_(
@@ -69,7 +75,10 @@ def paid_as_of(as_of: date) -> Subquery:
         )
         .select_from(Payment)
         .outerjoin(PaymentReversal, PaymentReversal.payment_id == Payment.id)
-        .where(counted_payment(as_of))
+        .where(
+            counted_payment(as_of),
+            *([] if participants is None else [Payment.participant_id.in_(participants)]),
+        )
         .subquery("counted")
     )
     return (
@@ -86,7 +95,7 @@ def paid_as_of(as_of: date) -> Subquery:
     )
 
 
-def codes_as_of(as_of: date) -> Subquery:
+def codes_as_of(as_of: date, participants: Any = None) -> Subquery:
     """Per membership: its latest kode penetapan (validity, amount, issue time). Codes are issued
     with the registration; a file of past registrations imported later gets codes stamped with
     the import time, so the caller reads ``issued_at`` against its date (see the worklists)."""
@@ -96,6 +105,7 @@ def codes_as_of(as_of: date) -> Subquery:
             PaymentCode.membership_id.label("membership_id"),
             func.max(PaymentCode.id).label("code_id"),
         )
+        .where(*([] if participants is None else [PaymentCode.participant_id.in_(participants)]))
         .group_by(PaymentCode.membership_id)
         .subquery("latest_code")
     )
@@ -129,13 +139,16 @@ def contacts_as_of(as_of: date, since: date | None = None) -> Subquery:
     )
 
 
-def episode_rows(as_of: date) -> tuple[Subquery, Subquery, Subquery, Select[Any]]:
+def episode_rows(
+    as_of: date, participants: Any = None
+) -> tuple[Subquery, Subquery, Subquery, Select[Any]]:
     """SELECT of every participant's latest episode as of ``as_of`` joined with what it had paid
     by then (outer: a registration that paid nothing has NULL paid-through) and its latest code.
-    Callers add their columns, joins and conditions."""
-    latest = latest_episodes(as_of)
-    paid = paid_as_of(as_of)
-    code = codes_as_of(as_of)
+    ``participants`` (a SELECT of participant ids, e.g. a branch's) narrows every aggregation
+    to them first. Callers add their columns, joins and conditions."""
+    latest = latest_episodes(as_of, participants)
+    paid = paid_as_of(as_of, participants)
+    code = codes_as_of(as_of, participants)
     return (
         latest,
         paid,

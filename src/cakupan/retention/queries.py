@@ -10,24 +10,26 @@ row. Everyone else (head office, regional) sees them masked.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, func, literal, select
+from sqlalchemy.orm import Session, aliased
 
 from cakupan.access import mask_nik, mask_phone, participant_scope_for, sees_unmasked
 from cakupan.audit import record_audit
 from cakupan.auth import Actor, Role
 from cakupan.contributions import PolicyBook, load_policy_book
+from cakupan.contributions.models import ContributionPolicy
 from cakupan.dashboard.models import ContactAction
 from cakupan.dates import Month
 from cakupan.errors import invalid
 from cakupan.i18n import t
-from cakupan.registry.models import Membership, Participant
+from cakupan.registry.models import Membership, Participant, PaymentCode
 from cakupan.registry.rules import (
     ARREARS_MONTHS,
     VOID_AFTER_MONTHS,
@@ -163,9 +165,8 @@ def _window_start(list_name: str, row: WorkRow) -> date:
     return (row.paid_through + 1).first_day
 
 
-def _conditions(list_name: str, month: Month, paid: Any, code: Any) -> list[Any]:
+def _conditions(list_name: str, month: Month, through: Any) -> list[Any]:
     m = month.index
-    through = paid.c.paid_through
     if list_name == "unpaid_registration":
         return [
             through.is_(None),
@@ -178,11 +179,124 @@ def _conditions(list_name: str, month: Month, paid: Any, code: Any) -> list[Any]
     return [through.between(m - ARREARS_MONTHS - CLOSED_RECENT_MONTHS, m - ARREARS_MONTHS - 1)]
 
 
+def ledger_settled_by(session: Session, as_of: date) -> bool:
+    """Whether nothing in the ledger is dated after ``as_of``: no payment made, no payment
+    reversed and nobody registered after it (the usual case: a worklist as of today). Then the
+    episodes' paid-through projection (``membership.paid_through_month``/``months_paid``, kept
+    by every posting and reversal) *is* the ledger as of ``as_of``, and a worklist reads it by
+    index instead of totalling payments. Three index probes."""
+    from cakupan.registry.models import Payment, PaymentReversal
+
+    later = (
+        select(Payment.id).where(Payment.paid_on > as_of).limit(1),
+        select(PaymentReversal.id).where(PaymentReversal.reversed_on > as_of).limit(1),
+        select(Participant.id).where(Participant.registered_on > as_of).limit(1),
+        select(Membership.id).where(Membership.registered_on > as_of).limit(1),
+    )
+    return all(session.scalar(query) is None for query in later)
+
+
+def _latest_by_projection(list_name: str, as_of: date) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """The latest episode of each participant read from the paid-through projection (valid
+    when :func:`ledger_settled_by`): ``(base, paid_through, months_paid, code_valid_until,
+    code_amount, code_issued_at)``. The kode penetapan is joined for unpaid registrations only
+    (the other lists do not show it)."""
+    later = aliased(Membership, name="later")
+    base = (
+        select()
+        .select_from(Membership)
+        .where(
+            Membership.registered_on <= as_of,
+            ~exists().where(
+                later.participant_id == Membership.participant_id,
+                later.episode_no > Membership.episode_no,
+            ),
+        )
+    )
+    through = month_int(Membership.paid_through_month)
+    if list_name != "unpaid_registration":
+        none = literal(None)
+        return base, through, Membership.months_paid, none, none, none
+    code_id = (
+        select(func.max(PaymentCode.id))
+        .where(PaymentCode.membership_id == Membership.id)
+        .correlate(Membership)
+        .scalar_subquery()
+    )
+    base = base.outerjoin(PaymentCode, PaymentCode.id == code_id)
+    return (
+        base,
+        through,
+        Membership.months_paid,
+        PaymentCode.valid_until,
+        PaymentCode.amount,
+        PaymentCode.issued_at,
+    )
+
+
+def _narrowed(session: Session, actor: Actor, filters: WorklistFilters) -> Any:
+    """A SELECT of the ids of the participants that may be on the actor's filtered list: the
+    scope and the filters on any of their episodes (a superset: the exact conditions on the
+    latest episode apply again after the aggregation). Applied *before* the ledger is totalled,
+    so a branch's list reads that branch's payments only."""
+    query = (
+        select(Membership.participant_id)
+        .join(Participant, Participant.id == Membership.participant_id)
+        .where(
+            _scope(
+                session,
+                actor,
+                branch_code=Participant.branch_code,
+                partner_code=Membership.partner_code,
+                agent_code=Membership.agent_code,
+                participant_id=Participant.id,
+            )
+        )
+    )
+    if filters.branch:
+        query = query.where(Participant.branch_code == filters.branch)
+    if filters.partner:
+        query = query.where(
+            (Membership.partner_code == filters.partner)
+            | (Membership.agent_code == filters.partner)
+        )
+    if filters.village:
+        query = query.where(Participant.village_code == filters.village)
+    if filters.occupation:
+        query = query.where(Participant.occupation == filters.occupation)
+    if filters.owner:
+        query = query.where(
+            Membership.participant_id.in_(
+                select(RetentionOwner.participant_id).where(RetentionOwner.owner == filters.owner)
+            )
+        )
+    return query
+
+
 def _candidates(
-    session: Session, actor: Actor, list_name: str, as_of: date, filters: WorklistFilters
+    session: Session,
+    actor: Actor,
+    list_name: str,
+    as_of: date,
+    filters: WorklistFilters,
+    projection: bool | None = None,
 ) -> list[WorkRow]:
+    """The scoped, filtered rows of a list (unsorted, unpriced). ``projection``: read the
+    paid-through projection (True), total the ledger as of the date (False), or the projection
+    whenever :func:`ledger_settled_by` (None: the default; the two agree, tested)."""
     month = Month.of(as_of)
-    _latest, paid, code, base = episode_rows(as_of)
+    fast = ledger_settled_by(session, as_of) if projection is None else projection
+    if fast:
+        base, through, months_paid, valid_until, code_amount, issued_at = _latest_by_projection(
+            list_name, as_of
+        )
+    else:
+        # one CTE read by the three aggregations (PostgreSQL materializes it once)
+        scoped = _narrowed(session, actor, filters).cte("scoped")
+        _latest, paid, code, base = episode_rows(as_of, select(scoped.c.participant_id))
+        through, months_paid = paid.c.paid_through, paid.c.months_paid
+        valid_until, code_amount = code.c.code_valid_until, code.c.code_amount
+        issued_at = code.c.code_issued_at
     query = (
         base.add_columns(
             Participant.id,
@@ -201,11 +315,11 @@ def _candidates(
             Membership.agent_code,
             Membership.start_month,
             Membership.registered_on,
-            paid.c.paid_through,
-            paid.c.months_paid,
-            code.c.code_valid_until,
-            code.c.code_amount,
-            code.c.code_issued_at,
+            through.label("paid_through"),
+            months_paid.label("months_paid"),
+            valid_until.label("code_valid_until"),
+            code_amount.label("code_amount"),
+            issued_at.label("code_issued_at"),
             RetentionOwner.owner,
             RetentionScore.risk,
             RetentionScore.reasons,
@@ -220,7 +334,7 @@ def _candidates(
             ),
         )
         .where(
-            *_conditions(list_name, month, paid, code),
+            *_conditions(list_name, month, through),
             _scope(
                 session,
                 actor,
@@ -293,6 +407,31 @@ def _amount(book: PolicyBook, list_name: str, month: Month, row: WorkRow) -> int
     )
 
 
+#: Policy books per database, keyed by the policy table's fingerprint (see cached_policy_book).
+_BOOKS: dict[str, tuple[tuple[int, int], PolicyBook]] = {}
+_BOOKS_LOCK = threading.Lock()
+
+
+def cached_policy_book(session: Session) -> PolicyBook:
+    """The database's :class:`PolicyBook`, built once per process and reused (with its price
+    cache) across requests. Policies are append-only (an import adds versions, never edits a
+    row), so ``(count, max id)`` of ``contribution_policy`` changes with every reload of the
+    reference: one cheap query per request, and a reload in any process invalidates it."""
+    count, top = session.execute(
+        select(func.count(), func.max(ContributionPolicy.id)).select_from(ContributionPolicy)
+    ).one()
+    fingerprint = (int(count), int(top or 0))
+    key = str(session.get_bind().engine.url)
+    with _BOOKS_LOCK:
+        held = _BOOKS.get(key)
+        if held is not None and held[0] == fingerprint:
+            return held[1]
+    book = load_policy_book(session)
+    with _BOOKS_LOCK:
+        _BOOKS[key] = (fingerprint, book)
+    return book
+
+
 def _last_contacts(
     session: Session, ids: Sequence[int], as_of: date
 ) -> dict[int, list[ContactAction]]:
@@ -325,12 +464,13 @@ def worklist(
     limit: int | None = None,
     offset: int = 0,
     book: PolicyBook | None = None,
+    projection: bool | None = None,
 ) -> dict[str, Any]:
     """One worklist as of ``as_of`` within the actor's scope: rows whose follow-up day has come
     first (earliest first), then by risk x amount due (highest first; rows without a score
     after those with one), then by name. Rows whose follow-up day is still ahead are left out
     unless ``include_snoozed``. ``total`` counts every matching row; ``rows`` holds
-    ``limit`` of them from ``offset``."""
+    ``limit`` of them from ``offset``. ``projection``: see :func:`_candidates` (tests)."""
     check_list(list_name)
     filters = filters or WorklistFilters()
     if limit is not None and limit < 1:
@@ -338,9 +478,9 @@ def worklist(
     if actor.role not in READING_ROLES:
         rows: list[WorkRow] = []
     else:
-        rows = _candidates(session, actor, list_name, as_of, filters)
+        rows = _candidates(session, actor, list_name, as_of, filters, projection)
     month = Month.of(as_of)
-    book = book or load_policy_book(session)
+    book = book or cached_policy_book(session)
     contacts = _last_contacts(session, [r.participant_id for r in rows], as_of)
     kept: list[WorkRow] = []
     for row in rows:
