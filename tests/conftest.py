@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import pytest
 import redis
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -33,6 +34,11 @@ from cakupan.bootstrap import ensure_ready
 from cakupan.dates import pinned_system_clock
 from cakupan.db import make_engine, make_session_factory
 from tests.clock_support import TEST_NOW, TestClock
+
+# Speed is measured by benchmarks/, never by tests: no per-example deadline (on a loaded 2-core
+# machine a pure-rules example can take longer than hypothesis's default 200 ms).
+settings.register_profile("cakupan", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("cakupan")
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ENGINES = ("sqlite", "postgresql")
