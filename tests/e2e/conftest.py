@@ -9,7 +9,9 @@ limits the run to one engine.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -44,6 +46,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "kopi-tubruk-2026"
+#: Where a failing browser test leaves a full-page screenshot of every open page (gitignored).
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 
 #: One user per role, with the scope each role needs (two regions/branches/partners appear).
 ROLE_SCOPES: dict[Role, dict[str, str]] = {
@@ -168,6 +172,28 @@ def browser(playwright_driver: Playwright) -> Iterator[Browser]:
     )
     yield chromium
     chromium.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed browser test gets a screenshot of every page still open, named in its report."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when != "call" or not report.failed:
+        return
+    funcargs = getattr(item, "funcargs", {})
+    open_browser = funcargs.get("browser")
+    pages = [p for c in open_browser.contexts for p in c.pages] if open_browser else []
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid)[-150:]
+    saved = []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for number, open_page in enumerate(pages):
+        target = SCREENSHOTS / f"{stem}-{number}.png"
+        with contextlib.suppress(Exception):  # a page that crashed cannot be drawn
+            open_page.screenshot(path=str(target), full_page=True)
+            saved.append(f"{target} ({open_page.url})")
+    if saved:
+        report.sections.append(("screenshots", "\n".join(saved)))
 
 
 @pytest.fixture
