@@ -202,6 +202,22 @@ LABELS: dict[str, dict[str, Text]] = {
         "failed": t("Gagal", "Failed"),
         "cancelled": t("Dibatalkan", "Cancelled"),
     },
+    # Bundling offers (docs/bundling.md).
+    "offer_product": {
+        "credit": t("Kredit", "Credit"),
+        "savings": t("Tabungan", "Savings"),
+        "insurance": t("Asuransi", "Insurance"),
+        "ewallet": t("Dompet elektronik", "E-wallet"),
+    },
+    "offer_coverage": {
+        "includes": t("Termasuk iuran BPU", "Includes BPU contributions"),
+        "requires": t("Mensyaratkan kepesertaan BPU", "Requires BPU coverage"),
+    },
+    "offer_payer": {
+        "partner": t("Mitra", "Partner"),
+        "participant": t("Peserta", "Participant"),
+        "split": t("Dibagi", "Split"),
+    },
 }
 
 

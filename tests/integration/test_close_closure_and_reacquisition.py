@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from cakupan.auth import Actor
 from cakupan.dates import JAKARTA, FixedClock, Month
@@ -105,3 +105,30 @@ def test_status_before_the_registration_says_not_registered_yet(
     assert out.exit_code == 1
     assert "not registered yet" in out.stderr
     assert "pending" not in out.stdout + out.stderr
+
+
+def test_the_dashboard_counts_the_closure_of_a_reacquired_participant(ledger: Engine) -> None:
+    """The old episode's closure is in the dashboard's ``closed_by_system`` (with its own
+    dimensions) although the month-end snapshot holds the new episode only."""
+    from cakupan.dashboard.models import GRAIN_BRANCH, GRAIN_FULL, KpiMonthly
+    from cakupan.dashboard.queries import Filters, summary
+
+    with transaction(ledger) as session:
+        close_month(session, ACTOR, Month(2025, 5))
+        for grain in (GRAIN_BRANCH, GRAIN_FULL):
+            figures = session.execute(
+                select(
+                    func.sum(KpiMonthly.closed_by_system), func.sum(KpiMonthly.reacquired)
+                ).where(KpiMonthly.month == Month(2025, 5), KpiMonthly.grain == grain)
+            ).one()
+            assert tuple(figures) == (2, 1), grain
+        may = Filters(first=Month(2025, 5), last=Month(2025, 5))
+        cards = summary(session, Actor.system("test-close"), may)
+        # the members of the month are still those of the snapshot: C once, K once, R once
+        members = session.scalar(
+            select(func.sum(KpiMonthly.active + KpiMonthly.arrears + KpiMonthly.pending
+                            + KpiMonthly.closed))
+            .where(KpiMonthly.month == Month(2025, 5), KpiMonthly.grain == GRAIN_BRANCH)
+        )  # fmt: skip
+    assert (cards.closed_by_system, cards.reacquired) == (2, 1)
+    assert members == 3

@@ -18,6 +18,7 @@ from cakupan.bundling.models import (
     PAYERS,
     PAYMENT_PAYERS,
     PRODUCTS,
+    BundleCampaignOffer,
     BundleEnrolment,
     BundleOffer,
     BundlePaymentPayer,
@@ -29,7 +30,7 @@ from cakupan.i18n import t
 from cakupan.partners.models import Partner
 from cakupan.registry.models import Membership, Participant, Payment
 
-__all__ = ["OfferSpec", "add_offer", "enrol", "record_payer"]
+__all__ = ["OfferSpec", "add_offer", "enrol", "link_campaign", "record_payer"]
 
 
 @dataclass(frozen=True)
@@ -255,11 +256,13 @@ def record_payer(
     *,
     channel: str = "branch",
     payer: str | None = None,
+    offer_code: str | None = None,
     clock: Clock | None = None,
 ) -> dict[str, Any]:
     """Record who paid a payment of an enrolled episode: ``payer`` when given, else the payer
     the offer's terms name for the payment's first covered month. Idempotent for the same
-    payer; CONFLICT for another."""
+    payer; CONFLICT for another. ``offer_code``, when given (the partner API), must be the
+    offer the episode is enrolled in (CONFLICT otherwise)."""
     clock = clock or SystemClock()
     if payer is not None and payer not in PAYMENT_PAYERS:
         raise invalid(
@@ -277,15 +280,21 @@ def record_payer(
         raise not_found(
             t("Pembayaran {c}/{r} tidak ada", "No payment {c}/{r}").format(c=channel, r=reference)
         )
-    payment, start, offer_code = found
-    if offer_code is None:
+    payment, start, enrolled_in = found
+    if enrolled_in is None or (offer_code is not None and enrolled_in != offer_code):
         raise conflict(
             t(
                 "Pembayaran ini bukan untuk episode yang terdaftar pada penawaran",
                 "This payment is not for an episode enrolled in an offer",
-            ),
+            )
+            if offer_code is None
+            else t(
+                "Pembayaran ini bukan untuk episode yang terdaftar pada penawaran {c}",
+                "This payment is not for an episode enrolled in offer {c}",
+            ).format(c=offer_code),
             code="not-enrolled",
         )
+    offer_code = enrolled_in
     offer = session.get(BundleOffer, offer_code)
     assert offer is not None
     ordinal = payment.first_month.index - start.index + 1
@@ -319,3 +328,63 @@ def record_payer(
         at=clock.now(),
     )
     return {"reference": reference, "payer": chosen, "recorded": True}
+
+
+def link_campaign(
+    session: Session,
+    actor: Actor,
+    campaign_code: str,
+    offer_code: str,
+    *,
+    clock: Clock | None = None,
+) -> bool:
+    """Point a campaign at the offer it promotes. The offer's partner must be one of the
+    campaign's partners when the campaign names any (INVALID naming ``offer`` otherwise). False
+    when the campaign already points at this offer; CONFLICT when it points at another."""
+    from cakupan.campaigns.models import Campaign
+
+    clock = clock or SystemClock()
+    campaign = session.get(Campaign, campaign_code)
+    if campaign is None:
+        raise not_found(
+            t("Kampanye {c} tidak ada", "No campaign {c}").format(c=campaign_code),
+            code="campaign-not-found",
+        )
+    offer = session.get(BundleOffer, offer_code)
+    if offer is None:
+        raise not_found(t("Penawaran {c} tidak ada", "No offer {c}").format(c=offer_code))
+    if campaign.partners and offer.partner_code not in campaign.partners:
+        raise invalid(
+            "offer",
+            t(
+                "mitra penawaran {p} bukan mitra kampanye ({c})",
+                "the offer's partner {p} is not one of the campaign's partners ({c})",
+            ).format(p=offer.partner_code, c=", ".join(campaign.partners)),
+        )
+    existing = session.get(BundleCampaignOffer, campaign_code)
+    if existing is not None:
+        if existing.offer_code == offer_code:
+            return False
+        raise conflict(
+            t(
+                "Kampanye {c} sudah menunjuk penawaran {o}",
+                "Campaign {c} already points at offer {o}",
+            ).format(c=campaign_code, o=existing.offer_code),
+            code="campaign-offer-exists",
+        )
+    session.add(
+        BundleCampaignOffer(
+            campaign_code=campaign_code, offer_code=offer_code, linked_at=clock.now()
+        )
+    )
+    session.flush()
+    record_audit(
+        session,
+        actor,
+        "bundling.campaign_offer",
+        "campaign",
+        campaign_code,
+        after={"offer": offer_code},
+        at=clock.now(),
+    )
+    return True

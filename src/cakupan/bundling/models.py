@@ -74,3 +74,14 @@ class BundlePaymentPayer(Base):
     offer_code: Mapped[str] = mapped_column(ForeignKey("bundle_offer.code"), index=True)
     payer: Mapped[str] = mapped_column(String(12))
     payer_code: Mapped[str | None] = mapped_column(String(40))
+
+
+class BundleCampaignOffer(Base):
+    """The offer a campaign promotes (a campaign points at one offer at most): its page shows
+    the offer and its report."""
+
+    __tablename__ = "bundle_campaign_offer"
+
+    campaign_code: Mapped[str] = mapped_column(ForeignKey("campaign.code"), primary_key=True)
+    offer_code: Mapped[str] = mapped_column(ForeignKey("bundle_offer.code"), index=True)
+    linked_at: Mapped[datetime] = mapped_column(AwareDateTime())

@@ -10,7 +10,12 @@ from typing import Any
 from sqlalchemy import Integer, and_, case, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from cakupan.bundling.models import BundleEnrolment, BundleOffer, BundlePaymentPayer
+from cakupan.bundling.models import (
+    BundleCampaignOffer,
+    BundleEnrolment,
+    BundleOffer,
+    BundlePaymentPayer,
+)
 from cakupan.bundling.rules import rate
 from cakupan.dates import Month
 from cakupan.errors import not_found
@@ -131,3 +136,81 @@ def offer_report(session: Session, offer_code: str, as_of: date) -> dict[str, An
         "segments": [{"occupation": o, "programs": p} for o, p in segments],
         "comparison": comparison,
     }
+
+
+def offer_json(offer: BundleOffer) -> dict[str, Any]:
+    """An offer's public fields (what a partner page and the partner API show)."""
+    return {
+        "code": offer.code,
+        "partner_code": offer.partner_code,
+        "product": offer.product,
+        "name": offer.name,
+        "coverage": offer.coverage,
+        "payer": offer.payer,
+        "partner_months": offer.partner_months,
+        "valid_from": offer.valid_from.isoformat(),
+        "valid_to": None if offer.valid_to is None else offer.valid_to.isoformat(),
+        "area_codes": list(offer.area_codes),
+        "source": offer.source,
+    }
+
+
+def partner_offers(session: Session, partner_code: str) -> list[dict[str, Any]]:
+    """The offers of one partner (newest first, then by code): never another partner's."""
+    rows = session.scalars(
+        select(BundleOffer)
+        .where(BundleOffer.partner_code == partner_code)
+        .order_by(BundleOffer.valid_from.desc(), BundleOffer.code)
+    )
+    return [offer_json(row) for row in rows]
+
+
+def offer_of_partner(session: Session, offer_code: str, partner_code: str) -> BundleOffer:
+    """The offer ``offer_code`` when it is ``partner_code``'s; NOT_FOUND otherwise, with the
+    same answer as an unknown code (a partner never learns of another partner's offers)."""
+    offer = session.get(BundleOffer, offer_code)
+    if offer is None or offer.partner_code != partner_code:
+        raise not_found(
+            t("Penawaran {c} tidak ada", "No offer {c}").format(c=offer_code),
+            code="offer-not-found",
+        )
+    return offer
+
+
+def offers_with_reports(session: Session, partner_code: str, as_of: date) -> list[dict[str, Any]]:
+    """Each offer of one partner with its report on ``as_of`` (the partner's page)."""
+    return [
+        {**offer, "report": offer_report(session, offer["code"], as_of)}
+        for offer in partner_offers(session, partner_code)
+    ]
+
+
+def offer_choices(session: Session, partner_codes: list[str] | None) -> list[tuple[str, str]]:
+    """(code, name) of the offers of ``partner_codes`` (None: every offer), for pickers."""
+    query = select(BundleOffer.code, BundleOffer.name).order_by(BundleOffer.name)
+    if partner_codes is not None:
+        query = query.where(BundleOffer.partner_code.in_(partner_codes))
+    return [(code, name) for code, name in session.execute(query)]
+
+
+def campaign_offer(session: Session, campaign_code: str, as_of: date) -> dict[str, Any] | None:
+    """The offer a campaign promotes with its report on ``as_of``, or None."""
+    offer = session.scalar(
+        select(BundleOffer)
+        .join(BundleCampaignOffer, BundleCampaignOffer.offer_code == BundleOffer.code)
+        .where(BundleCampaignOffer.campaign_code == campaign_code)
+    )
+    if offer is None:
+        return None
+    return {**offer_json(offer), "report": offer_report(session, offer.code, as_of)}
+
+
+def campaigns_of_offer(session: Session, offer_code: str) -> list[str]:
+    """The codes of the campaigns that promote an offer."""
+    return list(
+        session.scalars(
+            select(BundleCampaignOffer.campaign_code)
+            .where(BundleCampaignOffer.offer_code == offer_code)
+            .order_by(BundleCampaignOffer.campaign_code)
+        )
+    )

@@ -154,8 +154,11 @@ def campaign_page(request: Request, db: DbSession, actor: PageActor, code: str) 
         raise not_found(
             t("kampanye {c!r} tidak ditemukan", "campaign {c!r} not found").format(c=code)
         )
+    from cakupan.bundling import campaign_offer
+
     funnel = queries.campaign_funnel(db, code)
     attributed = queries.attributions(db, code)
+    offer = campaign_offer(db, code, today(request.app.state.clock))
     niks = reveal(
         db, actor, [SensitiveValue("participant", a.nik, "nik", a.nik) for a in attributed]
     )
@@ -167,6 +170,7 @@ def campaign_page(request: Request, db: DbSession, actor: PageActor, code: str) 
             "funnel": funnel,
             "rows": list(zip(attributed, niks, strict=True)),
             "stage_labels": STAGE_LABELS,
+            "offer": offer,
         },
     )
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cakupan.auth import Actor
-from cakupan.bundling import OfferSpec, add_offer, enrol, offer_report, record_payer
+from cakupan.bundling import OfferSpec, add_offer, enrol, link_campaign, offer_report, record_payer
 from cakupan.cli.common import (
     DatabaseUrlOption,
     JsonOption,
@@ -129,3 +129,21 @@ def report(
             f"({figures['rate_percent'] or '-'}%) vs {other['paying']}/{other['eligible']} "
             f"({other['rate_percent'] or '-'}%)"
         )
+
+
+@app.command("campaign")
+def campaign_command(
+    campaign: Annotated[str, typer.Argument(help="Kode kampanye.")],
+    offer: Annotated[str, Opt("--offer", help="Kode penawaran yang dipromosikan.")],
+    database_url: DatabaseUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Tautkan kampanye ke penawaran / point a campaign at the offer it promotes."""
+    with transaction(open_engine(database_url)) as session:
+        linked = link_campaign(
+            session, Actor.system("cli"), campaign.strip(), offer.strip(), clock=SystemClock()
+        )
+    if as_json:
+        print_json({"campaign": campaign.strip(), "offer": offer.strip(), "linked": linked})
+        return
+    console.print(f"{campaign.strip()} -> {offer.strip()}" + ("" if linked else " (unchanged)"))

@@ -129,6 +129,23 @@ GROUP BY m.start_month, p.branch_code, m.partner_code, m.agent_code, m.channel, 
          p.programs
 """
 
+# Closures of an episode that is no longer the one in force at the month end: closed by the
+# system and re-acquired in the same month (issue 19, defect 4). The close records both
+# transitions, but the snapshot holds the new episode only, so _BASE sees the re-acquisition
+# alone. The closure counts with its own episode's dimensions (as its drill-down lists it) and
+# with no cohort (start_month NULL: it is not a member of any cohort row, which _BASE counts).
+_CLOSED_REPLACED = """
+INSERT INTO kpi_base
+SELECT NULL, p.branch_code, m.partner_code, m.agent_code, m.channel, p.occupation, p.programs,
+       0, 0, 0, COUNT(*), 0, 0, 0, 0, 0, 0
+FROM status_transition t
+JOIN membership m ON m.id = t.membership_id
+JOIN participant p ON p.id = t.participant_id
+JOIN status_snapshot s ON s.month = :x AND s.participant_id = t.participant_id
+WHERE t.month = :x AND t.kind = 'closed_by_system' AND s.membership_id <> t.membership_id
+GROUP BY p.branch_code, m.partner_code, m.agent_code, m.channel, p.occupation, p.programs
+"""
+
 # Episodes of the last 13 cohorts no longer in force at the month end (a later episode started:
 # only a closed episode is replaced, after a payment, D-4): members, never paying, first paid.
 _REPLACED = f"""
@@ -214,6 +231,7 @@ def refresh_kpis_in_close(session: Session, month: Month) -> dict[str, int]:
     _run(session, _BASE_TABLE)
     _run(session, _BASE, x=x)
     _run(session, _REPLACED, x=x)
+    _run(session, _CLOSED_REPLACED, x=x)
     _run(session, _MONTHLY, x=x, first=month.first_day, last=month.last_day)
     _run(session, _COHORT, x=x)
     _run(session, "DROP TABLE kpi_base")

@@ -29,6 +29,7 @@ def dashboard_filters(
     channel: str | None = None,
     occupation: str | None = None,
     programs: Annotated[str | None, Query(description="JKK+JKM or JKK+JKM+JHT")] = None,
+    offer: Annotated[str | None, Query(description="A bundling offer's code")] = None,
 ) -> Filters:
     """The dashboard's filters from the query string (shared by the API and the pages)."""
     return Filters.parse(
@@ -40,6 +41,7 @@ def dashboard_filters(
         channel=channel,
         occupation=occupation,
         programs=programs,
+        offer=offer,
     )
 
 

@@ -557,8 +557,10 @@ def partner_page(
     code: str,
     period: Annotated[str | None, Query()] = None,
 ) -> Response:
-    """A partner within the scope: identity, agreements, agents under it and the incentive
-    statements of a month (the previous month by default)."""
+    """A partner within the scope: identity, agreements, agents under it, the incentive
+    statements of a month (the previous month by default) and its bundling offers with their
+    report as of today."""
+    from cakupan.bundling import offers_with_reports
     from cakupan.incentives.queries import visible_statements
     from cakupan.partners import queries as partner_queries
 
@@ -580,6 +582,7 @@ def partner_page(
     if month is None:
         month = Month.of(request.app.state.clock.now().astimezone(JAKARTA).date()) + -1
     statements = [s for s in visible_statements(db, actor, month) if s["partner_code"] == code]
+    today = request.app.state.clock.now().astimezone(JAKARTA).date()
     return render(
         request,
         "partner_detail.html",
@@ -589,6 +592,7 @@ def partner_page(
             "agreements": partner_queries.agreements_of(db, code),
             "statements": statements,
             "period": month,
+            "offers": offers_with_reports(db, code, today),
         },
     )
 

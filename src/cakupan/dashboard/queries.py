@@ -98,6 +98,8 @@ class Filters:
     channel: str | None = None
     occupation: str | None = None
     programs: str | None = None
+    #: A bundling offer's code: the figures of its episodes only (docs/bundling.md).
+    offer: str | None = None
 
     @classmethod
     def parse(cls, **values: str | None) -> Filters:
@@ -131,6 +133,7 @@ class Filters:
             "channel": self.channel,
             "occupation": self.occupation,
             "programs": self.programs,
+            "offer": self.offer,
         }
 
 
@@ -261,6 +264,8 @@ def _scope(
 def grain_for(actor: Actor, filters: Filters, grouping: frozenset[str] = frozenset()) -> int:
     """The coarsest pre-aggregate grain carrying every dimension that the actor's scope, the
     filters and the grouping need (partner and agent scopes need the full grain)."""
+    if filters.offer:
+        return GRAIN_FULL  # the offer's rows (dashboard/offers.py) are all at the full grain
     needed = set(grouping) | {"branch_code"}
     if actor.role in (Role.PARTNER, Role.AGENT) or filters.partner:
         needed |= {"partner_code", "agent_code"}
@@ -277,7 +282,13 @@ def _table(session: Session, actor: Actor, filters: Filters, table: Any) -> Any:
     """The pre-aggregate ``table`` to read, as rows narrowed by index first when a partner or
     agent is involved (scope or filter): a UNION ALL of the rows of the partner (index on
     ``partner_code``) and of its agents (index on ``agent_code``), so that the planner never
-    scans every full-grain row for one partner. Same attributes as ``table``."""
+    scans every full-grain row for one partner. Same attributes as ``table``. With the offer
+    filter: the offer's rows computed from the close's records (dashboard/offers.py), the
+    scope and other filters applying to them as to the pre-aggregates."""
+    if filters.offer:
+        from cakupan.dashboard.offers import offer_table
+
+        return offer_table(filters.offer, table)
     partner = actor.partner_code if actor.role is Role.PARTNER else filters.partner
     if actor.role is Role.AGENT:
         if not actor.agent_code:
@@ -625,7 +636,8 @@ def league(session: Session, actor: Actor, filters: Filters) -> dict[str, Any]:
     order (peers' figures are aggregates only, never rows). Agents have no league table."""
     if actor.role not in LEAGUE_ROLES:
         raise forbidden()
-    filters, latest = resolve_period(session, filters)
+    # An offer is one partner's product: the league compares partners, so it has no offer.
+    filters, latest = resolve_period(session, replace(filters, offer=None))
     if latest is None:
         return {"period": filters.as_json(), "partners": [], "own_rank": None}
     partner_view = actor.role is Role.PARTNER
@@ -822,7 +834,8 @@ DRILL_KPIS: dict[str, str] = {
 def _ledger_conditions(
     session: Session, actor: Actor, filters: Filters
 ) -> list[ColumnElement[bool]]:
-    return _dimension_conditions(
+    conditions = _offer_conditions(filters)
+    return conditions + _dimension_conditions(
         session,
         actor,
         filters,
@@ -834,6 +847,19 @@ def _ledger_conditions(
         programs=Participant.programs,
         participant_id=Participant.id,
     )
+
+
+def _offer_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """The records of the offer's episodes (drill-down lists), when the offer filter is set."""
+    if not filters.offer:
+        return []
+    from cakupan.bundling.models import BundleEnrolment
+
+    return [
+        Membership.id.in_(
+            select(BundleEnrolment.membership_id).where(BundleEnrolment.offer_code == filters.offer)
+        )
+    ]
 
 
 #: The pre-aggregate column counting each drill-down's records.
@@ -1315,6 +1341,8 @@ class FilterChoices:
     regions: list[tuple[str, str]]
     branches: list[tuple[str, str]]
     partners: list[tuple[str, str]]
+    #: the bundling offers of the partners within the scope (any number: "all" is a choice)
+    offers: list[tuple[str, str]] = field(default_factory=list)
 
     def check(self, filters: Filters) -> None:
         """INVALID naming the filter whose value lies outside the actor's scope (a page says so
@@ -1323,6 +1351,7 @@ class FilterChoices:
             ("region", filters.region, self.regions),
             ("branch", filters.branch, self.branches),
             ("partner", filters.partner, self.partners),
+            ("offer", filters.offer, self.offers),
         ):
             if value and value not in {code for code, _ in options}:
                 raise invalid(
@@ -1337,6 +1366,7 @@ class FilterChoices:
 def filter_choices(session: Session, actor: Actor) -> FilterChoices:
     """The regions, branches and partners (not individual agents) within the actor's scope."""
     from cakupan.access import BRANCH_ROLES, NATIONAL_ROLES
+    from cakupan.bundling.queries import offer_choices
     from cakupan.partners.models import Partner
     from cakupan.partners.rules import AGENT_KINDS
     from cakupan.regions.models import Branch, OfficeRegion
@@ -1358,7 +1388,9 @@ def filter_choices(session: Session, actor: Actor) -> FilterChoices:
     else:
         own = actor.agent_code or actor.partner_code
         named = session.execute(select(Partner.code, Partner.name).where(Partner.code == own))
-        return FilterChoices([], [], [(c, n) for c, n in named])
+        # an agent reads its partner's offers (the figures stay its own registrations)
+        offers = offer_choices(session, [actor.partner_code] if actor.partner_code else [])
+        return FilterChoices([], [], [(c, n) for c, n in named], offers)
     branch_query = select(Branch.code, Branch.name).order_by(Branch.name)
     partner_query = (
         select(Partner.code, Partner.name)
@@ -1374,4 +1406,5 @@ def filter_choices(session: Session, actor: Actor) -> FilterChoices:
         [(c, n) for c, n in regions],
         [(c, n) for c, n in branches],
         [(c, n) for c, n in partners],
+        offer_choices(session, None if branch_codes is None else [c for c, _ in partners]),
     )

@@ -17,6 +17,8 @@ from cakupan import regions
 from cakupan.access import mask_nik
 from cakupan.audit import record_audit
 from cakupan.auth import Actor
+from cakupan.bundling import enrol, record_payer
+from cakupan.bundling.queries import offer_of_partner
 from cakupan.contributions import PolicyBook, load_policy_book
 from cakupan.dates import JAKARTA, Clock, Month
 from cakupan.db import is_postgres
@@ -35,6 +37,7 @@ from cakupan.integration.queries import (
 from cakupan.integration.rules import public_url
 from cakupan.integration.schemas import (
     BatchCreate,
+    OfferPaymentCreate,
     PaymentCreate,
     QuoteCreate,
     RegistrationCreate,
@@ -123,7 +126,13 @@ def register(
         agent_code=scope.agent_code,
         months_to_pay=body.months_to_pay,
     )
+    if body.offer_code is not None:  # before writing: another partner's offer is unknown
+        offer_of_partner(session, body.offer_code, scope.partner_code)
     registration = register_participant(session, actor, row, clock=clock)
+    if body.offer_code is not None:
+        # the offer's rules (dates, areas, registered through its partner) refuse the whole
+        # registration, named, rather than register outside the offer the partner asked for
+        enrol(session, actor, registration.nik, body.offer_code, clock=clock)
     enqueue(session, [registration_event(scope.partner_code, registration)], clock.now())
     code = registration.payment_code
     return {
@@ -137,6 +146,7 @@ def register(
         "first_month": None if code is None else str(code.first_month),
         "months": None if code is None else code.months,
         "valid_until": None if code is None else code.valid_until.isoformat(),
+        "offer_code": body.offer_code,
     }
 
 
@@ -184,7 +194,7 @@ def post_one(
     actor: Actor,
     client: ClientIdentity,
     context: PaymentContext,
-    body: PaymentCreate,
+    body: PaymentCreate | OfferPaymentCreate,
     clock: Clock,
 ) -> Answer:
     """Post one payment collected by the client with the registry's action; a repeat of an
@@ -196,6 +206,9 @@ def post_one(
     nik = body.nik.strip()
     if context.registered_by is None:
         raise not_found(out_of_scope_message(nik), code="participant-not-found")
+    offer_code = getattr(body, "offer_code", None)
+    if offer_code is not None:  # another partner's offer is unknown, before anything is written
+        offer_of_partner(session, offer_code, client.partner_code)
     posted = post_payment(
         session,
         actor,
@@ -210,6 +223,17 @@ def post_one(
         book=_policy_book(session, context.policy_version),
     )
     answer = _payment_json(posted)
+    if offer_code is not None:
+        payer = record_payer(
+            session,
+            actor,
+            body.reference.strip(),
+            channel=answer["channel"],
+            payer=getattr(body, "payer", None),
+            offer_code=offer_code,
+            clock=clock,
+        )
+        answer = {**answer, "offer_code": offer_code, "payer": payer["payer"]}
     outbox: list[dict[str, Any]] = []
     if not posted.duplicate and context.subscribed:
         payload = {k: v for k, v in answer.items() if k != "result"}

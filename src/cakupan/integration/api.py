@@ -28,7 +28,9 @@ from cakupan.integration.schemas import (
     BatchCreate,
     BatchPublic,
     DeliveryPublic,
-    PaymentCreate,
+    OfferPaymentCreate,
+    OfferPublic,
+    OfferReportPublic,
     PaymentPublic,
     QuoteCreate,
     QuotePublic,
@@ -105,6 +107,16 @@ def _answer(request: Request, username: str, endpoint: str, outcome: Outcome) ->
     )
 
 
+def _hashed(body: BaseModel) -> dict[str, Any]:
+    """A request body as hashed for its idempotency key: the offer fields (added later) only
+    when given, so that a key stored before them still matches its repeat."""
+    dumped = body.model_dump(mode="json")
+    for name in ("offer_code", "payer"):
+        if dumped.get(name, "") is None:
+            del dumped[name]
+    return dumped
+
+
 @router.post("/registrations/quote", response_model=QuotePublic, responses=_problems())
 def quote(body: QuoteCreate, user: RateLimited, db: DbSession, clock: AppClock) -> Any:
     """Validate a NIK and quote the contribution per month (income, programs, months); nothing
@@ -140,7 +152,7 @@ def register(
             user_id=user.id,
             key=idempotency_key,
             endpoint="registrations",
-            request_hash=request_hash("registrations", body.model_dump(mode="json")),
+            request_hash=request_hash("registrations", _hashed(body)),
             work=lambda: actions.register(db, actor, scope, body, clock),
             clock=clock,
             status_code=201,
@@ -160,7 +172,7 @@ def participant_status(body: StatusQuery, user: RateLimited, db: DbSession, cloc
 @router.post("/payments", response_model=PaymentPublic, responses=_problems(404, 409))
 def post_payment(
     request: Request,
-    body: PaymentCreate,
+    body: OfferPaymentCreate,
     user: RateLimited,
     db: DbSession,
     clock: AppClock,
@@ -188,7 +200,7 @@ def post_payment(
             user_id=user.id,
             key=idempotency_key,
             endpoint="payments",
-            request_hash=request_hash("payments", body.model_dump(mode="json")),
+            request_hash=request_hash("payments", _hashed(body)),
             lookup=lookup,
             work=lambda: actions.post_one(db, actor, client, context[0], body, clock),
             clock=clock,
@@ -340,3 +352,44 @@ def deliveries(
         }
         for d, event_type in rows
     ]
+
+
+@router.get("/offers", response_model=list[OfferPublic], responses=_problems())
+def offers(user: RateLimited, db: DbSession) -> Any:
+    """The bundling offers of the client's partner (an agent sees its partner's): never
+    another partner's (docs/bundling.md)."""
+    from cakupan.bundling.queries import partner_offers
+
+    scope = queries.client_scope(db, Actor.for_user(user))
+    return partner_offers(db, scope.partner_code)
+
+
+@router.get(
+    "/offers/{offer_code}/report", response_model=OfferReportPublic, responses=_problems(404)
+)
+def offer_report(
+    offer_code: Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[\x21-\x7e]+$")],
+    user: RateLimited,
+    db: DbSession,
+    clock: AppClock,
+    as_of: Annotated[
+        str | None,
+        Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD; default: today"),
+    ] = None,
+) -> Any:
+    """One of the partner's offers: registrations, retention at months 3/6/12 and what the
+    partner paid, against the same segment outside any offer. Partner credentials only (the
+    report covers every agent's registrations); 404 for another partner's offer, as for an
+    unknown code."""
+    from cakupan.bundling.queries import offer_of_partner
+    from cakupan.bundling.queries import offer_report as report
+
+    scope = queries.partner_scope(db, Actor.for_user(user))
+    offer = offer_of_partner(db, offer_code, scope.partner_code)
+    try:
+        on = clock.now().astimezone(JAKARTA).date() if as_of is None else date.fromisoformat(as_of)
+    except ValueError:
+        raise invalid(
+            "as_of", t("tanggal tidak sah: {v}", "not a valid date: {v}").format(v=as_of)
+        ) from None
+    return report(db, offer.code, on)

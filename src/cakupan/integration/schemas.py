@@ -101,6 +101,11 @@ class RegistrationCreate(_Strict):
     district_code: ShortCode | None = None
     sector: Literal["transport", "other"] | None = None
     funding: Literal["self", "apbn", "apbd"] | None = None
+    offer_code: Code | None = Field(
+        default=None,
+        description="One of the partner's bundling offers (GET /offers): the registration is "
+        "enrolled in it (docs/bundling.md)",
+    )
 
 
 class RegistrationPublic(BaseModel):
@@ -114,6 +119,7 @@ class RegistrationPublic(BaseModel):
     first_month: str | None
     months: int | None
     valid_until: date | None
+    offer_code: str | None = None
 
 
 class StatusQuery(_Strict):
@@ -140,6 +146,15 @@ class PaymentCreate(_Strict):
     channel: Channel
 
 
+class OfferPaymentCreate(PaymentCreate):
+    """One payment (``POST /payments``), optionally under one of the partner's offers: the
+    episode must be enrolled in it, and who paid is recorded (``payer``, default: the offer's
+    terms for the payment's first month)."""
+
+    offer_code: Code | None = None
+    payer: Literal["partner", "participant"] | None = None
+
+
 class PaymentPublic(BaseModel):
     result: Literal["posted", "duplicate"]
     payment_id: int
@@ -153,6 +168,8 @@ class PaymentPublic(BaseModel):
     episode: int
     paid_through: str | None
     card_number: str | None
+    offer_code: str | None = None
+    payer: str | None = None
 
 
 class BatchCreate(_Strict):
@@ -250,3 +267,48 @@ class DeliveryPublic(BaseModel):
     last_status_code: int | None
     last_error: str | None
     delivered_at: str | None
+
+
+class OfferPublic(BaseModel):
+    """A bundling offer of the partner (docs/bundling.md)."""
+
+    code: str
+    partner_code: str
+    product: Literal["credit", "savings", "insurance", "ewallet"]
+    name: str
+    coverage: Literal["includes", "requires"]
+    payer: Literal["partner", "participant", "split"]
+    partner_months: int | None
+    valid_from: date
+    valid_to: date | None
+    area_codes: list[str]
+    source: str
+
+
+class RetentionPublic(BaseModel):
+    eligible: int
+    paying: int
+    rate_percent: str | None
+
+
+class OfferComparisonPublic(BaseModel):
+    registrations: int
+    retention: dict[str, RetentionPublic]
+
+
+class OfferReportPublic(BaseModel):
+    """One offer's registrations, retention at months 3/6/12 and partner cost, against the
+    same segment outside any offer (docs/bundling.md)."""
+
+    offer: str
+    partner_code: str
+    product: str
+    payer: str
+    as_of: date
+    registrations: int
+    retention: dict[str, RetentionPublic]
+    partner_paid: int
+    partner_paid_per_registration: int | None
+    partner_paid_per_paying_month_6: int | None
+    segments: list[dict[str, str]]
+    comparison: OfferComparisonPublic
