@@ -152,6 +152,19 @@ def test_split_a_target(client: TestClient, engine: Engine) -> None:
     assert "KOP-A: 1.300" in page
 
 
+def test_split_pickers_list_the_offices_staff_and_districts_by_name(client: TestClient) -> None:
+    _login(client, "kabid.plg")
+    page = client.get("/targets?office=PLG&year=2027").text
+    staff = page.split('data-testid="split-staff-picker"')[1].split("</select>")[0]
+    assert 'value="ark.plg"' in staff  # the branch's ARK, by name
+    assert "kabid.plg" not in staff  # the kabid is not field staff
+    districts = page.split('data-testid="split-district-picker"')[1].split("</select>")[0]
+    # Palembang branch serves Kota Palembang (16.71): its districts, named with their regency
+    assert "KOTA PALEMBANG" in districts
+    assert 'value="16.71.' in districts
+    assert 'value="18.' not in districts  # Lampung's districts belong to Bandar Lampung branch
+
+
 def test_import_targets_all_or_nothing(client: TestClient, engine: Engine) -> None:
     csrf = _login(client, "wilayah.sel")
     rows = (

@@ -87,6 +87,8 @@ def targets_page(
             "problems": problems or [],
             "offices": queries.office_choices(db, actor),
             "partners": queries.partner_choices(db, code),
+            "staff": queries.staff_choices(db, code),
+            "districts": queries.district_choices(db, code),
             "segments": rules.SEGMENTS,
             "metrics": rules.METRICS,
             "figure_kinds": rules.FIGURE_KINDS,

@@ -104,6 +104,43 @@ def partner_choices(session: Session, office_code: str) -> list[tuple[str, str]]
     return [(str(c), str(n)) for c, n in session.execute(query)]
 
 
+def staff_choices(session: Session, office_code: str) -> list[tuple[str, str]]:
+    """(username, name) of the active field staff (AR, ARK, PAP) of an office: whom a target may
+    be split to as ``staff``."""
+    from cakupan.regions.models import Branch
+    from cakupan.users.models import User
+
+    query = (
+        select(User.username, User.full_name)
+        .where(User.active.is_(True), User.role.in_(("ar", "ark", "pap")))
+        .order_by(User.full_name, User.username)
+    )
+    if office_code != NATIONAL:
+        in_region = select(Branch.code).where(Branch.region_code == office_code)
+        query = query.where(or_(User.branch_code == office_code, User.branch_code.in_(in_region)))
+    return [(str(c), str(n)) for c, n in session.execute(query)]
+
+
+def district_choices(session: Session, office_code: str) -> list[tuple[str, str]]:
+    """(code, "District, Regency") of the districts an office serves (through the regencies of
+    its branches); none for ``NATIONAL`` (too many to list: split a national target by region)."""
+    from cakupan.regions.models import Branch, BranchRegency, District, Regency
+
+    if office_code == NATIONAL:
+        return []
+    branches = select(Branch.code).where(
+        or_(Branch.code == office_code, Branch.region_code == office_code)
+    )
+    rows = session.execute(
+        select(District.code, District.name, Regency.name)
+        .join(Regency, Regency.code == District.regency_code)
+        .join(BranchRegency, BranchRegency.regency_code == District.regency_code)
+        .where(BranchRegency.branch_code.in_(branches))
+        .order_by(Regency.name, District.name)
+    )
+    return [(str(code), f"{name}, {regency}") for code, name, regency in rows]
+
+
 def _office_filter(session: Session, office_code: str) -> ColumnElement[bool]:
     """Participants served by ``office_code``: a branch's own, a region's branches', or all
     (``NATIONAL``). A participant belongs to the branch currently on their record."""
