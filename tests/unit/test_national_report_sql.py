@@ -6,6 +6,7 @@ episode: the case the running-sum shortcut must not take)."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,9 @@ import pytest
 from cakupan.analytics import national_report, open_snapshot
 from cakupan.analytics.engines import _months_values
 from cakupan.analytics.report import AGES, NAMES_SQL, Window, assemble
-from cakupan.analytics.snapshot import TABLES
+from cakupan.analytics.snapshot import SNAPSHOT_VERSION, TABLES, snapshot_version
 from cakupan.analytics.synthetic import synthetic_snapshot
+from cakupan.errors import CakupanError
 
 AS_OF = date(2026, 10, 31)
 
@@ -179,3 +181,17 @@ def test_the_snapshot_has_month_ends_with_two_live_payments_of_one_episode(
         con.close()
     assert row is not None
     assert row[0] > 0
+
+
+def test_a_snapshot_of_an_older_format_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    out = tmp_path / "old"
+    synthetic_snapshot(200, AS_OF, 1, out)
+    assert snapshot_version(out) == SNAPSHOT_VERSION == 2
+    manifest = out / "manifest.json"
+    document = json.loads(manifest.read_text(encoding="utf-8"))
+    manifest.write_text(json.dumps({**document, "version": 1}), encoding="utf-8")
+    assert snapshot_version(out) == 1
+    with pytest.raises(CakupanError) as refused:
+        open_snapshot(out)
+    assert "cakupan analytics snapshot" in str(refused.value.render())
+    assert snapshot_version(tmp_path / "none") is None

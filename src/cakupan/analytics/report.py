@@ -37,50 +37,37 @@ MONTH_FIGURES = (
 #: The longest window whose months fit one BIGINT bit mask (bits 0..61).
 MASK_MONTHS = 62
 
-_MONTH_OF = (
-    "CAST(EXTRACT(YEAR FROM {d}) AS INTEGER) * 12 + CAST(EXTRACT(MONTH FROM {d}) AS INTEGER) - 1"
-)
-
 #: The payments that can count in the window (the months table), each with its participant's
 #: area and, in month indexes: ``paid_m`` (month paid), ``reversed_m``, ``counts_paid`` (1 when it
 #: counts as a payment of month ``paid_m``: paid inside the window and not reversed by the end of
 #: that month) and ``lo``..``hi``, the window months it covers as of each month's end (covered,
 #: paid by then, not reversed by then; empty when ``hi < lo``). Every figure reads this instead of
 #: the whole history, so the report's cost follows the window's payments, not every payment ever
-#: made; participants are joined once, here. ``covered_mask`` has bit k set when the payment covers
-#: window month k (windows of up to :data:`MASK_MONTHS` months). DuckDB materialises it; Spark
-#: keeps it a view.
+#: made; nothing is joined to it (the snapshot's payment rows carry their participant's
+#: province and branch and their month indexes). ``covered_mask`` has bit k set when the
+#: payment covers window month k (windows of up to :data:`MASK_MONTHS` months). DuckDB
+#: materialises it; Spark keeps it a view.
 WINDOW_PAYMENTS_SQL = f"""
-WITH b AS (
-    SELECT MIN(m) AS first_m, MAX(m) AS last_m, MIN(first_day) AS first_day,
-           MAX(last_day) AS last_day
-    FROM months
-),
-x AS (
-    SELECT p.participant_id, p.membership_id, p.amount, p.first_month,
-           p.first_month + p.months - 1 AS last_month,
-           {_MONTH_OF.format(d="p.paid_on")} AS paid_m,
-           {_MONTH_OF.format(d="p.reversed_on")} AS reversed_m,
-           b.first_m, b.last_m
-    FROM payments p CROSS JOIN b
-    WHERE p.paid_on <= b.last_day
-      AND (p.reversed_on IS NULL OR p.reversed_on > b.first_day)
-      AND (p.paid_on >= b.first_day OR p.first_month + p.months - 1 >= b.first_m)
-)
+WITH b AS (SELECT MIN(m) AS first_m, MAX(m) AS last_m FROM months)
 SELECT y.*,
        CASE WHEN y.hi >= y.lo
             THEN CAST(POWER(2, LEAST(y.hi - y.first_m + 1, {MASK_MONTHS})) AS BIGINT)
                  - CAST(POWER(2, LEAST(y.lo - y.first_m, {MASK_MONTHS})) AS BIGINT)
             ELSE CAST(0 AS BIGINT) END AS covered_mask
 FROM (
-    SELECT x.participant_id, x.membership_id, x.amount, x.paid_m, x.reversed_m, x.first_m,
-           CASE WHEN x.paid_m >= x.first_m
-                     AND (x.reversed_m IS NULL OR x.reversed_m > x.paid_m)
+    SELECT p.participant_id, p.membership_id, p.amount, p.paid_month AS paid_m,
+           p.reversed_month AS reversed_m, b.first_m,
+           CASE WHEN p.paid_month >= b.first_m
+                     AND (p.reversed_month IS NULL OR p.reversed_month > p.paid_month)
                 THEN 1 ELSE 0 END AS counts_paid,
-           GREATEST(x.first_month, x.paid_m, x.first_m) AS lo,
-           LEAST(x.last_month, COALESCE(x.reversed_m - 1, x.last_m), x.last_m) AS hi,
-           pt.province_code, pt.branch_code
-    FROM x JOIN participants pt ON pt.participant_id = x.participant_id
+           GREATEST(p.first_month, p.paid_month, b.first_m) AS lo,
+           LEAST(p.first_month + p.months - 1, COALESCE(p.reversed_month - 1, b.last_m),
+                 b.last_m) AS hi,
+           p.province_code, p.branch_code
+    FROM payments p CROSS JOIN b
+    WHERE p.paid_month <= b.last_m
+      AND (p.reversed_month IS NULL OR p.reversed_month >= b.first_m)
+      AND (p.paid_month >= b.first_m OR p.first_month + p.months - 1 >= b.first_m)
 ) y
 """
 
@@ -90,14 +77,13 @@ STAGES: tuple[tuple[str, str], ...] = (("window_payments", WINDOW_PAYMENTS_SQL),
 _MONTHLY_SQL = """
 WITH {active_ctes},
 facts AS (
-    SELECT e.start_month AS m, pt.province_code, pt.branch_code,
+    SELECT e.start_month AS m, e.province_code, e.branch_code,
            CASE WHEN e.episode_no = 1 THEN 1 ELSE 0 END AS new_registrations,
            CASE WHEN e.episode_no > 1 THEN 1 ELSE 0 END AS reacquired_episodes,
            0 AS payments, CAST(0 AS BIGINT) AS contributions_collected,
            0 AS active_participants
     FROM episodes e
     JOIN months mo ON mo.m = e.start_month
-    JOIN participants pt ON pt.participant_id = e.participant_id
     UNION ALL
     SELECT paid_m, province_code, branch_code, 0, 0, 1, amount, 0
     FROM window_payments WHERE counts_paid = 1
@@ -161,7 +147,7 @@ def monthly_sql(window: Window) -> str:
 #: One row per cohort month x province x age: episodes seen (base) and still covered (retained).
 COHORT_SQL = """
 WITH seen AS (
-    SELECT e.membership_id, e.participant_id, e.start_month AS cohort, a.n, mo.m
+    SELECT e.membership_id, e.province_code, e.start_month AS cohort, a.n, mo.m
     FROM episodes e
     JOIN months first_mo ON first_mo.m = e.start_month
     CROSS JOIN ages a
@@ -172,12 +158,11 @@ kept AS (
     FROM seen s JOIN window_payments w ON w.membership_id = s.membership_id
     WHERE s.m BETWEEN w.lo AND w.hi
 )
-SELECT s.cohort, pt.province_code, s.n, COUNT(*) AS base,
+SELECT s.cohort, s.province_code, s.n, COUNT(*) AS base,
        SUM(CASE WHEN k.membership_id IS NULL THEN 0 ELSE 1 END) AS retained
 FROM seen s
-JOIN participants pt ON pt.participant_id = s.participant_id
 LEFT JOIN kept k ON k.membership_id = s.membership_id AND k.n = s.n
-GROUP BY s.cohort, pt.province_code, s.n
+GROUP BY s.cohort, s.province_code, s.n
 """
 
 #: One row per regency: participants registered by the snapshot date, active in the last month.

@@ -12,15 +12,18 @@ Files of a snapshot directory::
                           partner_code, agent_code, branch_code, regency_code, province_code,
                           registered_on
     episodes.parquet      membership_id, participant_id, episode_no, start_month, channel,
-                          partner_code, agent_code
+                          partner_code, agent_code, province_code, branch_code
     payments.parquet      payment_id, participant_id, membership_id, amount, paid_on,
-                          first_month, months, reversed_on
+                          first_month, months, reversed_on, paid_month, reversed_month,
+                          province_code, branch_code
     provinces.parquet     province_code, province_name
     regencies.parquet     regency_code, province_code, regency_name
     branches.parquet      branch_code, branch_name, region_code
     manifest.json         as_of, taken_at, source engine, row count and SHA-256 of every file
 
-Everything is as of the snapshot's date: registrations and payments made after it are left out,
+Episodes and payments repeat their participant's province and branch, and payments carry their
+paid and reversed months as month indexes, so that the national report joins nothing to its
+largest table. Everything is as of the snapshot's date: registrations and payments made after it are left out,
 and a reversal recorded after it is not (yet) a reversal. Months are integers
 ``year * 12 + month - 1`` as in the ledger.
 """
@@ -46,7 +49,9 @@ from cakupan.db import is_postgres, transaction
 from cakupan.errors import invalid
 from cakupan.i18n import t
 
-SNAPSHOT_VERSION = 1
+#: 2: payments and episodes carry the participant's province and branch, payments their paid and
+#: reversed month indexes (the national report then joins nothing to its 100 M payment rows).
+SNAPSHOT_VERSION = 2
 MANIFEST = "manifest.json"
 
 
@@ -91,9 +96,13 @@ TABLES: tuple[Table, ...] = (
             ("channel", "VARCHAR"),
             ("partner_code", "VARCHAR"),
             ("agent_code", "VARCHAR"),
+            ("province_code", "VARCHAR"),
+            ("branch_code", "VARCHAR"),
         ),
-        "SELECT id, participant_id, episode_no, start_month, channel, partner_code, agent_code"
-        " FROM membership WHERE registered_on <= :as_of",
+        "SELECT m.id, m.participant_id, m.episode_no, m.start_month, m.channel, m.partner_code,"
+        " m.agent_code, substr(pt.regency_code, 1, 2), pt.branch_code"
+        " FROM membership m JOIN participant pt ON pt.id = m.participant_id"
+        " WHERE m.registered_on <= :as_of",
     ),
     Table(
         "payments",
@@ -106,9 +115,15 @@ TABLES: tuple[Table, ...] = (
             ("first_month", "INTEGER"),
             ("months", "INTEGER"),
             ("reversed_on", "DATE"),
+            ("paid_month", "INTEGER"),
+            ("reversed_month", "INTEGER"),
+            ("province_code", "VARCHAR"),
+            ("branch_code", "VARCHAR"),
         ),
         "SELECT p.id, p.participant_id, p.membership_id, p.amount, p.paid_on, p.first_month,"
-        " p.months, r.reversed_on FROM payment p"
+        " p.months, r.reversed_on, {paid_month}, {reversed_month},"
+        " substr(pt.regency_code, 1, 2), pt.branch_code FROM payment p"
+        " JOIN participant pt ON pt.id = p.participant_id"
         " LEFT JOIN payment_reversal r ON r.payment_id = p.id AND r.reversed_on <= :as_of"
         " WHERE p.paid_on <= :as_of",
     ),
@@ -156,13 +171,30 @@ class Snapshot:
         }
 
 
+def _month_index(column: str, postgres: bool) -> str:
+    """``year * 12 + month - 1`` of a date column (NULL stays NULL), in the source's SQL."""
+    if postgres:
+        return (
+            f"CAST(EXTRACT(YEAR FROM {column}) AS INTEGER) * 12"
+            f" + CAST(EXTRACT(MONTH FROM {column}) AS INTEGER) - 1"
+        )
+    return (
+        f"CAST(substr({column}, 1, 4) AS INTEGER) * 12"
+        f" + CAST(substr({column}, 6, 2) AS INTEGER) - 1"
+    )
+
+
 def _source_sql(table: Table, postgres: bool) -> str:
     birth_year = (
         "CAST(EXTRACT(YEAR FROM birth_date) AS INTEGER)"
         if postgres
         else "CAST(substr(birth_date, 1, 4) AS INTEGER)"
     )
-    return table.source_sql.replace("{birth_year}", birth_year)
+    return (
+        table.source_sql.replace("{birth_year}", birth_year)
+        .replace("{paid_month}", _month_index("p.paid_on", postgres))
+        .replace("{reversed_month}", _month_index("r.reversed_on", postgres))
+    )
 
 
 def _csv_value(value: object) -> object:
@@ -274,6 +306,16 @@ def take_snapshot(
     return snapshot
 
 
+def snapshot_version(path: Path) -> int | None:
+    """The format version of the snapshot in ``path`` (None when there is none to read)."""
+    try:
+        data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    version = data.get("version") if isinstance(data, dict) else None
+    return version if isinstance(version, int) else None
+
+
 def open_snapshot(path: Path) -> Snapshot:
     """Read a snapshot's manifest and check its files are the ones it names (SHA-256)."""
     manifest_path = path / MANIFEST
@@ -290,8 +332,10 @@ def open_snapshot(path: Path) -> Snapshot:
         raise invalid(
             "--snapshot",
             t(
-                "versi snapshot {v} tidak dikenal (diharapkan {e})",
-                "unknown snapshot version {v} (expected {e})",
+                "versi snapshot {v} tidak dikenal (diharapkan {e}): ambil snapshot baru dengan "
+                "cakupan analytics snapshot",
+                "unknown snapshot version {v} (expected {e}): take a new one with "
+                "cakupan analytics snapshot",
             ).format(v=data.get("version"), e=SNAPSHOT_VERSION),
         )
     snapshot = Snapshot(

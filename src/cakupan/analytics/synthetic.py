@@ -129,16 +129,18 @@ def synthetic_snapshot(participants: int, as_of: date, seed: int, out: Path) -> 
         "CREATE TABLE e AS SELECT row_number() OVER (ORDER BY participant_id, episode_no) "
         "AS membership_id, * FROM ep"
     )
-    episodes_sql = """
-        SELECT membership_id, participant_id, episode_no, start_month,
-               CASE WHEN h % 3 = 0 THEN 'partner' ELSE 'branch' END AS channel,
-               CAST(NULL AS VARCHAR) AS partner_code, CAST(NULL AS VARCHAR) AS agent_code
-        FROM e
+    episodes_sql = f"""
+        SELECT e.membership_id, e.participant_id, e.episode_no, e.start_month,
+               CASE WHEN e.h % 3 = 0 THEN 'partner' ELSE 'branch' END AS channel,
+               CAST(NULL AS VARCHAR) AS partner_code, CAST(NULL AS VARCHAR) AS agent_code,
+               pl.province_code, pl.branch_code
+        FROM e JOIN place pl ON pl.k = e.h % {places[0]}
     """
     # Months paid per episode by profile, then payments of 1 or 3 months each.
     payments_sql = f"""
         WITH plan AS (
-            SELECT membership_id, participant_id, h, start_month, profile,
+            SELECT membership_id, participant_id, h, start_month, profile, province_code,
+                   branch_code,
                    CASE WHEN h % 5 < 3 THEN 3 ELSE 1 END AS per_payment,
                    CASE
                        WHEN profile < 30 THEN {last} - start_month + 1
@@ -148,10 +150,11 @@ def synthetic_snapshot(participants: int, as_of: date, seed: int, out: Path) -> 
                        ELSE 0
                    END AS months_paid,
                    CASE WHEN h % 5 = 0 THEN 36800 ELSE 16800 END AS monthly
-            FROM e
+            FROM e JOIN place pl ON pl.k = e.h % {places[0]}
         ),
         pay AS (
             SELECT plan.membership_id, plan.participant_id, plan.monthly,
+                   plan.province_code, plan.branch_code,
                    plan.start_month + j * plan.per_payment AS first_month,
                    LEAST(plan.per_payment,
                          plan.months_paid - j * plan.per_payment) AS months,
@@ -169,13 +172,15 @@ def synthetic_snapshot(participants: int, as_of: date, seed: int, out: Path) -> 
         ),
         posted AS (
             SELECT participant_id, membership_id, monthly, months, first_month, paid_on,
-                   CASE WHEN ph % 500 = 7 THEN paid_on + 5 END AS reversed_on, 0 AS again
+                   CASE WHEN ph % 500 = 7 THEN paid_on + 5 END AS reversed_on, 0 AS again,
+                   province_code, branch_code
             FROM dated
             UNION ALL
             -- a reversed payment paid again: after the reversal, or (a settlement dated back)
             -- four days before it, when both count for a month-end in between
             SELECT participant_id, membership_id, monthly, months, first_month,
-                   paid_on + CASE WHEN (ph // 500) % 2 = 0 THEN 1 ELSE 7 END, NULL, 1
+                   paid_on + CASE WHEN (ph // 500) % 2 = 0 THEN 1 ELSE 7 END, NULL, 1,
+                   province_code, branch_code
             FROM dated WHERE ph % 500 = 7
         )
         SELECT row_number() OVER (ORDER BY membership_id, first_month, again) AS payment_id,
@@ -183,7 +188,11 @@ def synthetic_snapshot(participants: int, as_of: date, seed: int, out: Path) -> 
                paid_on, CAST(first_month AS INTEGER) AS first_month,
                CAST(months AS INTEGER) AS months,
                CASE WHEN reversed_on <= DATE '{as_of.isoformat()}' THEN reversed_on END
-                   AS reversed_on
+                   AS reversed_on,
+               year(paid_on) * 12 + month(paid_on) - 1 AS paid_month,
+               CASE WHEN reversed_on <= DATE '{as_of.isoformat()}'
+                    THEN year(reversed_on) * 12 + month(reversed_on) - 1 END AS reversed_month,
+               province_code, branch_code
         FROM posted
         WHERE paid_on <= DATE '{as_of.isoformat()}'
     """

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from cakupan.analytics import take_snapshot
-from cakupan.analytics.snapshot import MANIFEST
+from cakupan.analytics.snapshot import SNAPSHOT_VERSION, snapshot_version
 from cakupan.auth import Actor
 from cakupan.bundling.demo import seed_demo_offers
 from cakupan.cli.common import DatabaseUrlOption, console, open_engine
@@ -95,7 +95,7 @@ def _analytics_snapshot(engine: Engine, data_dir: Path) -> Path:
     """The national analytics page's snapshot (docs/analytics.md), taken once beside the demo
     data: ``cakupan analytics snapshot --out <dir>`` takes a newer one."""
     out = data_dir / "analytics" / "latest"
-    if not (out / MANIFEST).is_file():
+    if snapshot_version(out) != SNAPSHOT_VERSION:  # none yet, or one an older version wrote
         console.print("Snapshot analitik nasional / national analytics snapshot...", markup=False)
         take_snapshot(
             engine, Actor.system(), out, as_of=today(SystemClock()), taken_at=SystemClock().now()
