@@ -24,11 +24,12 @@ from pathlib import Path
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from cakupan.auth import Role
 from cakupan.db import make_engine
 from cakupan.users.credentials import set_hash_parameters
+from cakupan.users.models import User
 from cakupan.web import create_app
 from tests.clock_support import TestClock
 from tests.conftest import Templates, _pg_admin_execute, _pg_url_for, _postgres_unavailable
@@ -198,7 +199,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.fixture
 def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    """A page in a fresh browser context (no cookies) pointing at the live server."""
+    """A page in a fresh browser context (no cookies) pointing at the live server. Every test user
+    starts in Indonesian: a test that switches a user to English must not change the next test's
+    words (the users live as long as the session)."""
+    with live_server.engine.begin() as conn:
+        conn.execute(update(User).where(User.username.like("e2e.%")).values(lang="id"))
     context = browser.new_context(base_url=live_server.url, locale="id-ID")
     context.set_default_timeout(10_000)
     page = context.new_page()
