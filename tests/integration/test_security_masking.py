@@ -74,6 +74,7 @@ def _path_values(site: Site) -> dict[str, str]:
         "subscription_id": "1",
         "claim_id": "1",
         "kind": "ktp",
+        "offer_code": "NO-SUCH-OFFER",
     }
 
 
