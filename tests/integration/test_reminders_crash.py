@@ -30,9 +30,13 @@ SCRIPT = Path(__file__).with_name("reminder_outbox_process.py")
 
 
 def _lines(path: Path) -> list[dict[str, str]]:
+    """The complete lines the fake gateway has written so far: the worker may be in the middle of
+    writing the last one while the test reads (a line counts once its newline is written)."""
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    text = path.read_text("utf-8")
+    complete = text[: text.rfind("\n") + 1]  # up to the last newline written ("" before any)
+    return [json.loads(line) for line in complete.splitlines() if line.strip()]
 
 
 def test_killed_worker_loses_and_duplicates_nothing(
