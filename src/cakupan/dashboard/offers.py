@@ -27,7 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from cakupan.bundling.models import BundleEnrolment
-from cakupan.dashboard.actions import MAX_AGE
+from cakupan.dashboard.actions import _ALL_DIMENSIONS as _DIMENSION_NAMES
+from cakupan.dashboard.actions import _MONTHLY_MEASURES, MAX_AGE
 from cakupan.dashboard.models import GRAIN_FULL, KpiCohort, KpiMonthly
 from cakupan.db import MonthType
 from cakupan.partners.models import Partner
@@ -153,28 +154,6 @@ def _monthly(offer_code: str) -> Any:
         *(rows.c[name] for name in _DIMENSION_NAMES),
         *(rows.c[name] for name in _MONTHLY_MEASURES),
     ).subquery("offer_monthly")
-
-
-_DIMENSION_NAMES = (
-    "branch_code",
-    "partner_code",
-    "agent_code",
-    "league_partner",
-    "channel",
-    "occupation",
-    "programs",
-)
-_MONTHLY_MEASURES = (
-    "registrations",
-    "reacquired",
-    "closed_by_system",
-    "pending",
-    "active",
-    "arrears",
-    "closed",
-    "contributions",
-    "payments",
-)
 
 
 def _cohort(offer_code: str) -> Any:
